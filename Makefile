@@ -1,0 +1,77 @@
+# How Therapy Works — every task a newcomer or operator needs. `make help` lists them.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+DEV_ENV := DEBUG=1 DATABASE_URL= REDIS_URL= CELERY_BROKER_URL= EMAIL_URL=console://
+HOST ?= 127.0.0.1
+PORT ?= 8000
+
+.PHONY: help install run test lint fmt check serve worker beat migrate lock clean
+
+help:
+	@echo "make run     set up everything and serve the demo site at http://$(HOST):$(PORT)"
+	@echo "make test    install (if needed) and run the whole test suite"
+	@echo "make lint    ruff lint and format check;  make fmt  reformat the code"
+	@echo "make check   Django system checks, migrations check, mypy"
+	@echo "make serve   production mode: gunicorn + Celery worker + beat (needs .env)"
+	@echo "make worker  a Celery worker;  make beat  the Celery scheduler"
+	@echo "make lock    recompile the locked requirements from requirements*.in"
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+
+# Installs the locked dependencies; reruns only when the lock file changes.
+$(VENV)/.installed: requirements-dev.txt | $(BIN)/python
+	@if $(BIN)/python -m pip install -q uv 2>/dev/null; then \
+		$(BIN)/uv pip sync -q --python $(BIN)/python requirements-dev.txt; \
+	else \
+		$(BIN)/python -m pip install -q -r requirements-dev.txt; \
+	fi
+	@touch $@
+
+install: $(VENV)/.installed
+
+migrate: install
+	$(DEV_ENV) $(BIN)/python manage.py migrate --noinput
+
+run: install
+	$(DEV_ENV) $(BIN)/python manage.py migrate --noinput
+	$(DEV_ENV) $(BIN)/python manage.py seed_demo
+	@echo "Staff admin: http://$(HOST):$(PORT)/admin/  ·  Site: http://$(HOST):$(PORT)/"
+	$(DEV_ENV) $(BIN)/python manage.py runserver $(HOST):$(PORT)
+
+test: install
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+fmt: install
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+check: install
+	$(DEV_ENV) $(BIN)/python manage.py check
+	$(DEV_ENV) $(BIN)/python manage.py makemigrations --check --dry-run
+	$(BIN)/mypy accounts courses lessons zoomgroups qa forum newsletter lib config
+
+# Production mode: reads .env (see .env.example), collects static files, migrates, then runs
+# the Procfile: gunicorn, a Celery worker and Celery beat.
+serve: install
+	$(BIN)/honcho run $(BIN)/python manage.py collectstatic --noinput -v0
+	$(BIN)/honcho run $(BIN)/python manage.py migrate --noinput
+	$(BIN)/honcho start
+
+worker: install
+	$(BIN)/celery -A config worker -l info
+
+beat: install
+	$(BIN)/celery -A config beat -l info
+
+lock:
+	uv pip compile --python-version 3.11 -q requirements.in -o requirements.txt
+	uv pip compile --python-version 3.11 -q requirements-dev.in -o requirements-dev.txt
+
+clean:
+	rm -rf $(VENV) staticfiles test-artifacts db.sqlite3

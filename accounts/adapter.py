@@ -1,0 +1,25 @@
+from allauth.account.adapter import DefaultAccountAdapter
+
+from lib.email import send_message
+
+
+class AccountAdapter(DefaultAccountAdapter):
+    """allauth's adapter, with its email sent by a Celery task instead of in the request."""
+
+    def send_mail(self, template_prefix: str, email: str, context: dict) -> None:
+        message = self.render_mail(template_prefix, email, context)
+        html = next(
+            (
+                content
+                for content, mimetype in getattr(message, "alternatives", [])
+                if mimetype == "text/html"
+            ),
+            "",
+        )
+        send_message.delay_on_commit(
+            subject=message.subject,
+            text=message.body,
+            html=html,
+            to=list(message.to),
+            from_email=message.from_email,
+        )

@@ -1,0 +1,109 @@
+import secrets
+import zoneinfo
+from functools import cache
+
+from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
+from django.db import models
+from django.utils import timezone
+
+
+@cache
+def time_zone_choices() -> list[tuple[str, str]]:
+    zones = sorted(
+        z
+        for z in zoneinfo.available_timezones()
+        if "/" in z and not z.startswith(("Etc/", "SystemV/"))
+    )
+    return [("UTC", "UTC"), *((z, z.replace("_", " ")) for z in zones)]
+
+
+def new_feed_token() -> str:
+    return secrets.token_urlsafe(24)
+
+
+class UserManager(BaseUserManager["User"]):
+    use_in_migrations = True
+
+    def _create_user(self, email: str, password: str | None, **extra: object) -> "User":
+        if not email:
+            raise ValueError("An email address is required.")
+        user = self.model(email=self.normalize_email(email).lower(), **extra)
+        user.set_password(password)
+        user.save(using=self._db)
+        return user
+
+    def create_user(self, email: str, password: str | None = None, **extra: object) -> "User":
+        extra.setdefault("is_staff", False)
+        extra.setdefault("is_superuser", False)
+        return self._create_user(email, password, **extra)
+
+    def create_superuser(self, email: str, password: str | None = None, **extra: object) -> "User":
+        extra.setdefault("is_staff", True)
+        extra.setdefault("is_superuser", True)
+        return self._create_user(email, password, **extra)
+
+
+class User(AbstractBaseUser, PermissionsMixin):
+    """A person with an account: learner, instructor or staff. Email is the login."""
+
+    email = models.EmailField("email address", unique=True)
+    display_name = models.CharField(
+        max_length=80, blank=True, help_text="How other learners see you, e.g. “Dana R.”"
+    )
+    credentials = models.CharField(
+        "professional credentials", max_length=80, blank=True, help_text="For example LMHC, PhD."
+    )
+    time_zone = models.CharField(
+        max_length=64,
+        default="America/New_York",
+        choices=time_zone_choices,
+        help_text="Times of live groups are shown in this zone.",
+    )
+    bio = models.TextField("short bio", max_length=1000, blank=True)
+    feed_token = models.CharField(
+        max_length=64,
+        unique=True,
+        default=new_feed_token,
+        editable=False,
+        help_text="Secret part of the learner's private podcast and calendar feed URLs.",
+    )
+    is_staff = models.BooleanField(
+        "staff status", default=False, help_text="Can sign in to the staff admin."
+    )
+    is_active = models.BooleanField(default=True)
+    date_joined = models.DateTimeField(default=timezone.now)
+
+    objects = UserManager()
+
+    USERNAME_FIELD = "email"
+    EMAIL_FIELD = "email"
+    REQUIRED_FIELDS: list[str] = []
+
+    class Meta:
+        ordering = ["email"]
+
+    def __str__(self) -> str:
+        return self.public_name
+
+    @property
+    def public_name(self) -> str:
+        """The name shown to other people: never the email address."""
+        name = self.display_name or "Member"
+        return f"{name}, {self.credentials}" if self.credentials else name
+
+    def get_short_name(self) -> str:
+        return self.display_name or self.email.split("@")[0]
+
+    def get_full_name(self) -> str:
+        return self.display_name or self.email
+
+    @property
+    def tzinfo(self) -> zoneinfo.ZoneInfo:
+        try:
+            return zoneinfo.ZoneInfo(self.time_zone)
+        except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+            return zoneinfo.ZoneInfo("UTC")
+
+    def reset_feed_token(self) -> None:
+        self.feed_token = new_feed_token()
+        self.save(update_fields=["feed_token"])

@@ -1,0 +1,95 @@
+"""The staff roles and what each may do in the admin.
+
+Groups are created by a data migration; their permissions are (re)applied after every
+migrate, because the permission rows of later apps only exist once those apps have migrated.
+Each app adds the codenames its roles need here.
+"""
+
+from django.apps import apps as global_apps
+from django.db.models.signals import post_migrate
+
+INSTRUCTOR = "Instructor"
+STAFF = "Staff"
+
+
+def model_perms(app_label: str, *models: str, actions: str = "add change delete view") -> list[str]:
+    return [f"{app_label}.{action}_{model}" for model in models for action in actions.split()]
+
+
+FORUM_PERMS = [
+    *model_perms(
+        "forum", "category", "circlemembership", "topic", "post", "report", "forumprofile"
+    ),
+    *model_perms("forum", "subscription", actions="view delete"),
+]
+
+ZOOMGROUPS_PERMS = [
+    *model_perms("zoomgroups", "groupsession", "attendance", "rsvp"),
+    *model_perms("zoomgroups", "remindersent", actions="view"),
+]
+
+ROLE_PERMISSIONS: dict[str, list[str]] = {
+    INSTRUCTOR: [
+        "accounts.view_user",
+        *model_perms("courses", "course", "faqitem", "testimonial"),
+        *model_perms("courses", "cohort", "enrollment", actions="view"),
+        *model_perms(
+            "courses",
+            *("seathold", "waitlistentry", "offer", "financialaidrequest", "stripeevent"),
+            actions="view",
+        ),
+        # Lessons: the instructor writes them and sees how far learners got.
+        *model_perms("lessons", "lesson"),
+        *model_perms("lessons", "progress", actions="view"),
+        # Q&A: the instructor reads and answers every question and edits the library.
+        *model_perms("qa", "question", "answer", "reply", "libraryentry", "topic"),
+        # TIFT: the instructor writes and schedules issues and sees how a send went.
+        *model_perms("newsletter", "issue", "infographic"),
+        *model_perms("newsletter", "delivery", actions="view"),
+        # Forum: the instructor moderates too (categories, circles, reports, suspensions).
+        *FORUM_PERMS,
+        # Friday groups: the instructor leads them, schedules, posts recordings, marks attendance.
+        *ZOOMGROUPS_PERMS,
+    ],
+    STAFF: [
+        "accounts.view_user",
+        "accounts.change_user",
+        *model_perms("courses", "course", "cohort", "enrollment", "faqitem", "testimonial"),
+        *model_perms(
+            "courses", "seathold", "waitlistentry", "offer", "financialaidrequest", "stripeevent"
+        ),
+        # Lessons: staff read them (to answer learners) and follow completion per run.
+        *model_perms("lessons", "lesson", "progress", actions="view"),
+        # Q&A: the published library only. Questions are private to the asker and the
+        # instructor; publishing needs the instructor's de-identification judgement.
+        *model_perms("qa", "libraryentry", "topic", actions="view"),
+        # TIFT: issues, the reader list (import, export) and the welcome infographic.
+        *model_perms("newsletter", "issue", "subscriber", "infographic"),
+        *model_perms("newsletter", "delivery", actions="view"),
+        # Forum: categories and circle membership, moderation of topics, posts and reports,
+        # members' forum settings (suspension).
+        *FORUM_PERMS,
+        # Friday groups: scheduling, recordings and attendance.
+        *ZOOMGROUPS_PERMS,
+    ],
+}
+
+
+def sync_role_permissions(apps=global_apps, **kwargs: object) -> None:
+    Group = apps.get_model("auth", "Group")
+    Permission = apps.get_model("auth", "Permission")
+    for role, codenames in ROLE_PERMISSIONS.items():
+        group, _ = Group.objects.get_or_create(name=role)
+        wanted = []
+        for dotted in codenames:
+            app_label, codename = dotted.split(".", 1)
+            perm = Permission.objects.filter(
+                content_type__app_label=app_label, codename=codename
+            ).first()
+            if perm is not None:
+                wanted.append(perm)
+        group.permissions.add(*wanted)
+
+
+def connect() -> None:
+    post_migrate.connect(sync_role_permissions, dispatch_uid="accounts.sync_role_permissions")

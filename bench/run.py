@@ -1,0 +1,236 @@
+"""Page benchmark: serve the site with gunicorn on PostgreSQL (DEBUG off, persistent
+connections), sign in a learner, load each page with wrk, and compare with a baseline view.
+
+    .venv/bin/python bench/run.py                     # seed scale 1 if needed, 10 s per run
+    .venv/bin/python bench/run.py --duration 5 --connections 1 16
+    .venv/bin/python bench/run.py --reseed            # rebuild the data first
+
+Prints a table (req/s, p50, p95, p99 in ms, ratio to the baseline's throughput at the same
+concurrency) and writes bench/results/pages.json. Needs wrk (apt-get install wrk) and a
+PostgreSQL server (DATABASE_URL, default postgres://postgres@127.0.0.1:5432/htw_bench).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import resource
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+PYTHON = sys.executable
+RESULTS = ROOT / "bench" / "results"
+
+
+def bench_env(database_url: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("REQUIRE_", "TEST_"))}
+    env.update(
+        DJANGO_SETTINGS_MODULE="config.bench_settings",
+        DEBUG="0",
+        SECRET_KEY="benchmark-only-secret-key-0123456789abcdefghijklmnop",
+        ALLOWED_HOSTS="127.0.0.1,localhost",
+        DATABASE_URL=database_url,
+        CONN_MAX_AGE="600",
+        REDIS_URL="",
+        EMAIL_URL="locmem://",
+        SECURE_COOKIES="0",
+        SECURE_HSTS_SECONDS="0",
+        SECURE_SSL_REDIRECT="0",
+        LOG_LEVEL="WARNING",
+    )
+    return env
+
+
+def manage(env: dict[str, str], *args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([PYTHON, "manage.py", *args], cwd=ROOT, env=env, check=True, text=True)
+
+
+def ensure_database(database_url: str) -> None:
+    name = database_url.rsplit("/", 1)[1]
+    admin_url = database_url.rsplit("/", 1)[0] + "/postgres"
+    import psycopg
+
+    with psycopg.connect(admin_url, autocommit=True) as conn:
+        exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone()
+        if not exists:
+            conn.execute(f'CREATE DATABASE "{name}"')
+
+
+def seed(env: dict[str, str], scale: int, reseed: bool) -> dict | None:
+    manage(env, "migrate", "--noinput", "-v0")
+    args = ["seed_load", "--scale", str(scale)] + (["--reset"] if reseed else ["--if-empty"])
+    started = time.monotonic()
+    before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    manage(env, *args)
+    peak_kb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    return {
+        "seconds": round(time.monotonic() - started, 1),
+        "peak_rss_mb": round(max(peak_kb, before) / 1024, 1),
+    }
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def start_gunicorn(env: dict[str, str], port: int, workers: int) -> subprocess.Popen:
+    proc = subprocess.Popen(
+        [PYTHON, "-m", "gunicorn", "config.wsgi", "--bind", f"127.0.0.1:{port}",
+         "--workers", str(workers), "--worker-class", "sync", "--keep-alive", "5",
+         "--log-level", "warning"],
+        cwd=ROOT, env={**env, "DJANGO_SETTINGS_MODULE": "config.bench_settings"},
+        start_new_session=True,
+    )  # fmt: skip
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=2) as r:
+                if r.status == 200:
+                    return proc
+        except OSError:
+            time.sleep(0.3)
+    proc.kill()
+    raise SystemExit("gunicorn did not start")
+
+
+def worker_peak_rss_mb(master_pid: int) -> float:
+    """The highest VmHWM (peak resident memory) among the gunicorn workers."""
+    peak = 0
+    for child in Path(f"/proc/{master_pid}/task/{master_pid}/children").read_text().split():
+        status = Path(f"/proc/{child}/status").read_text()
+        match = re.search(r"VmHWM:\s+(\d+) kB", status)
+        if match:
+            peak = max(peak, int(match.group(1)))
+    return round(peak / 1024, 1)
+
+
+def discover(env: dict[str, str]) -> tuple[str, list[tuple[str, str]]]:
+    """A learner's session cookie and the pages to load, read from the seeded database."""
+    script = ROOT / "bench" / "discover.py"
+    out = subprocess.run(
+        [PYTHON, str(script)], cwd=ROOT, env=env, check=True, capture_output=True, text=True
+    ).stdout
+    data = json.loads(out.strip().splitlines()[-1])
+    return data["cookie"], [tuple(p) for p in data["pages"]]
+
+
+def run_wrk(url: str, cookie: str, connections: int, duration: int) -> dict:
+    threads = min(2, connections)
+    out = subprocess.run(
+        ["wrk", "-t", str(threads), "-c", str(connections), "-d", f"{duration}s", "--latency",
+         "-s", str(ROOT / "bench" / "report.lua"), "-H", f"Cookie: {cookie}", url],
+        check=True, capture_output=True, text=True,
+    ).stdout  # fmt: skip
+    line = next(line for line in out.splitlines() if line.startswith("WRKJSON "))
+    return json.loads(line[len("WRKJSON ") :])
+
+
+def check_page(url: str, cookie: str) -> int:
+    request = urllib.request.Request(url, headers={"Cookie": cookie})
+    try:
+        with urllib.request.urlopen(request, timeout=10) as response:
+            return response.status
+    except urllib.error.HTTPError as exc:
+        return exc.code
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument(
+        "--database-url",
+        default=os.environ.get(
+            "BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/htw_bench"
+        ),
+    )
+    parser.add_argument("--scale", type=int, default=1)
+    parser.add_argument(
+        "--reseed", action="store_true", help="drop the benchmark data and build it again"
+    )
+    parser.add_argument("--duration", type=int, default=10, help="seconds per wrk run")
+    parser.add_argument("--connections", type=int, nargs="+", default=[1, 16, 32])
+    parser.add_argument("--workers", type=int, default=4, help="gunicorn worker processes")
+    parser.add_argument("--only", help="regex: load only pages whose name matches")
+    args = parser.parse_args()
+
+    env = bench_env(args.database_url)
+    ensure_database(args.database_url)
+    seed_stats = seed(env, args.scale, args.reseed)
+    manage(env, "collectstatic", "--noinput", "-v0")
+    cookie, pages = discover(env)
+    pages = [("baseline", "/bench/baseline/"), *pages]
+    if args.only:
+        pages = [p for p in pages if p[0] == "baseline" or re.search(args.only, p[0])]
+
+    port = free_port()
+    server = start_gunicorn(env, port, args.workers)
+    base = f"http://127.0.0.1:{port}"
+    rows = []
+    try:
+        for name, path in pages:
+            status = check_page(base + path, cookie)
+            if status != 200:
+                raise SystemExit(f"{name} ({path}) answered {status}; the benchmark needs 200")
+        for connections in args.connections:
+            baseline_rps = None
+            for name, path in pages:
+                result = run_wrk(base + path, cookie, connections, args.duration)
+                if name == "baseline":
+                    baseline_rps = result["rps"]
+                ratio = result["rps"] / baseline_rps if baseline_rps else 0.0
+                row = {
+                    "page": name,
+                    "path": path,
+                    "connections": connections,
+                    **result,
+                    "ratio": round(ratio, 2),
+                }
+                rows.append(row)
+                print(
+                    f"{name:<22} c={connections:<3} {result['rps']:>8.1f} req/s  "
+                    f"p50 {result['p50'] / 1000:>6.1f}  p95 {result['p95'] / 1000:>6.1f}  "
+                    f"p99 {result['p99'] / 1000:>6.1f} ms  x{ratio:.2f}  errors {result['errors']}",
+                    flush=True,
+                )
+        worker_rss = worker_peak_rss_mb(server.pid)
+    finally:
+        os.killpg(server.pid, signal.SIGTERM)
+        server.wait(timeout=30)
+
+    report = {
+        "machine": {"cores": os.cpu_count()},
+        "settings": {"scale": args.scale, "duration": args.duration, "workers": args.workers},
+        "seed_load": seed_stats,
+        "gunicorn_worker_peak_rss_mb": worker_rss,
+        "results": rows,
+    }
+    RESULTS.mkdir(exist_ok=True)
+    (RESULTS / "pages.json").write_text(json.dumps(report, indent=2))
+    print_table(rows)
+    print(f"\ngunicorn worker peak RSS: {worker_rss} MB; seed_load: {seed_stats}")
+    print(f"Written: {RESULTS / 'pages.json'}")
+
+
+def print_table(rows: list[dict]) -> None:
+    print("\n| page | conns | req/s | p50 ms | p95 ms | p99 ms | × baseline |")
+    print("| --- | ---: | ---: | ---: | ---: | ---: | ---: |")
+    for r in rows:
+        print(
+            f"| {r['page']} | {r['connections']} | {r['rps']:.0f} | {r['p50'] / 1000:.1f} | "
+            f"{r['p95'] / 1000:.1f} | {r['p99'] / 1000:.1f} | {r['ratio']:.2f} |"
+        )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,41 @@
+"""The Celery app. Tasks live in each app's tasks.py; the whole beat schedule is here."""
+
+import os
+
+from celery import Celery
+from celery.schedules import crontab
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+
+app = Celery("config", include=["lib.email"])
+app.config_from_object("django.conf:settings", namespace="CELERY")
+app.autodiscover_tasks()
+
+# Every periodic job of the site, in one place. Each entry names a task by its dotted path.
+app.conf.beat_schedule: dict[str, dict] = {}
+app.conf.beat_schedule["courses-sweep-enrolment"] = {
+    "task": "courses.tasks.sweep_enrolment",
+    "schedule": crontab(minute="*/5"),  # lapsed seat holds and offers pass to the next person
+}
+app.conf.beat_schedule["qa-daily-digest"] = {
+    "task": "qa.tasks.send_question_digest",
+    "schedule": crontab(hour=12, minute=0),  # 07:00 / 08:00 in the program's time zone
+}
+app.conf.beat_schedule["zoomgroups-reminders"] = {
+    "task": "zoomgroups.tasks.send_due_reminders",
+    "schedule": crontab(minute="*/5"),  # 24-hour and 1-hour reminders; each sent once
+}
+app.conf.beat_schedule["newsletter-send-due-issues"] = {
+    "task": "newsletter.tasks.send_due_issues",
+    "schedule": crontab(minute="*"),  # a scheduled TIFT issue starts within a minute
+}
+app.conf.beat_schedule["newsletter-recover-stalled-sends"] = {
+    "task": "newsletter.tasks.recover_stalled_sends",
+    "schedule": crontab(minute="*/5"),  # re-queue batches a killed worker left behind
+}
+app.conf.beat_schedule["forum-daily-digest"] = {
+    "task": "forum.tasks.send_daily_digests",
+    "schedule": crontab(hour=11, minute=30),  # 06:30 / 07:30 in the program's time zone
+}
+
+__all__ = ["app", "crontab"]

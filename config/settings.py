@@ -1,0 +1,319 @@
+"""Settings for How Therapy Works.
+
+One file, driven by environment variables. The defaults are safe for development (`make run`):
+SQLite, Celery tasks run inline, email printed to the console, Stripe off. Production sets
+`DEBUG=0`, `SECRET_KEY`, `ALLOWED_HOSTS`, `DATABASE_URL`, `REDIS_URL` and `EMAIL_URL`;
+`.env.example` lists every variable.
+"""
+
+import os
+from pathlib import Path
+from urllib.parse import parse_qs, unquote, urlparse
+
+import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+
+
+def env(name: str, default: str = "") -> str:
+    """The variable's value; unset and empty both mean the default."""
+    return os.environ.get(name) or default
+
+
+def env_bool(name: str, default: bool = False) -> bool:
+    value = os.environ.get(name)
+    if value is None or value == "":
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def env_int(name: str, default: int) -> int:
+    value = os.environ.get(name)
+    return int(value) if value else default
+
+
+def env_list(name: str, default: str = "") -> list[str]:
+    return [item.strip() for item in env(name, default).split(",") if item.strip()]
+
+
+DEBUG = env_bool("DEBUG", False)
+
+SECRET_KEY = env("SECRET_KEY")
+if not SECRET_KEY:
+    if not DEBUG:
+        raise ImproperlyConfigured(
+            "SECRET_KEY must be set when DEBUG is off. Generate one with: "
+            'python -c "import secrets; print(secrets.token_urlsafe(50))"'
+        )
+    SECRET_KEY = "insecure-development-key-only-for-debug-mode"  # noqa: S105
+
+ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "127.0.0.1,localhost" if DEBUG else "")
+CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
+SITE_URL = env("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
+
+INSTALLED_APPS = [
+    "accounts",
+    "courses",
+    "lessons",
+    "zoomgroups",
+    "qa",
+    "forum",
+    "newsletter",
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "whitenoise.runserver_nostatic",
+    "django.contrib.staticfiles",
+    "django.contrib.humanize",
+    "django.contrib.postgres",
+    "django.contrib.sites",
+    "allauth",
+    "allauth.account",
+    "django_prose_editor",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "allauth.account.middleware.AccountMiddleware",
+    "accounts.middleware.UserTimezoneMiddleware",
+]
+
+ROOT_URLCONF = "config.urls"
+WSGI_APPLICATION = "config.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+                "lib.navigation.site_context",
+            ],
+            "libraries": {"htw": "lib.templatetags.htw"},
+        },
+    },
+]
+
+# Database: SQLite by default; PostgreSQL (psycopg 3) in production with persistent
+# connections, which on this class of machine is ~7x the throughput of reconnecting.
+DATABASES = {
+    "default": dj_database_url.parse(
+        env("DATABASE_URL", f"sqlite:///{BASE_DIR / 'db.sqlite3'}"),
+        conn_max_age=env_int("CONN_MAX_AGE", 600),
+        conn_health_checks=True,
+    )
+}
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    DATABASES["default"]["CONN_MAX_AGE"] = 0
+    DATABASES["default"].setdefault("OPTIONS", {})["timeout"] = 20
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# Cache and Celery: Redis when REDIS_URL is set; otherwise a local cache and inline tasks.
+REDIS_URL = env("REDIS_URL")
+if REDIS_URL:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+            "KEY_PREFIX": "htw",
+        }
+    }
+else:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+
+CELERY_BROKER_URL = env("CELERY_BROKER_URL", REDIS_URL)
+CELERY_TASK_ALWAYS_EAGER = not CELERY_BROKER_URL
+CELERY_TASK_EAGER_PROPAGATES = True
+CELERY_TASK_ACKS_LATE = True
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+CELERY_TASK_SERIALIZER = "json"
+CELERY_RESULT_BACKEND = None
+CELERY_TASK_IGNORE_RESULT = True
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+CELERY_TIMEZONE = "UTC"
+
+AUTH_USER_MODEL = "accounts.User"
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+AUTHENTICATION_BACKENDS = [
+    "django.contrib.auth.backends.ModelBackend",
+    "allauth.account.auth_backends.AuthenticationBackend",
+]
+LOGIN_URL = "account_login"
+LOGIN_REDIRECT_URL = "courses:dashboard"
+LOGOUT_REDIRECT_URL = "home"
+SITE_ID = 1
+
+# django-allauth: email is the login, verified before first sign-in.
+ACCOUNT_ADAPTER = "accounts.adapter.AccountAdapter"
+ACCOUNT_LOGIN_METHODS = {"email"}
+ACCOUNT_SIGNUP_FIELDS = ["email*", "password1*", "password2*"]
+ACCOUNT_USER_MODEL_USERNAME_FIELD = None
+ACCOUNT_UNIQUE_EMAIL = True
+ACCOUNT_EMAIL_VERIFICATION = "mandatory"
+ACCOUNT_CONFIRM_EMAIL_ON_GET = False
+ACCOUNT_LOGIN_ON_EMAIL_CONFIRMATION = True
+ACCOUNT_CHANGE_EMAIL = True
+ACCOUNT_LOGOUT_ON_PASSWORD_CHANGE = False
+ACCOUNT_SESSION_REMEMBER = None
+ACCOUNT_EMAIL_SUBJECT_PREFIX = ""
+ACCOUNT_SIGNUP_FORM_CLASS = "accounts.forms.SignupExtraForm"
+ACCOUNT_DEFAULT_HTTP_PROTOCOL = "https" if SITE_URL.startswith("https") else "http"
+
+LANGUAGE_CODE = "en-us"
+TIME_ZONE = "UTC"
+USE_I18N = True
+USE_TZ = True
+# The program's own clock: Friday groups and newsletter sends are scheduled in this zone.
+PROGRAM_TIME_ZONE = env("PROGRAM_TIME_ZONE", "America/New_York")
+# Friday groups: sessions per trimester run (at most 10: a database constraint backs it) and
+# how many minutes before the start the Join button appears.
+ZOOMGROUPS_MAX_PER_COHORT = env_int("ZOOMGROUPS_MAX_PER_COHORT", 10)
+ZOOMGROUPS_JOIN_OPENS_MINUTES = env_int("ZOOMGROUPS_JOIN_OPENS_MINUTES", 15)
+
+# TIFT newsletter: default send slot (weekday 0 = Monday, hour in PROGRAM_TIME_ZONE), how long
+# a confirmation link lasts, messages per worker batch, and when a worker's claim is stale.
+NEWSLETTER_SEND_WEEKDAY = env_int("NEWSLETTER_SEND_WEEKDAY", 1)
+NEWSLETTER_SEND_HOUR = env_int("NEWSLETTER_SEND_HOUR", 9)
+NEWSLETTER_CONFIRM_DAYS = env_int("NEWSLETTER_CONFIRM_DAYS", 7)
+NEWSLETTER_BATCH_SIZE = env_int("NEWSLETTER_BATCH_SIZE", 200)
+NEWSLETTER_STALE_MINUTES = env_int("NEWSLETTER_STALE_MINUTES", 15)
+NEWSLETTER_SMTP_CONNECTIONS = env_int("NEWSLETTER_SMTP_CONNECTIONS", 4)
+
+STATIC_URL = "/static/"
+STATIC_ROOT = BASE_DIR / "staticfiles"
+STATICFILES_DIRS = [BASE_DIR / "static"]
+MEDIA_URL = "/media/"
+MEDIA_ROOT = Path(env("MEDIA_ROOT", str(BASE_DIR / "media")))
+STORAGES = {
+    "default": {"BACKEND": env("FILE_STORAGE", "django.core.files.storage.FileSystemStorage")},
+    "staticfiles": {
+        "BACKEND": (
+            "django.contrib.staticfiles.storage.StaticFilesStorage"
+            if DEBUG
+            else "whitenoise.storage.CompressedManifestStaticFilesStorage"
+        )
+    },
+}
+WHITENOISE_MAX_AGE = 31536000 if not DEBUG else 0
+WHITENOISE_USE_FINDERS = DEBUG
+WHITENOISE_AUTOREFRESH = DEBUG
+FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
+DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
+
+
+def parse_email_url(url: str) -> dict:
+    """Turn EMAIL_URL into email settings.
+
+    console://            print messages (development default)
+    file:///path/to/dir   write .eml files
+    locmem://             keep in memory (tests)
+    smtp://user:pass@host:587?tls=1   smtps://user:pass@host:465
+    anymail://postmark    any django-anymail provider; its keys come from ANYMAIL_* variables
+    """
+    parsed = urlparse(url)
+    scheme = parsed.scheme
+    backends = {
+        "console": "django.core.mail.backends.console.EmailBackend",
+        "file": "django.core.mail.backends.filebased.EmailBackend",
+        "locmem": "django.core.mail.backends.locmem.EmailBackend",
+        "smtp": "django.core.mail.backends.smtp.EmailBackend",
+        "smtps": "django.core.mail.backends.smtp.EmailBackend",
+    }
+    if scheme == "anymail":
+        return {"EMAIL_BACKEND": f"anymail.backends.{parsed.netloc}.EmailBackend"}
+    if scheme not in backends:
+        raise ImproperlyConfigured(f"EMAIL_URL has an unknown scheme: {scheme!r}")
+    result: dict = {"EMAIL_BACKEND": backends[scheme]}
+    if scheme == "file":
+        result["EMAIL_FILE_PATH"] = parsed.path
+    if scheme in {"smtp", "smtps"}:
+        query = parse_qs(parsed.query)
+        result.update(
+            EMAIL_HOST=parsed.hostname or "localhost",
+            EMAIL_PORT=parsed.port or (465 if scheme == "smtps" else 25),
+            EMAIL_HOST_USER=unquote(parsed.username or ""),
+            EMAIL_HOST_PASSWORD=unquote(parsed.password or ""),
+            EMAIL_USE_SSL=scheme == "smtps",
+            EMAIL_USE_TLS=query.get("tls", ["0"])[0] in {"1", "true"},
+            EMAIL_TIMEOUT=int(query.get("timeout", ["20"])[0]),
+        )
+    return result
+
+
+globals().update(parse_email_url(env("EMAIL_URL", "console://")))
+ANYMAIL = {
+    key[len("ANYMAIL_") :]: value for key, value in os.environ.items() if key.startswith("ANYMAIL_")
+}
+DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", "How Therapy Works <hello@howtherapyworks.example>")
+SERVER_EMAIL = env("SERVER_EMAIL", DEFAULT_FROM_EMAIL)
+INSTRUCTOR_EMAIL = env("INSTRUCTOR_EMAIL", "instructor@howtherapyworks.example")
+# Q&A: a question waiting longer than this many days is overdue in the instructor's queue.
+QA_ANSWER_TARGET_DAYS = env_int("QA_ANSWER_TARGET_DAYS", 7)
+CONTACT_EMAIL = env("CONTACT_EMAIL", "hello@howtherapyworks.example")
+# Where the mailto: of TIFT's List-Unsubscribe header goes (someone must honour it by hand).
+NEWSLETTER_UNSUBSCRIBE_EMAIL = env("NEWSLETTER_UNSUBSCRIBE_EMAIL", CONTACT_EMAIL)
+
+# Forum: how many posts (topics and replies) a member may send per period, in seconds.
+FORUM_POST_RATE_LIMIT = env_int("FORUM_POST_RATE_LIMIT", 6)
+FORUM_POST_RATE_PERIOD = env_int("FORUM_POST_RATE_PERIOD", 300)
+
+# Stripe: off unless both keys are set. STRIPE_API_BASE points the client at a fake in tests.
+STRIPE_SECRET_KEY = env("STRIPE_SECRET_KEY")
+STRIPE_PUBLISHABLE_KEY = env("STRIPE_PUBLISHABLE_KEY")
+STRIPE_WEBHOOK_SECRET = env("STRIPE_WEBHOOK_SECRET")
+STRIPE_API_BASE = env("STRIPE_API_BASE")
+# How long a seat is held during checkout, and how long a waitlist or aid offer stays open.
+ENROLMENT_HOLD_MINUTES = env_int("ENROLMENT_HOLD_MINUTES", 30)
+WAITLIST_OFFER_HOURS = env_int("WAITLIST_OFFER_HOURS", 48)
+
+# Security. Production (DEBUG off) gets secure cookies and HSTS; a proxy that terminates TLS
+# must send X-Forwarded-Proto (SECURE_PROXY_SSL_HEADER) and is trusted only when configured.
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+CSRF_COOKIE_SAMESITE = "Lax"
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+X_FRAME_OPTIONS = "DENY"
+SESSION_COOKIE_SECURE = env_bool("SECURE_COOKIES", not DEBUG)
+CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
+SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", not DEBUG)
+# Load balancers probe over plain HTTP.
+SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
+SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 0 if DEBUG else 31536000)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = True
+SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", not DEBUG)
+if env_bool("BEHIND_PROXY", False):
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    USE_X_FORWARDED_HOST = True
+
+ADMINS = [("Admin", addr) for addr in env_list("ADMIN_EMAILS")]
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "root": {"handlers": ["console"], "level": env("LOG_LEVEL", "INFO")},
+    "loggers": {
+        "django.request": {"handlers": ["console"], "level": "ERROR", "propagate": False},
+    },
+}

@@ -1,0 +1,26 @@
+"""Test settings: the real settings with a fixed key, in-memory email, inline tasks.
+
+Tests never share state through Redis: the cache is local and tasks run inline even when the
+environment names a broker. The one test that runs a real worker reads TEST_REDIS_URL.
+"""
+
+import os
+
+os.environ.setdefault("SECRET_KEY", "test-secret-key-not-for-production")
+os.environ["EMAIL_URL"] = "locmem://"
+
+from config.settings import *  # noqa: F403
+
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+CELERY_BROKER_URL = ""
+CELERY_TASK_ALWAYS_EAGER = True
+SESSION_COOKIE_SECURE = False
+CSRF_COOKIE_SECURE = False
+SECURE_HSTS_SECONDS = 0
+SECURE_SSL_REDIRECT = False
+STORAGES["staticfiles"]["BACKEND"] = "django.contrib.staticfiles.storage.StaticFilesStorage"  # noqa: F405
+MEDIA_ROOT = BASE_DIR / "test-artifacts" / "media"  # noqa: F405
+TEST_REDIS_URL = os.environ.get("TEST_REDIS_URL", "")
+WHITENOISE_USE_FINDERS = True
+WHITENOISE_AUTOREFRESH = True

@@ -1,0 +1,869 @@
+"""Enrolment use cases: seats, checkout, fulfilment, refunds, the waitlist, offers and aid.
+
+Rules every function here keeps:
+- Anything that takes or frees a seat locks the cohort row first (`_lock_cohort`), then counts
+  under that lock. Lock order is always cohort → other rows, so two services cannot deadlock.
+- No network call happens while a lock is held: Stripe is called before or after the
+  transaction, or from a Celery task enqueued with `delay_on_commit`.
+- Fulfilment is idempotent: the webhook and the success page call the same function and the
+  second call finds the work done.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import logging
+from typing import Any
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.db.models import Max, Q
+from django.urls import reverse
+from django.utils import timezone
+
+from accounts.models import User
+from courses import payments
+from courses.models import (
+    Cohort,
+    Course,
+    Enrollment,
+    FinancialAidRequest,
+    Offer,
+    SeatHold,
+    StripeEvent,
+    WaitlistEntry,
+)
+from lib.email import send_email
+
+logger = logging.getLogger(__name__)
+
+Outcome = StripeEvent.Outcome
+STRIPE_MAX_SESSION = dt.timedelta(hours=23, minutes=55)
+
+
+class EnrolmentError(Exception):
+    """A request we cannot fulfil; the message is safe to show to the person."""
+
+
+class SeatUnavailable(EnrolmentError):
+    pass
+
+
+@dataclasses.dataclass
+class Result:
+    outcome: str
+    detail: str = ""
+    enrollment: Enrollment | None = None
+
+
+def hold_duration() -> dt.timedelta:
+    return dt.timedelta(minutes=max(settings.ENROLMENT_HOLD_MINUTES, 30))
+
+
+def offer_duration() -> dt.timedelta:
+    return dt.timedelta(hours=settings.WAITLIST_OFFER_HOURS)
+
+
+def site_link(path: str) -> str:
+    return f"{settings.SITE_URL}{path}"
+
+
+def money(cents: int, currency: str) -> str:
+    return Cohort(price_cents=cents, currency=currency).price_display
+
+
+# Seats ------------------------------------------------------------------------------------
+
+
+def _lock_cohort(cohort_id: int) -> Cohort:
+    return Cohort.objects.select_for_update().select_related("course").get(pk=cohort_id)
+
+
+def _free_seats(cohort: Cohort, now: dt.datetime) -> int:
+    """Free seats in a cohort; call with the cohort row locked."""
+    taken = Enrollment.objects.filter(cohort=cohort, status__in=Enrollment.ACCESS_STATUSES).count()
+    held = SeatHold.objects.filter(cohort=cohort).holding(now).count()
+    held += Offer.objects.filter(cohort=cohort).holding(now).count()
+    return cohort.seat_cap - taken - held
+
+
+def _has_access(user_id: int, cohort: Cohort) -> bool:
+    return Enrollment.objects.filter(user_id=user_id, cohort=cohort).granting_access().exists()
+
+
+def _grant_seat(
+    *,
+    cohort: Cohort,
+    user: User,
+    status: str,
+    source: str,
+    amount_cents: int = 0,
+    payment_intent: str = "",
+) -> Enrollment:
+    """Create or reactivate the person's enrolment; the caller has checked the seat."""
+    enrollment, created = Enrollment.objects.get_or_create(
+        user=user,
+        cohort=cohort,
+        defaults={
+            "status": status,
+            "source": source,
+            "amount_paid_cents": amount_cents,
+            "currency": cohort.currency,
+            "stripe_payment_intent": payment_intent,
+        },
+    )
+    if not created:
+        enrollment.status = status
+        enrollment.source = source
+        enrollment.amount_paid_cents = amount_cents
+        enrollment.currency = cohort.currency
+        enrollment.stripe_payment_intent = payment_intent
+        enrollment.dispute_status = ""
+        enrollment.ended_at = None
+        enrollment.save()
+    WaitlistEntry.objects.filter(
+        Q(cohort=cohort) | Q(cohort__isnull=True, course_id=cohort.course_id),
+        email__iexact=user.email,
+        status__in=[WaitlistEntry.Status.WAITING, WaitlistEntry.Status.OFFERED],
+    ).update(status=WaitlistEntry.Status.ENROLLED)
+    send_email.delay_on_commit(
+        "enrol_confirmed",
+        [user.email],
+        {
+            "name": user.get_short_name(),
+            "course_title": cohort.course.title,
+            "cohort_name": cohort.name,
+            "amount": money(amount_cents, cohort.currency) if amount_cents else "",
+            "complimentary": status == Enrollment.Status.COMPED,
+            "link": site_link(reverse("courses:enrolled", args=[cohort.pk])),
+        },
+    )
+    return enrollment
+
+
+def _seat_changed(cohort_id: int) -> None:
+    """A seat may have come free: offer it to the waitlist once this transaction commits."""
+    from courses import tasks
+
+    tasks.offer_free_seats.delay_on_commit(cohort_id)
+
+
+@transaction.atomic
+def reserve_seat(
+    *, cohort_id: int, user: User, offer: Offer | None = None, now: dt.datetime | None = None
+) -> SeatHold:
+    """Hold a seat for `user` while they pay. Reuses their live hold for this cohort."""
+    now = now or timezone.now()
+    cohort = _lock_cohort(cohort_id)
+    if _has_access(user.pk, cohort):
+        raise EnrolmentError("You are already enrolled in this run.")
+    existing = (
+        SeatHold.objects.select_for_update()
+        .filter(cohort=cohort, user=user, state=SeatHold.State.ACTIVE)
+        .first()
+    )
+    if existing and existing.is_holding(now) and existing.offer_id == (offer and offer.pk):
+        return existing
+    if existing:
+        _close_hold(existing, SeatHold.State.EXPIRED, now)
+    if offer is not None:
+        offer = Offer.objects.select_for_update().get(pk=offer.pk)
+        if not offer.is_open(now) or not offer.is_for(user) or offer.cohort_id != cohort.pk:
+            raise EnrolmentError("This offer is no longer open.")
+        # The offer's seat moves to the checkout hold: the count of held seats stays the same.
+        offer.status = Offer.Status.CHECKOUT
+        offer.save(update_fields=["status"])
+        expires_at = max(now + hold_duration(), min(offer.expires_at, now + STRIPE_MAX_SESSION))
+        amount = offer.price_cents
+    else:
+        if not cohort.is_open_for_enrolment(now):
+            raise EnrolmentError("Enrolment for this run is not open.")
+        if _free_seats(cohort, now) <= 0:
+            raise SeatUnavailable("This run is full. You can join the waitlist.")
+        expires_at = now + hold_duration()
+        amount = cohort.price_cents
+    return SeatHold.objects.create(
+        cohort=cohort,
+        user=user,
+        offer=offer,
+        expires_at=expires_at,
+        amount_cents=amount,
+        currency=cohort.currency,
+        created_at=now,
+    )
+
+
+def start_checkout(
+    *,
+    cohort_id: int,
+    user: User,
+    success_url: str,
+    cancel_url: str,
+    offer: Offer | None = None,
+) -> str:
+    """Hold a seat and open a Stripe Checkout Session for it; returns the URL to pay at."""
+    if not payments.is_enabled():
+        raise EnrolmentError("Online payment is not configured on this site.")
+    hold = reserve_seat(cohort_id=cohort_id, user=user, offer=offer)
+    if hold.stripe_session_id and hold.checkout_url:
+        return hold.checkout_url
+    cohort = hold.cohort
+    try:
+        session = payments.create_checkout_session(
+            reference=f"hold-{hold.pk}",
+            amount_cents=hold.amount_cents,
+            currency=hold.currency,
+            product_name=f"{cohort.course.title} — {cohort.name}",
+            customer_email=user.email,
+            success_url=success_url,
+            cancel_url=cancel_url,
+            expires_at=hold.expires_at,
+            metadata={"hold_id": str(hold.pk), "cohort_id": str(cohort.pk)},
+            allow_promotion_codes=offer is None,
+        )
+    except payments.PaymentError:
+        logger.exception("Stripe checkout could not start for hold %s", hold.pk)
+        release_hold(hold_id=hold.pk)
+        raise EnrolmentError(
+            "We could not reach the payment provider. Please try again in a minute."
+        ) from None
+    SeatHold.objects.filter(pk=hold.pk).update(
+        stripe_session_id=session["id"], checkout_url=session.get("url") or ""
+    )
+    return session.get("url") or ""
+
+
+def _close_hold(hold: SeatHold, state: str, now: dt.datetime) -> None:
+    """Mark an active hold closed; a checkout hold from an offer gives the seat back to it."""
+    hold.state = state
+    hold.save(update_fields=["state", "updated_at"])
+    if hold.offer_id:
+        offer = Offer.objects.select_for_update().get(pk=hold.offer_id)
+        if offer.status == Offer.Status.CHECKOUT:
+            offer.status = Offer.Status.PENDING
+            offer.save(update_fields=["status"])
+            if not offer.is_open(now):
+                _expire_offer(offer)
+    if hold.stripe_session_id:
+        from courses import tasks
+
+        tasks.expire_checkout_session.delay_on_commit(hold.stripe_session_id)
+    _seat_changed(hold.cohort_id)
+
+
+@transaction.atomic
+def release_hold(
+    *, hold_id: int, state: str = SeatHold.State.RELEASED, now: dt.datetime | None = None
+) -> bool:
+    now = now or timezone.now()
+    cohort_id = SeatHold.objects.filter(pk=hold_id).values_list("cohort_id", flat=True).first()
+    if cohort_id is None:
+        return False
+    _lock_cohort(cohort_id)
+    hold = SeatHold.objects.select_for_update().get(pk=hold_id)
+    if hold.state != SeatHold.State.ACTIVE:
+        return False
+    _close_hold(hold, state, now)
+    return True
+
+
+# Fulfilment (webhook and success page) ----------------------------------------------------
+
+
+def _hold_for_session(session: dict[str, Any]) -> SeatHold | None:
+    hold = SeatHold.objects.filter(stripe_session_id=session["id"]).first()
+    if hold is None:
+        # The webhook can beat our own write of the session id: fall back to the metadata.
+        hold_id = str((session.get("metadata") or {}).get("hold_id", ""))
+        if hold_id.isdigit():
+            hold = SeatHold.objects.filter(pk=int(hold_id), stripe_session_id=None).first()
+            if hold is not None:
+                SeatHold.objects.filter(pk=hold.pk).update(stripe_session_id=session["id"])
+    return hold
+
+
+@transaction.atomic
+def fulfil_checkout(*, session: dict[str, Any], now: dt.datetime | None = None) -> Result:
+    """Turn a paid Checkout Session into an enrolment — once, and never over the cap."""
+    now = now or timezone.now()
+    hold = _hold_for_session(session)
+    if hold is None:
+        return Result(Outcome.UNMATCHED, f"no seat hold for session {session['id']}")
+    cohort = _lock_cohort(hold.cohort_id)
+    hold = SeatHold.objects.select_for_update().select_related("user").get(pk=hold.pk)
+    if session.get("payment_status") not in {"paid", "no_payment_required"}:
+        return Result(Outcome.WAITING, "payment not complete yet")
+    if hold.state == SeatHold.State.CONVERTED:
+        enrollment = Enrollment.objects.filter(user=hold.user, cohort=cohort).first()
+        return Result(Outcome.ALREADY_DONE, "already enrolled", enrollment)
+    if hold.state in {SeatHold.State.REFUND_DUE, SeatHold.State.REFUNDED}:
+        return Result(Outcome.ALREADY_DONE, "already refunded")
+    payment_intent = str(session.get("payment_intent") or "")
+    hold.stripe_payment_intent = payment_intent
+    amount = int(session.get("amount_total") or 0)
+    if (
+        payment_intent
+        and StripeEvent.objects.filter(
+            payment_intent=payment_intent, outcome=Outcome.REFUND_EARLY
+        ).exists()
+    ):
+        was_holding = hold.is_holding(now)
+        hold.state = SeatHold.State.REFUNDED
+        hold.save()
+        if was_holding:
+            _seat_changed(cohort.pk)
+        return Result(Outcome.REFUND_EARLY, "payment was refunded before it was fulfilled")
+    if _has_access(hold.user_id, cohort):
+        return _refund_late(hold, "already enrolled in this run")
+    offer = hold.offer
+    # A lapsed checkout from a still-open offer pays for the seat that offer holds.
+    offer_seat = offer is not None and offer.is_open(now) and offer.is_for(hold.user)
+    if not hold.is_holding(now) and not offer_seat and _free_seats(cohort, now) <= 0:
+        return _refund_late(hold, "hold lapsed and the run is full")
+    enrollment = _grant_seat(
+        cohort=cohort,
+        user=hold.user,
+        status=Enrollment.Status.ACTIVE,
+        source=Enrollment.Source.OFFER if offer else Enrollment.Source.STRIPE,
+        amount_cents=amount,
+        payment_intent=payment_intent,
+    )
+    hold.state = SeatHold.State.CONVERTED
+    hold.save()
+    if offer is not None:
+        _mark_offer_accepted(offer, hold.user, now)
+    return Result(Outcome.ENROLLED, f"enrolment #{enrollment.pk}", enrollment)
+
+
+def _refund_late(hold: SeatHold, reason: str) -> Result:
+    from courses import tasks
+
+    was_active = hold.state == SeatHold.State.ACTIVE
+    hold.state = SeatHold.State.REFUND_DUE
+    hold.save()
+    if was_active and hold.offer_id:
+        Offer.objects.filter(pk=hold.offer_id, status=Offer.Status.CHECKOUT).update(
+            status=Offer.Status.EXPIRED
+        )
+    tasks.refund_late_payment.delay_on_commit(hold.pk)
+    return Result(Outcome.REFUNDED_LATE, reason)
+
+
+def refund_late_payment(*, hold_id: int) -> bool:
+    """Refund a payment we could not honour, then tell the person. Safe to call again."""
+    hold = SeatHold.objects.select_related("user", "cohort__course").get(pk=hold_id)
+    if hold.state != SeatHold.State.REFUND_DUE:
+        return False
+    if not hold.stripe_payment_intent:
+        logger.error("Hold %s needs a refund but has no payment intent", hold.pk)
+        return False
+    payments.refund_payment(payment_intent=hold.stripe_payment_intent, reference=f"hold-{hold.pk}")
+    updated = SeatHold.objects.filter(pk=hold.pk, state=SeatHold.State.REFUND_DUE).update(
+        state=SeatHold.State.REFUNDED
+    )
+    if updated:
+        send_email.delay_on_commit(
+            "enrol_late_refund",
+            [hold.user.email],
+            {
+                "name": hold.user.get_short_name(),
+                "course_title": hold.cohort.course.title,
+                "cohort_name": hold.cohort.name,
+                "amount": money(hold.amount_cents, hold.currency),
+                "waitlist_link": site_link(
+                    reverse("courses:waitlist", args=[hold.cohort.course.slug])
+                ),
+            },
+        )
+    return bool(updated)
+
+
+@transaction.atomic
+def end_access(*, enrollment_id: int, status: str, now: dt.datetime | None = None) -> bool:
+    """Refund or cancel: access ends at once and the seat goes to the waitlist."""
+    now = now or timezone.now()
+    cohort_id = Enrollment.objects.filter(pk=enrollment_id).values_list("cohort_id", flat=True)[0]
+    cohort = _lock_cohort(cohort_id)
+    enrollment = Enrollment.objects.select_for_update().select_related("user").get(pk=enrollment_id)
+    if not enrollment.grants_access:
+        return False
+    enrollment.status = status
+    enrollment.ended_at = now
+    enrollment.save()
+    send_email.delay_on_commit(
+        "enrol_ended",
+        [enrollment.user.email],
+        {
+            "name": enrollment.user.get_short_name(),
+            "course_title": cohort.course.title,
+            "cohort_name": cohort.name,
+            "refunded": status == Enrollment.Status.REFUNDED,
+        },
+    )
+    _seat_changed(cohort.pk)
+    return True
+
+
+def record_charge_refund(*, charge: dict[str, Any]) -> Result:
+    payment_intent = str(charge.get("payment_intent") or "")
+    amount = int(charge.get("amount") or 0)
+    full = bool(charge.get("refunded")) or int(charge.get("amount_refunded") or 0) >= amount
+    enrollment = (
+        Enrollment.objects.filter(stripe_payment_intent=payment_intent).first()
+        if payment_intent
+        else None
+    )
+    if enrollment is None:
+        if SeatHold.objects.filter(
+            stripe_payment_intent=payment_intent,
+            state__in=[SeatHold.State.REFUND_DUE, SeatHold.State.REFUNDED],
+        ).exists():
+            return Result(Outcome.ALREADY_DONE, "our automatic refund of a late payment")
+        if not payment_intent:
+            return Result(Outcome.UNMATCHED, "charge without a payment intent")
+        # Arrived before the checkout event: remembered, so fulfilment will not enrol.
+        return Result(Outcome.REFUND_EARLY if full else Outcome.PARTIAL_REFUND)
+    if not full:
+        return Result(Outcome.PARTIAL_REFUND, "", enrollment)
+    if end_access(enrollment_id=enrollment.pk, status=Enrollment.Status.REFUNDED):
+        return Result(Outcome.ACCESS_ENDED, "refunded", enrollment)
+    return Result(Outcome.ALREADY_DONE, f"enrolment is {enrollment.status}", enrollment)
+
+
+def record_dispute(*, dispute: dict[str, Any], closed: bool) -> Result:
+    payment_intent = str(dispute.get("payment_intent") or "")
+    enrollment = (
+        Enrollment.objects.filter(stripe_payment_intent=payment_intent).first()
+        if payment_intent
+        else None
+    )
+    if enrollment is None:
+        return Result(Outcome.UNMATCHED, "no enrolment for this payment")
+    status = str(dispute.get("status") or "")
+    if not closed:
+        # A late "created" must not reopen a dispute that has already closed.
+        Enrollment.objects.filter(pk=enrollment.pk, dispute_status="").update(dispute_status="open")
+        return Result(Outcome.DISPUTE, "dispute opened", enrollment)
+    outcome = "lost" if status == "lost" else "won" if status == "won" else status or "closed"
+    Enrollment.objects.filter(pk=enrollment.pk).update(dispute_status=outcome[:20])
+    if outcome == "lost" and end_access(
+        enrollment_id=enrollment.pk, status=Enrollment.Status.CANCELLED
+    ):
+        return Result(Outcome.ACCESS_ENDED, "dispute lost", enrollment)
+    return Result(Outcome.DISPUTE, f"dispute {outcome}", enrollment)
+
+
+def handle_session_closed(*, session: dict[str, Any]) -> Result:
+    """checkout.session.expired or async_payment_failed: free the seat if still held."""
+    hold = SeatHold.objects.filter(stripe_session_id=session.get("id")).first()
+    if hold is None:
+        return Result(Outcome.UNMATCHED, "no seat hold for this session")
+    if release_hold(hold_id=hold.pk, state=SeatHold.State.EXPIRED):
+        return Result(Outcome.RELEASED)
+    return Result(Outcome.ALREADY_DONE, f"hold is {hold.state}")
+
+
+def process_event(*, event: dict[str, Any]) -> tuple[StripeEvent, bool]:
+    """Record and act on a verified Stripe event exactly once. Returns (row, is_new)."""
+    obj = event["data"]["object"]
+    created = event.get("created")
+    with transaction.atomic():
+        try:
+            with transaction.atomic():
+                record = StripeEvent.objects.create(
+                    event_id=event["id"][:255],
+                    type=event["type"][:100],
+                    object_id=str(obj.get("id") or "")[:255],
+                    payment_intent=str(obj.get("payment_intent") or "")[:255],
+                    livemode=bool(event.get("livemode")),
+                    stripe_created=(
+                        dt.datetime.fromtimestamp(created, tz=dt.UTC)
+                        if isinstance(created, int)
+                        else None
+                    ),
+                )
+        except IntegrityError:
+            return StripeEvent.objects.get(event_id=event["id"][:255]), False
+        result = _dispatch(event["type"], obj)
+        if result.outcome == Outcome.ENROLLED and result.enrollment and not record.payment_intent:
+            record.payment_intent = result.enrollment.stripe_payment_intent
+        record.outcome = result.outcome
+        record.detail = result.detail[:500]
+        record.enrollment = result.enrollment
+        record.save()
+    return record, True
+
+
+def _dispatch(kind: str, obj: dict[str, Any]) -> Result:
+    if kind in {"checkout.session.completed", "checkout.session.async_payment_succeeded"}:
+        return fulfil_checkout(session=obj)
+    if kind in {"checkout.session.expired", "checkout.session.async_payment_failed"}:
+        return handle_session_closed(session=obj)
+    if kind == "charge.refunded":
+        return record_charge_refund(charge=obj)
+    if kind in {"charge.dispute.created", "charge.dispute.closed"}:
+        return record_dispute(dispute=obj, closed=kind.endswith("closed"))
+    return Result(Outcome.IGNORED, "not an event we act on")
+
+
+def fulfil_from_success_page(*, hold: SeatHold) -> Result:
+    """The success page may fulfil before the webhook arrives: ask Stripe, then fulfil."""
+    if hold.state == SeatHold.State.CONVERTED or not hold.stripe_session_id:
+        return Result(Outcome.ALREADY_DONE)
+    session = payments.retrieve_checkout_session(hold.stripe_session_id)
+    return fulfil_checkout(session=session)
+
+
+# Staff actions ----------------------------------------------------------------------------
+
+
+@transaction.atomic
+def enrol_by_staff(
+    *, cohort_id: int, user: User, complimentary: bool = False, amount_cents: int = 0
+) -> Enrollment:
+    now = timezone.now()
+    cohort = _lock_cohort(cohort_id)
+    if _has_access(user.pk, cohort):
+        raise EnrolmentError(f"{user.email} is already enrolled in {cohort}.")
+    own_hold = SeatHold.objects.filter(cohort=cohort, user=user).holding(now).first()
+    if own_hold is None and _free_seats(cohort, now) <= 0:
+        raise SeatUnavailable(f"{cohort} is full. Raise its seat cap first.")
+    if own_hold is not None:
+        own_hold.state = SeatHold.State.RELEASED
+        own_hold.save(update_fields=["state", "updated_at"])
+    return _grant_seat(
+        cohort=cohort,
+        user=user,
+        status=Enrollment.Status.COMPED if complimentary else Enrollment.Status.ACTIVE,
+        source=Enrollment.Source.STAFF,
+        amount_cents=amount_cents,
+    )
+
+
+def refund_enrollment(*, enrollment_id: int) -> None:
+    """Refund through Stripe, then end access (the charge.refunded webhook then finds it done)."""
+    enrollment = Enrollment.objects.get(pk=enrollment_id)
+    if not enrollment.grants_access:
+        raise EnrolmentError(f"Enrolment #{enrollment.pk} is already {enrollment.status}.")
+    if not enrollment.stripe_payment_intent:
+        raise EnrolmentError(f"Enrolment #{enrollment.pk} was not paid online; cancel it instead.")
+    if not payments.is_enabled():
+        raise EnrolmentError("Stripe is not configured.")
+    try:
+        payments.refund_payment(
+            payment_intent=enrollment.stripe_payment_intent,
+            reference=f"enrollment-{enrollment.pk}",
+        )
+    except payments.PaymentError as exc:
+        raise EnrolmentError(f"Stripe refused the refund: {exc}") from exc
+    end_access(enrollment_id=enrollment.pk, status=Enrollment.Status.REFUNDED)
+
+
+# Waitlist, offers and financial aid --------------------------------------------------------
+
+
+def _next_position(course: Course) -> int:
+    top = WaitlistEntry.objects.filter(course=course).aggregate(top=Max("position"))["top"]
+    return (top or 0) + 1
+
+
+@transaction.atomic
+def join_waitlist(
+    *,
+    course: Course,
+    cohort: Cohort | None,
+    name: str,
+    email: str,
+    message: str = "",
+    user: User | None = None,
+) -> bool:
+    """Add a person to the waitlist. True when they were added (and a confirmation is sent)."""
+    email = email.strip().lower()
+    entry = (
+        WaitlistEntry.objects.select_for_update()
+        .filter(course=course, cohort=cohort, email=email)
+        .first()
+    )
+    if entry is not None:
+        if entry.status not in {WaitlistEntry.Status.LAPSED, WaitlistEntry.Status.REMOVED}:
+            return False
+        entry.status = WaitlistEntry.Status.WAITING
+        entry.position = _next_position(course)
+        entry.name, entry.message = name, message
+        entry.save()
+    else:
+        try:
+            with transaction.atomic():
+                WaitlistEntry.objects.create(
+                    course=course,
+                    cohort=cohort,
+                    name=name,
+                    email=email,
+                    message=message,
+                    user=user if user and user.is_authenticated else None,
+                    position=_next_position(course),
+                )
+        except IntegrityError:
+            return False
+    send_email.delay_on_commit(
+        "waitlist_joined",
+        [email],
+        {
+            "name": name,
+            "course_title": course.title,
+            "cohort_name": cohort.name if cohort else "",
+        },
+    )
+    if cohort is not None:
+        _seat_changed(cohort.pk)
+    return True
+
+
+def _send_offer_email(offer: Offer, cohort: Cohort) -> None:
+    send_email.delay_on_commit(
+        "offer_made",
+        [offer.email],
+        {
+            "name": offer.name,
+            "course_title": cohort.course.title,
+            "cohort_name": cohort.name,
+            "price": money(offer.price_cents, offer.currency) if offer.price_cents else "",
+            "free": offer.is_free,
+            "aid": offer.aid_request_id is not None,
+            "expires_at": offer.expires_at.strftime("%A %-d %B %Y, %H:%M UTC"),
+            "link": site_link(offer.get_absolute_url()),
+        },
+    )
+
+
+def _create_offer(
+    cohort: Cohort,
+    *,
+    name: str,
+    email: str,
+    price_cents: int,
+    now: dt.datetime,
+    entry: WaitlistEntry | None = None,
+    aid_request: FinancialAidRequest | None = None,
+) -> Offer:
+    offer = Offer.objects.create(
+        cohort=cohort,
+        waitlist_entry=entry,
+        aid_request=aid_request,
+        name=name,
+        email=email,
+        price_cents=price_cents,
+        currency=cohort.currency,
+        expires_at=now + offer_duration(),
+        created_at=now,
+    )
+    if entry is not None:
+        entry.status = WaitlistEntry.Status.OFFERED
+        entry.save(update_fields=["status"])
+    _send_offer_email(offer, cohort)
+    return offer
+
+
+def _waiting_for(cohort: Cohort):
+    return WaitlistEntry.objects.filter(
+        Q(cohort=cohort) | Q(cohort__isnull=True, course_id=cohort.course_id),
+        status=WaitlistEntry.Status.WAITING,
+    ).order_by("position", "created_at", "pk")
+
+
+@transaction.atomic
+def offer_free_seats(*, cohort_id: int, now: dt.datetime | None = None) -> list[Offer]:
+    """Offer every free seat of an open cohort to the waitlist, in order."""
+    now = now or timezone.now()
+    cohort = _lock_cohort(cohort_id)
+    if not cohort.is_open_for_enrolment(now):
+        return []
+    offers = []
+    free = _free_seats(cohort, now)
+    while free > 0:
+        entry = _waiting_for(cohort).select_for_update().first()
+        if entry is None:
+            break
+        if (
+            Enrollment.objects.filter(cohort=cohort, user__email__iexact=entry.email)
+            .granting_access()
+            .exists()
+        ):
+            entry.status = WaitlistEntry.Status.ENROLLED
+            entry.save(update_fields=["status"])
+            continue
+        offers.append(
+            _create_offer(
+                cohort,
+                name=entry.name,
+                email=entry.email,
+                price_cents=cohort.price_cents,
+                now=now,
+                entry=entry,
+            )
+        )
+        free -= 1
+    return offers
+
+
+@transaction.atomic
+def offer_seat_by_hand(*, entry_id: int, cohort_id: int | None = None) -> Offer:
+    """Staff offer a seat to one waitlist entry now, out of turn."""
+    now = timezone.now()
+    entry = WaitlistEntry.objects.get(pk=entry_id)
+    target = cohort_id or entry.cohort_id
+    if target is None:
+        target = (
+            Cohort.objects.filter(course_id=entry.course_id, status=Cohort.Status.OPEN)
+            .order_by("starts_on")
+            .values_list("pk", flat=True)
+            .first()
+        )
+    if target is None:
+        raise EnrolmentError(f"No open run of {entry.course.title} to offer a seat in.")
+    cohort = _lock_cohort(target)
+    entry = WaitlistEntry.objects.select_for_update().get(pk=entry_id)
+    if entry.status in {WaitlistEntry.Status.OFFERED, WaitlistEntry.Status.ENROLLED}:
+        raise EnrolmentError(f"{entry.name} already has an offer or a seat.")
+    if _free_seats(cohort, now) <= 0:
+        raise SeatUnavailable(f"{cohort} has no free seat. Raise its seat cap first.")
+    return _create_offer(
+        cohort,
+        name=entry.name,
+        email=entry.email,
+        price_cents=cohort.price_cents,
+        now=now,
+        entry=entry,
+    )
+
+
+def _expire_offer(offer: Offer) -> None:
+    offer.status = Offer.Status.EXPIRED
+    offer.save(update_fields=["status"])
+    if offer.waitlist_entry_id:
+        WaitlistEntry.objects.filter(
+            pk=offer.waitlist_entry_id, status=WaitlistEntry.Status.OFFERED
+        ).update(status=WaitlistEntry.Status.LAPSED)
+
+
+def _mark_offer_accepted(offer: Offer, user: User, now: dt.datetime) -> None:
+    offer.status = Offer.Status.ACCEPTED
+    offer.accepted_by = user
+    offer.accepted_at = now
+    offer.save(update_fields=["status", "accepted_by", "accepted_at"])
+    if offer.waitlist_entry_id:
+        WaitlistEntry.objects.filter(pk=offer.waitlist_entry_id).update(
+            status=WaitlistEntry.Status.ENROLLED
+        )
+
+
+@transaction.atomic
+def withdraw_offer(*, offer_id: int) -> bool:
+    cohort_id = Offer.objects.values_list("cohort_id", flat=True).get(pk=offer_id)
+    _lock_cohort(cohort_id)
+    offer = Offer.objects.select_for_update().get(pk=offer_id)
+    if offer.status != Offer.Status.PENDING:
+        return False
+    offer.status = Offer.Status.WITHDRAWN
+    offer.save(update_fields=["status"])
+    if offer.waitlist_entry_id:
+        WaitlistEntry.objects.filter(pk=offer.waitlist_entry_id).update(
+            status=WaitlistEntry.Status.WAITING
+        )
+    return True
+
+
+@transaction.atomic
+def accept_free_offer(*, offer: Offer, user: User, now: dt.datetime | None = None) -> Enrollment:
+    now = now or timezone.now()
+    cohort = _lock_cohort(offer.cohort_id)
+    offer = Offer.objects.select_for_update().get(pk=offer.pk)
+    if not offer.is_for(user):
+        raise EnrolmentError("This offer was made to someone else.")
+    if not offer.is_open(now) or not offer.is_free:
+        raise EnrolmentError("This offer is no longer open.")
+    if _has_access(user.pk, cohort):
+        raise EnrolmentError("You are already enrolled in this run.")
+    enrollment = _grant_seat(
+        cohort=cohort, user=user, status=Enrollment.Status.COMPED, source=Enrollment.Source.OFFER
+    )
+    _mark_offer_accepted(offer, user, now)
+    return enrollment
+
+
+@transaction.atomic
+def request_aid(
+    *, course: Course, name: str, email: str, can_pay: str, message: str, user: User | None
+) -> FinancialAidRequest:
+    aid = FinancialAidRequest.objects.create(
+        course=course,
+        name=name,
+        email=email.strip().lower(),
+        can_pay=can_pay,
+        message=message,
+        user=user if user and user.is_authenticated else None,
+    )
+    send_email.delay_on_commit(
+        "aid_received", [aid.email], {"name": name, "course_title": course.title}
+    )
+    return aid
+
+
+@transaction.atomic
+def grant_aid(*, aid_id: int, price_cents: int | None = None) -> Offer:
+    """Staff grant a reduced price (or 0: a free place): a personal offer link goes out."""
+    now = timezone.now()
+    aid = FinancialAidRequest.objects.get(pk=aid_id)
+    price = aid.granted_price_cents if price_cents is None else price_cents
+    if price is None:
+        raise EnrolmentError(f"Set a granted price on “{aid}” first (0 for a free place).")
+    cohort_id = aid.cohort_id or (
+        Cohort.objects.filter(course_id=aid.course_id, status=Cohort.Status.OPEN)
+        .order_by("starts_on")
+        .values_list("pk", flat=True)
+        .first()
+    )
+    if cohort_id is None:
+        raise EnrolmentError(f"Choose the run for “{aid}” first: none is open.")
+    cohort = _lock_cohort(cohort_id)
+    aid = FinancialAidRequest.objects.select_for_update().get(pk=aid_id)
+    if aid.status == FinancialAidRequest.Status.GRANTED:
+        raise EnrolmentError(f"“{aid}” is already granted.")
+    if _free_seats(cohort, now) <= 0:
+        raise SeatUnavailable(f"{cohort} has no free seat. Raise its seat cap first.")
+    aid.status = FinancialAidRequest.Status.GRANTED
+    aid.granted_price_cents = price
+    aid.cohort = cohort
+    aid.save()
+    return _create_offer(
+        cohort, name=aid.name, email=aid.email, price_cents=price, now=now, aid_request=aid
+    )
+
+
+# The sweeper ------------------------------------------------------------------------------
+
+
+def sweep(*, now: dt.datetime | None = None) -> dict[str, int]:
+    """Close lapsed holds and offers, retry pending refunds, offer free seats. Idempotent."""
+    from courses import tasks
+
+    now = now or timezone.now()
+    counts = {"holds": 0, "offers": 0, "refunds": 0, "offered": 0}
+    for hold_id in SeatHold.objects.lapsed(now).values_list("pk", flat=True):
+        counts["holds"] += release_hold(hold_id=hold_id, state=SeatHold.State.EXPIRED, now=now)
+    for offer_id, cohort_id in Offer.objects.lapsed(now).values_list("pk", "cohort_id"):
+        with transaction.atomic():
+            _lock_cohort(cohort_id)
+            offer = Offer.objects.select_for_update().get(pk=offer_id)
+            if offer.status == Offer.Status.PENDING and not offer.is_open(now):
+                _expire_offer(offer)
+                counts["offers"] += 1
+    for hold_id in SeatHold.objects.filter(state=SeatHold.State.REFUND_DUE).values_list(
+        "pk", flat=True
+    ):
+        tasks.refund_late_payment.delay(hold_id)
+        counts["refunds"] += 1
+    for cohort_id in Cohort.objects.open_for_enrolment(now).values_list("pk", flat=True):
+        counts["offered"] += len(offer_free_seats(cohort_id=cohort_id, now=now))
+    return counts

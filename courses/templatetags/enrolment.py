@@ -1,0 +1,54 @@
+"""`{% enrol_cta cohort course as cta %}`: what the enrol call to action should offer."""
+
+from django import template
+from django.urls import reverse
+
+from courses import payments
+from courses.models import Cohort, Course, Enrollment
+
+register = template.Library()
+
+
+def enrolled_cohort_ids(user: object) -> set[int]:
+    """Cohorts the user has access in; one query per request however many CTAs a page shows."""
+    if not getattr(user, "is_authenticated", False):
+        return set()
+    cached = getattr(user, "_htw_enrolled_cohorts", None)
+    if cached is None:
+        cached = set(
+            Enrollment.objects.for_user(user).granting_access().values_list("cohort_id", flat=True)
+        )
+        user._htw_enrolled_cohorts = cached  # type: ignore[attr-defined]
+    return cached
+
+
+@register.simple_tag(takes_context=True)
+def enrol_cta(context: template.Context, cohort: Cohort | None, course: Course | None) -> dict:
+    """One of: enrolled, enrol, no_payment, by_staff, full, closed, none (no run)."""
+    course = course or (cohort.course if cohort else None)
+    user = context.get("user")
+    result: dict = {"course": course, "cohort": cohort, "state": "none"}
+    if course is not None:
+        result["waitlist_url"] = reverse("courses:waitlist", args=[course.slug])
+        result["aid_url"] = reverse("courses:aid_request", args=[course.slug])
+    if cohort is None or cohort.status == Cohort.Status.DRAFT:
+        return result
+    if cohort.pk in enrolled_cohort_ids(user):
+        result["state"] = "enrolled"
+        result["enrolled_url"] = reverse("courses:enrolled", args=[cohort.pk])
+        return result
+    if not cohort.is_open_for_enrolment():
+        result["state"] = "closed"
+        return result
+    result["seats_free"] = cohort.seats_free
+    if result["seats_free"] <= 0:
+        result["state"] = "full"
+        result["waitlist_url"] = reverse("courses:waitlist", args=[cohort.course.slug, cohort.slug])
+    elif cohort.price_cents == 0:
+        result["state"] = "by_staff"
+    elif not payments.is_enabled():
+        result["state"] = "no_payment"
+    else:
+        result["state"] = "enrol"
+        result["enrol_url"] = reverse("courses:enrol", args=[cohort.pk])
+    return result

@@ -1,0 +1,167 @@
+"""The public program pages (home, course pages) and the learner's dashboard."""
+
+from django.contrib.auth.decorators import login_required
+from django.db.models import Count, Prefetch, Sum
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, render
+from django.template import TemplateDoesNotExist
+from django.template.loader import get_template
+from django.urls import reverse
+from django.views.decorators.cache import never_cache
+
+from accounts.models import User
+from accounts.roles import INSTRUCTOR
+from courses.models import Cohort, Course, Enrollment, FaqItem, Testimonial
+from lessons.models import Lesson, Progress
+from zoomgroups.services import next_session_for
+
+# Partials other features provide; a page includes them once they exist.
+ENROL_CTA_TEMPLATE = "courses/enrol/_cta.html"
+NEWSLETTER_SIGNUP_TEMPLATE = "newsletter/_signup_form.html"
+
+
+def optional_template(name: str) -> str | None:
+    try:
+        get_template(name)
+    except TemplateDoesNotExist:
+        return None
+    return name
+
+
+def open_cohorts() -> Prefetch:
+    return Prefetch(
+        "cohorts",
+        queryset=Cohort.objects.open_for_enrolment().order_by("starts_on"),
+        to_attr="open_cohorts",
+    )
+
+
+def home(request: HttpRequest) -> HttpResponse:
+    courses = list(
+        Course.objects.prefetch_related(
+            Prefetch("lessons", queryset=Lesson.objects.only("id", "course_id", "title", "order")),
+            open_cohorts(),
+        )
+    )
+    for course in courses:
+        course.open_cohort = course.open_cohorts[0] if course.open_cohorts else None
+    instructor = (
+        User.objects.filter(groups__name=INSTRUCTOR, is_active=True)
+        .exclude(bio="")
+        .order_by("date_joined")
+        .first()
+    )
+    context = {
+        "courses": courses,
+        "faq_items": FaqItem.objects.filter(published=True),
+        "testimonials": Testimonial.objects.filter(published=True),
+        "instructor": instructor,
+        "enrol_cta_template": optional_template(ENROL_CTA_TEMPLATE),
+        "newsletter_signup_template": optional_template(NEWSLETTER_SIGNUP_TEMPLATE),
+    }
+    return render(request, "home.html", context)
+
+
+def course(request: HttpRequest, slug: str) -> HttpResponse:
+    """The syllabus is public; lessons open for learners of the course, staff, or as previews."""
+    course = get_object_or_404(Course.objects.prefetch_related(open_cohorts()), slug=slug)
+    has_access = Course.objects.accessible_to(request.user).filter(pk=course.pk).exists()
+    lessons = list(course.lessons.all())
+    progress = {}
+    if request.user.is_authenticated and has_access:
+        progress = {
+            p.lesson_id: p
+            for p in Progress.objects.filter(user=request.user, lesson__course=course)
+        }
+    rows = [
+        {
+            "lesson": lesson,
+            "progress": progress.get(lesson.pk),
+            "open": has_access or lesson.free_preview,
+        }
+        for lesson in lessons
+    ]
+    response = render(
+        request,
+        "courses/course.html",
+        {
+            "course": course,
+            "rows": rows,
+            "has_access": has_access,
+            "cohort": course.open_cohorts[0] if course.open_cohorts else None,
+            "enrol_cta_template": optional_template(ENROL_CTA_TEMPLATE),
+        },
+    )
+    if request.user.is_authenticated:
+        response["Cache-Control"] = "private, no-store"
+    return response
+
+
+def course_progress(user: User) -> list[dict]:
+    """The courses `user` may open, with the share of lesson materials they have used."""
+    courses = (
+        Course.objects.accessible_to(user)
+        .order_by("order", "number")
+        .annotate(
+            lesson_count=Count("lessons", distinct=True),
+            material_total=Sum("lessons__material_count"),
+        )
+    )
+    done = {
+        row["lesson__course_id"]: row
+        for row in Progress.objects.filter(user=user)
+        .values("lesson__course_id")
+        .annotate(
+            chapters=Count("chapter_done_at"),
+            videos=Count("video_done_at"),
+            podcasts=Count("podcast_done_at"),
+            completed=Count("completed_at"),
+        )
+    }
+    rows = []
+    for course in courses:
+        counts = done.get(course.pk, {})
+        used = sum(counts.get(k, 0) for k in ("chapters", "videos", "podcasts"))
+        total = course.material_total or 0
+        rows.append(
+            {
+                "course": course,
+                "completed": counts.get("completed", 0),
+                "percent": min(100, round(100 * used / total)) if total else 0,
+            }
+        )
+    return rows
+
+
+@never_cache
+@login_required
+def dashboard(request: HttpRequest) -> HttpResponse:
+    """The learner's home. Other features add their own keys to `context` and a section to
+    templates/courses/dashboard.html (see the marked spots there)."""
+    user = request.user
+    enrollments = (
+        Enrollment.objects.for_user(user)
+        .granting_access()
+        .select_related("cohort__course")
+        .order_by("cohort__course__order", "cohort__starts_on")
+    )
+    last_progress = (
+        Progress.objects.filter(user=user, lesson__in=Lesson.objects.visible_to(user))
+        .select_related("lesson__course")
+        .order_by("-last_seen_at")
+        .first()
+    )
+    cohorts_by_course: dict[int, list[Cohort]] = {}
+    for enrollment in enrollments:
+        cohorts_by_course.setdefault(enrollment.cohort.course_id, []).append(enrollment.cohort)
+    course_rows = course_progress(user)
+    for row in course_rows:
+        row["cohorts"] = cohorts_by_course.get(row["course"].pk, [])
+    feed_path = reverse("lessons:podcast_feed", kwargs={"token": user.feed_token})
+    context = {
+        "course_rows": course_rows,
+        "continue_progress": last_progress,
+        "podcast_feed_url": request.build_absolute_uri(feed_path),
+        "next_group_session": next_session_for(user),
+    }
+    return render(request, "courses/dashboard.html", context)

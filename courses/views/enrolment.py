@@ -1,0 +1,284 @@
+"""Enrolment pages: enrol and pay, the waitlist, financial aid, offers, the Stripe webhook."""
+
+import logging
+from typing import cast
+
+from django import forms
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.db.models import QuerySet
+from django.http import (
+    HttpRequest,
+    HttpResponse,
+    HttpResponseBadRequest,
+    HttpResponseRedirect,
+    JsonResponse,
+)
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import NoReverseMatch, reverse
+from django.views.decorators.cache import never_cache
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_POST
+
+from accounts.models import User
+from courses import payments, services
+from courses.models import (
+    Cohort,
+    Course,
+    Enrollment,
+    FinancialAidRequest,
+    Offer,
+    SeatHold,
+    WaitlistEntry,
+    is_program_staff,
+)
+from lib import ratelimit
+
+logger = logging.getLogger(__name__)
+
+
+class WaitlistForm(forms.ModelForm):
+    class Meta:
+        model = WaitlistEntry
+        fields = ["name", "email", "message"]
+        labels = {"name": "Your name", "email": "Email", "message": "Message (optional)"}
+        widgets = {"message": forms.Textarea(attrs={"rows": 4})}
+
+
+class AidForm(forms.ModelForm):
+    class Meta:
+        model = FinancialAidRequest
+        fields = ["name", "email", "can_pay", "message"]
+        labels = {"name": "Your name", "email": "Email"}
+        help_texts = {"message": "A few sentences are enough. Only staff read this."}
+        widgets = {"message": forms.Textarea(attrs={"rows": 5})}
+
+
+def visible_cohorts(user: object) -> QuerySet[Cohort]:
+    """Cohorts a person may see on enrolment pages: drafts are staff-only."""
+    cohorts = Cohort.objects.select_related("course")
+    return cohorts if is_program_staff(user) else cohorts.exclude(status=Cohort.Status.DRAFT)
+
+
+def course_link(course: Course) -> str:
+    try:
+        return reverse("courses:course", args=[course.slug])
+    except NoReverseMatch:
+        return reverse("courses:dashboard")
+
+
+def _initial_for(request: HttpRequest) -> dict:
+    user = request.user
+    if not user.is_authenticated:
+        return {}
+    return {"name": user.get_full_name(), "email": user.email}
+
+
+def _allowed(request: HttpRequest, scope: str) -> bool:
+    return ratelimit.allow(f"{scope}:{ratelimit.client_ip(request)}", limit=5, period=3600)
+
+
+def enrol(request: HttpRequest, cohort_id: int) -> HttpResponse:
+    cohort = get_object_or_404(visible_cohorts(request.user), pk=cohort_id)
+    if request.method == "POST":
+        if not request.user.is_authenticated:
+            return redirect(f"{reverse('account_login')}?next={request.path}")
+        success = reverse("courses:enrol_success", args=[cohort.pk])
+        try:
+            url = services.start_checkout(
+                cohort_id=cohort.pk,
+                user=request.user,
+                success_url=request.build_absolute_uri(success)
+                + "?session_id={CHECKOUT_SESSION_ID}",
+                cancel_url=request.build_absolute_uri(
+                    reverse("courses:enrol_cancelled", args=[cohort.pk])
+                ),
+            )
+        except services.EnrolmentError as exc:
+            messages.error(request, str(exc))
+            return redirect("courses:enrol", cohort_id=cohort.pk)
+        return HttpResponseRedirect(url)
+    context = {
+        "cohort": cohort,
+        "course": cohort.course,
+        "hold_minutes": int(services.hold_duration().total_seconds() // 60),
+    }
+    return render(request, "courses/enrol/enrol.html", context)
+
+
+@never_cache
+@login_required
+def enrol_success(request: HttpRequest, cohort_id: int) -> HttpResponse:
+    hold = get_object_or_404(
+        SeatHold.objects.select_related("cohort__course"),
+        cohort_id=cohort_id,
+        user=request.user,
+        stripe_session_id=request.GET.get("session_id") or "-",
+    )
+    result = None
+    done = {SeatHold.State.CONVERTED, SeatHold.State.REFUND_DUE, SeatHold.State.REFUNDED}
+    if hold.state not in done:
+        try:
+            result = services.fulfil_from_success_page(hold=hold)
+        except payments.PaymentError:
+            logger.warning("Success page could not reach Stripe for hold %s", hold.pk)
+        hold.refresh_from_db()
+    if (
+        Enrollment.objects.for_user(request.user)
+        .granting_access()
+        .filter(cohort_id=cohort_id)
+        .exists()
+    ):
+        return redirect("courses:enrolled", cohort_id=cohort_id)
+    context = {
+        "hold": hold,
+        "cohort": hold.cohort,
+        "refunded": hold.state in {SeatHold.State.REFUND_DUE, SeatHold.State.REFUNDED},
+        "ended": hold.state == SeatHold.State.CONVERTED,  # enrolled, then refunded or cancelled
+        "result": result,
+    }
+    return render(request, "courses/enrol/processing.html", context)
+
+
+@never_cache
+@login_required
+def enrol_cancelled(request: HttpRequest, cohort_id: int) -> HttpResponse:
+    cohort = get_object_or_404(visible_cohorts(request.user), pk=cohort_id)
+    for hold_id in SeatHold.objects.filter(
+        cohort=cohort, user=cast(User, request.user), state=SeatHold.State.ACTIVE
+    ).values_list("pk", flat=True):
+        services.release_hold(hold_id=hold_id)
+    messages.info(request, "Checkout was cancelled and nothing was charged.")
+    return redirect(course_link(cohort.course))
+
+
+@never_cache
+@login_required
+def enrolled(request: HttpRequest, cohort_id: int) -> HttpResponse:
+    enrollment = get_object_or_404(
+        Enrollment.objects.for_user(request.user)
+        .granting_access()
+        .select_related("cohort__course"),
+        cohort_id=cohort_id,
+    )
+    course = enrollment.cohort.course
+    return render(
+        request,
+        "courses/enrol/enrolled.html",
+        {
+            "enrollment": enrollment,
+            "cohort": enrollment.cohort,
+            "course": course,
+            "course_url": course_link(course),
+        },
+    )
+
+
+def waitlist(request: HttpRequest, course_slug: str, cohort_slug: str = "") -> HttpResponse:
+    course = get_object_or_404(Course, slug=course_slug)
+    cohort = (
+        get_object_or_404(visible_cohorts(request.user), course=course, slug=cohort_slug)
+        if cohort_slug
+        else None
+    )
+    form = WaitlistForm(request.POST or None, initial=_initial_for(request))
+    if request.method == "POST" and form.is_valid():
+        if not _allowed(request, "waitlist"):
+            form.add_error(None, "Too many requests from your connection. Try again later.")
+        else:
+            services.join_waitlist(
+                course=course,
+                cohort=cohort,
+                user=request.user if request.user.is_authenticated else None,
+                **form.cleaned_data,
+            )
+            return redirect("courses:waitlist_thanks", course_slug=course.slug)
+    return render(
+        request,
+        "courses/enrol/waitlist.html",
+        {
+            "form": form,
+            "course": course,
+            "cohort": cohort,
+            "offer_hours": settings.WAITLIST_OFFER_HOURS,
+        },
+    )
+
+
+def waitlist_thanks(request: HttpRequest, course_slug: str) -> HttpResponse:
+    course = get_object_or_404(Course, slug=course_slug)
+    return render(request, "courses/enrol/waitlist_thanks.html", {"course": course})
+
+
+def aid_request(request: HttpRequest, course_slug: str) -> HttpResponse:
+    course = get_object_or_404(Course, slug=course_slug)
+    form = AidForm(request.POST or None, initial=_initial_for(request))
+    if request.method == "POST" and form.is_valid():
+        if not _allowed(request, "aid"):
+            form.add_error(None, "Too many requests from your connection. Try again later.")
+        else:
+            services.request_aid(
+                course=course,
+                user=request.user if request.user.is_authenticated else None,
+                **form.cleaned_data,
+            )
+            return redirect("courses:aid_thanks", course_slug=course.slug)
+    return render(request, "courses/enrol/aid.html", {"form": form, "course": course})
+
+
+def aid_thanks(request: HttpRequest, course_slug: str) -> HttpResponse:
+    course = get_object_or_404(Course, slug=course_slug)
+    return render(request, "courses/enrol/aid_thanks.html", {"course": course})
+
+
+@never_cache
+def offer(request: HttpRequest, token: str) -> HttpResponse:
+    found = get_object_or_404(Offer.objects.select_related("cohort__course"), token=token)
+    user = request.user
+    if user.is_authenticated and not found.is_for(user):
+        # Personal link opened by another account: refuse without revealing more (404).
+        return render(request, "courses/enrol/offer_refused.html", status=404)
+    context = {
+        "offer": found,
+        "cohort": found.cohort,
+        "course": found.cohort.course,
+        "payments_enabled": payments.is_enabled(),
+        "offer_open": found.is_open(),
+    }
+    if request.method != "POST":
+        return render(request, "courses/enrol/offer.html", context)
+    if not user.is_authenticated:
+        return redirect(f"{reverse('account_login')}?next={request.path}")
+    try:
+        if found.is_free:
+            services.accept_free_offer(offer=found, user=user)
+            return redirect("courses:enrolled", cohort_id=found.cohort_id)
+        success = reverse("courses:enrol_success", args=[found.cohort_id])
+        url = services.start_checkout(
+            cohort_id=found.cohort_id,
+            user=user,
+            offer=found,
+            success_url=request.build_absolute_uri(success) + "?session_id={CHECKOUT_SESSION_ID}",
+            cancel_url=request.build_absolute_uri(request.path),
+        )
+    except services.EnrolmentError as exc:
+        messages.error(request, str(exc))
+        return redirect("courses:offer", token=token)
+    return HttpResponseRedirect(url)
+
+
+@csrf_exempt
+@require_POST
+def stripe_webhook(request: HttpRequest) -> HttpResponse:
+    """Stripe's signed events. Bad signature or body: 400 and nothing stored."""
+    try:
+        event = payments.verified_event(request.body, request.META.get("HTTP_STRIPE_SIGNATURE", ""))
+    except ValueError:
+        return HttpResponseBadRequest("invalid payload or signature")
+    try:
+        record, is_new = services.process_event(event=event)
+    except (KeyError, TypeError, ValueError, AttributeError):
+        logger.warning("Stripe event %s could not be read", event.get("id"), exc_info=True)
+        return HttpResponseBadRequest("malformed event")
+    return JsonResponse({"received": True, "duplicate": not is_new, "outcome": record.outcome})

@@ -1,0 +1,83 @@
+"""Forum forms. Each lists its fields explicitly: pinned, locked, author, category and the like
+are never taken from a member's POST."""
+
+from django import forms
+
+from forum.models import ForumProfile, Post, Report
+from lib.identifiers import find_identifiers, summary
+
+BODY_HELP = (
+    "Markdown works: **bold**, *italic*, > quote, - lists, [link](https://…). "
+    "Mention a member with @handle."
+)
+
+
+class ComposerForm(forms.Form):
+    """Body + format, with the gentle identifier check of the Q&A form: when the text looks
+    identifying and the member has not confirmed, the form comes back with a summary and a
+    "post anyway" checkbox; nothing typed is lost."""
+
+    body = forms.CharField(
+        label="Your post",
+        max_length=20000,
+        widget=forms.Textarea(attrs={"rows": 8, "class": "forum-composer-body"}),
+        help_text=BODY_HELP,
+    )
+    format = forms.ChoiceField(
+        label="Format", choices=Post.Format.choices, initial=Post.Format.MARKDOWN
+    )
+    post_anyway = forms.BooleanField(
+        label="I have checked: nothing here identifies a client. Post anyway.",
+        required=False,
+        widget=forms.HiddenInput,
+    )
+
+    identifier_summary = ""
+
+    def text_to_check(self) -> str:
+        return self.cleaned_data.get("body", "")
+
+    def clean(self) -> dict:
+        cleaned = super().clean() or {}
+        findings = find_identifiers(self.text_to_check())
+        if findings and not cleaned.get("post_anyway"):
+            self.identifier_summary = summary(findings)
+            self.fields["post_anyway"].widget = forms.CheckboxInput()
+            raise forms.ValidationError(
+                f"{self.identifier_summary} Please remove or change it, or tick “post anyway”."
+            )
+        return cleaned
+
+
+class TopicForm(ComposerForm):
+    title = forms.CharField(label="Title", max_length=200)
+
+    field_order = ["title", "body", "format", "post_anyway"]
+
+    def text_to_check(self) -> str:
+        return f"{self.cleaned_data.get('title', '')}\n{self.cleaned_data.get('body', '')}"
+
+
+class ReportForm(forms.Form):
+    reason = forms.ChoiceField(
+        label="Why are you reporting this post?",
+        choices=Report.Reason.choices,
+        widget=forms.RadioSelect,
+    )
+    details = forms.CharField(
+        label="Anything staff should know (optional)",
+        required=False,
+        max_length=1000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
+
+
+class SettingsForm(forms.ModelForm):
+    class Meta:
+        model = ForumProfile
+        fields = ["email_mode"]
+        widgets = {"email_mode": forms.RadioSelect}
+
+
+class SearchForm(forms.Form):
+    q = forms.CharField(label="Search the forum", max_length=200, required=False)

@@ -1,0 +1,450 @@
+"""Forum use cases: posting, editing, moderation, read state, notifications and digests.
+
+Emails say who posted where, with a link; never the text of a post. Every recipient is
+checked against `Topic.objects.visible_to` at send time, so a circle's topic never reaches
+a non-member and a refunded learner gets nothing.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import TYPE_CHECKING
+
+from django.conf import settings
+from django.contrib.postgres.search import SearchVector
+from django.core import signing
+from django.db import IntegrityError, connection, models, transaction
+from django.db.models import Count, Max
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.text import slugify
+
+from forum import rendering
+from forum.models import (
+    Category,
+    ForumProfile,
+    Post,
+    ReadState,
+    Report,
+    Subscription,
+    Topic,
+)
+from lib.email import send_email
+
+if TYPE_CHECKING:
+    from accounts.models import User
+
+UNSUBSCRIBE_SALT = "forum.unsubscribe"
+UNKNOWN = object()
+
+
+# Profiles ----------------------------------------------------------------------------------
+
+
+def get_profile(user: User) -> ForumProfile:
+    """The member's forum profile, created with a unique handle on first use."""
+    try:
+        return user.forum_profile  # type: ignore[attr-defined]
+    except ForumProfile.DoesNotExist:
+        pass
+    base = slugify(user.display_name or user.email.split("@")[0])[:34].strip("-") or "member"
+    for n in range(1, 1000):
+        handle = base if n == 1 else f"{base}-{n}"
+        if ForumProfile.objects.filter(handle=handle).exists():
+            continue
+        try:
+            with transaction.atomic():
+                profile = ForumProfile.objects.create(user=user, handle=handle)
+        except IntegrityError:
+            existing = ForumProfile.objects.filter(user=user).first()
+            if existing:
+                return existing
+            continue
+        user.forum_profile = profile  # type: ignore[attr-defined]
+        return profile
+    raise RuntimeError("No free forum handle")  # pragma: no cover
+
+
+def can_post(user: User) -> bool:
+    return not get_profile(user).posting_suspended
+
+
+# Posting -----------------------------------------------------------------------------------
+
+
+def _render(post: Post) -> None:
+    handles = rendering.find_mentions(post.body)
+    known = (
+        list(ForumProfile.objects.filter(handle__in=handles).values_list("handle", flat=True))
+        if handles
+        else []
+    )
+    post.html = rendering.render_body(post.body, post.format, handles=known)
+
+
+def index_post_for_search(post: Post) -> None:
+    if connection.vendor != "postgresql":
+        return
+    body = SearchVector("body", weight="B", config="english")
+    title = models.Value(post.topic.title, output_field=models.TextField())
+    vector = SearchVector(title, weight="A", config="english") + body if post.is_opening else body
+    Post.objects.filter(pk=post.pk).update(search_vector=vector)
+
+
+def refresh_topic_stats(topic: Topic) -> None:
+    """Recompute the counters lists and digests rely on, over the posts members see."""
+    visible = topic.posts.filter(is_hidden=False)
+    stats = visible.aggregate(n=Count("id"), last=Max("id"), first=models.Min("id"))
+    last = visible.filter(id=stats["last"]).values("created_at", "author_id").first()
+    topic.post_count = stats["n"]
+    topic.first_post_id = topic.posts.aggregate(first=models.Min("id"))["first"] or 0
+    topic.last_post_id = stats["last"] or 0
+    if last:
+        topic.last_post_at = last["created_at"]
+        topic.last_poster_id = last["author_id"]
+    topic.save(
+        update_fields=["post_count", "first_post_id", "last_post_id", "last_post_at", "last_poster"]
+    )
+
+
+def _add_post(*, topic: Topic, author: User, body: str, fmt: str) -> Post:
+    post = Post(topic=topic, author=author, body=body, format=fmt)
+    _render(post)
+    post.save()
+    refresh_topic_stats(topic)
+    index_post_for_search(post)
+    follow_topic(user=author, topic=topic)
+    mark_topic_read(user=author, topic=topic, post_id=post.pk)
+    from forum import tasks
+
+    tasks.notify_subscribers.delay_on_commit(post.pk)
+    tasks.notify_mentions.delay_on_commit(post.pk)
+    return post
+
+
+@transaction.atomic
+def create_topic(*, category: Category, author: User, title: str, body: str, fmt: str) -> Topic:
+    get_profile(author)
+    topic = Topic.objects.create(category=category, author=author, title=title)
+    _add_post(topic=topic, author=author, body=body, fmt=fmt)
+    return topic
+
+
+@transaction.atomic
+def create_reply(*, topic: Topic, author: User, body: str, fmt: str) -> Post:
+    get_profile(author)
+    Topic.objects.select_for_update().filter(pk=topic.pk).first()
+    return _add_post(topic=topic, author=author, body=body, fmt=fmt)
+
+
+@transaction.atomic
+def edit_post(*, post: Post, body: str, fmt: str, title: str | None = None) -> Post:
+    post.body = body
+    post.format = fmt
+    post.edited_at = timezone.now()
+    _render(post)
+    post.save(update_fields=["body", "format", "html", "edited_at"])
+    if title is not None and post.is_opening and title != post.topic.title:
+        post.topic.title = title
+        post.topic.save(update_fields=["title"])
+    index_post_for_search(post)
+    return post
+
+
+@transaction.atomic
+def delete_post(*, post: Post) -> Post:
+    """Soft delete by the author: the text is gone, a placeholder keeps the thread readable."""
+    post.is_deleted = True
+    post.body = ""
+    post.html = ""
+    post.search_vector = None
+    post.edited_at = timezone.now()
+    post.save(update_fields=["is_deleted", "body", "html", "search_vector", "edited_at"])
+    return post
+
+
+# Moderation --------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def report_post(*, post: Post, reporter: User, reason: str, details: str) -> Report:
+    existing = Report.objects.filter(post=post, reporter=reporter, status=Report.Status.OPEN)
+    report = existing.first()
+    if report:
+        report.reason, report.details = reason, details
+        report.save(update_fields=["reason", "details"])
+        return report
+    return Report.objects.create(post=post, reporter=reporter, reason=reason, details=details)
+
+
+@transaction.atomic
+def hide_post(*, post: Post, by: User) -> None:
+    now = timezone.now()
+    Post.objects.filter(pk=post.pk).update(is_hidden=True, hidden_at=now, hidden_by=by)
+    Report.objects.filter(post=post, status=Report.Status.OPEN).update(
+        status=Report.Status.HIDDEN, resolved_at=now, resolved_by=by
+    )
+    refresh_topic_stats(Topic.objects.get(pk=post.topic_id))
+
+
+@transaction.atomic
+def restore_post(*, post: Post) -> None:
+    Post.objects.filter(pk=post.pk).update(is_hidden=False, hidden_at=None, hidden_by=None)
+    refresh_topic_stats(Topic.objects.get(pk=post.topic_id))
+
+
+@transaction.atomic
+def dismiss_reports(*, reports: models.QuerySet[Report], by: User) -> int:
+    return reports.filter(status=Report.Status.OPEN).update(
+        status=Report.Status.DISMISSED, resolved_at=timezone.now(), resolved_by=by
+    )
+
+
+# Reading -----------------------------------------------------------------------------------
+
+
+def mark_topic_read(
+    *, user: User, topic: Topic, post_id: int, current: ReadState | object | None = UNKNOWN
+) -> None:
+    """Move the member's read marker forward to `post_id` (never back). `current` is the
+    member's read state (or None: there is none) when the caller has loaded it already."""
+    now = timezone.now()
+    if isinstance(current, ReadState):
+        if current.last_read_post_id < post_id:
+            ReadState.objects.filter(pk=current.pk, last_read_post_id__lt=post_id).update(
+                last_read_post_id=post_id, last_read_at=now
+            )
+        return
+    if current is UNKNOWN:
+        moved = ReadState.objects.filter(
+            user=user, topic=topic, last_read_post_id__lt=post_id
+        ).update(last_read_post_id=post_id, last_read_at=now)
+        if moved:
+            return
+    state, created = ReadState.objects.get_or_create(
+        user=user, topic=topic, defaults={"last_read_post_id": post_id, "last_read_at": now}
+    )
+    if not created and state.last_read_post_id < post_id:
+        ReadState.objects.filter(pk=state.pk, last_read_post_id__lt=post_id).update(
+            last_read_post_id=post_id, last_read_at=now
+        )
+
+
+def mark_all_read(*, user: User) -> None:
+    profile = get_profile(user)
+    profile.marked_all_read_at = timezone.now()
+    profile.save(update_fields=["marked_all_read_at"])
+
+
+def read_marker_for(user: User, topic: Topic) -> int:
+    """The last post id `user` has read in `topic` (0 when nothing)."""
+    state = ReadState.objects.filter(user=user, topic=topic).values("last_read_post_id").first()
+    return state["last_read_post_id"] if state else 0
+
+
+# Subscriptions -----------------------------------------------------------------------------
+
+
+def follow_topic(*, user: User, topic: Topic) -> None:
+    Subscription.objects.get_or_create(
+        user=user, topic=topic, defaults={"notified_up_to": topic.last_post_id}
+    )
+
+
+def unfollow_topic(*, user: User, topic: Topic) -> None:
+    Subscription.objects.filter(user=user, topic=topic).delete()
+
+
+def unsubscribe_token(user_id: int, topic_id: int | None = None) -> str:
+    return signing.dumps({"u": user_id, "t": topic_id}, salt=UNSUBSCRIBE_SALT, compress=True)
+
+
+def read_unsubscribe_token(token: str) -> tuple[int, int | None] | None:
+    try:
+        data = signing.loads(token, salt=UNSUBSCRIBE_SALT)
+        return int(data["u"]), (int(data["t"]) if data.get("t") is not None else None)
+    except (signing.BadSignature, KeyError, TypeError, ValueError):
+        return None
+
+
+@transaction.atomic
+def unsubscribe_by_token(*, user_id: int, topic_id: int | None) -> None:
+    """One-click unsubscribe: from one topic, or from all forum email."""
+    if topic_id is None:
+        ForumProfile.objects.filter(user_id=user_id).update(email_mode=ForumProfile.EmailMode.OFF)
+    else:
+        Subscription.objects.filter(user_id=user_id, topic_id=topic_id).delete()
+
+
+def _unsubscribe_headers(url: str) -> dict[str, str]:
+    return {"List-Unsubscribe": f"<{url}>", "List-Unsubscribe-Post": "List-Unsubscribe=One-Click"}
+
+
+def _absolute(path: str) -> str:
+    return settings.SITE_URL + path
+
+
+def _can_see(user: User, topic_id: int) -> bool:
+    return Topic.objects.visible_to(user).filter(pk=topic_id).exists()
+
+
+def notify_subscribers(*, post_id: int) -> int:
+    """Email followers who chose "right away" about a new post. Idempotent per post."""
+    post = (
+        Post.objects.select_related("topic", "author")
+        .filter(pk=post_id, is_hidden=False, is_deleted=False)
+        .first()
+    )
+    if post is None:
+        return 0
+    subs = (
+        Subscription.objects.filter(topic_id=post.topic_id, notified_up_to__lt=post.pk)
+        .exclude(user_id=post.author_id)
+        .filter(user__is_active=True, user__forum_profile__email_mode="immediate")
+        .select_related("user")
+    )
+    sent = 0
+    for sub in subs:
+        user = sub.user
+        # Claim the notification first so a retried task never sends it twice.
+        claimed = Subscription.objects.filter(pk=sub.pk, notified_up_to__lt=post.pk).update(
+            notified_up_to=post.pk
+        )
+        if not claimed or not _can_see(user, post.topic_id):
+            continue
+        topic_token = unsubscribe_token(user.pk, post.topic_id)
+        all_token = unsubscribe_token(user.pk)
+        one_click = _absolute(reverse("forum:email_unsubscribe", args=[all_token]))
+        send_email.delay_on_commit(
+            "forum_reply",
+            [user.email],
+            {
+                "name": user.get_short_name(),
+                "poster": post.author.public_name,
+                "topic_title": post.topic.title,
+                "post_url": _absolute(post.get_absolute_url()),
+                "unfollow_url": _absolute(reverse("forum:email_unsubscribe", args=[topic_token])),
+                "unsubscribe_url": one_click,
+                "settings_url": _absolute(reverse("forum:settings")),
+            },
+            _unsubscribe_headers(one_click),
+        )
+        sent += 1
+    return sent
+
+
+def notify_mentions(*, post_id: int) -> int:
+    """Tell each mentioned member (who may see the topic) that they were mentioned."""
+    post = (
+        Post.objects.select_related("topic", "author")
+        .filter(pk=post_id, is_hidden=False, is_deleted=False)
+        .first()
+    )
+    if post is None or post.edited_at is not None:
+        return 0
+    handles = rendering.find_mentions(post.body)
+    if not handles:
+        return 0
+    profiles = (
+        ForumProfile.objects.filter(handle__in=handles, user__is_active=True)
+        .exclude(user_id=post.author_id)
+        .exclude(email_mode=ForumProfile.EmailMode.OFF)
+        .select_related("user")
+    )
+    sent = 0
+    for profile in profiles:
+        user = profile.user
+        if not _can_see(user, post.topic_id):
+            continue
+        one_click = _absolute(reverse("forum:email_unsubscribe", args=[unsubscribe_token(user.pk)]))
+        send_email.delay_on_commit(
+            "forum_mention",
+            [user.email],
+            {
+                "name": user.get_short_name(),
+                "poster": post.author.public_name,
+                "topic_title": post.topic.title,
+                "post_url": _absolute(post.get_absolute_url()),
+                "unsubscribe_url": one_click,
+                "settings_url": _absolute(reverse("forum:settings")),
+            },
+            _unsubscribe_headers(one_click),
+        )
+        sent += 1
+    return sent
+
+
+def send_digest(*, user_id: int, now: dt.datetime | None = None) -> bool:
+    """One member's daily digest: followed topics with new posts by others since the last
+    email or visit. Returns whether an email was sent."""
+    now = now or timezone.now()
+    profile = (
+        ForumProfile.objects.select_related("user")
+        .filter(user_id=user_id, email_mode=ForumProfile.EmailMode.DAILY, user__is_active=True)
+        .first()
+    )
+    if profile is None:
+        return False
+    user = profile.user
+    subs = list(
+        Subscription.objects.filter(
+            user=user,
+            topic__in=Topic.objects.visible_to(user),
+            topic__last_post_id__gt=models.F("notified_up_to"),
+        ).select_related("topic")
+    )
+    items = []
+    for sub in subs:
+        since = max(sub.notified_up_to, _read_up_to(user, sub.topic))
+        new = Post.objects.visible_to(user).filter(
+            topic=sub.topic, id__gt=since, is_hidden=False, is_deleted=False
+        )
+        new = new.exclude(author=user)
+        first = new.order_by("id").values("id").first()
+        if first:
+            posters = sorted(
+                {p.author.public_name for p in new.select_related("author").order_by("id")[:20]}
+            )
+            items.append(
+                {
+                    "topic_title": sub.topic.title,
+                    "count": new.count(),
+                    "posters": posters,
+                    "url": _absolute(reverse("forum:post", args=[first["id"]])),
+                }
+            )
+        Subscription.objects.filter(pk=sub.pk).update(notified_up_to=sub.topic.last_post_id)
+    ForumProfile.objects.filter(pk=profile.pk).update(last_digest_at=now)
+    if not items:
+        return False
+    one_click = _absolute(reverse("forum:email_unsubscribe", args=[unsubscribe_token(user.pk)]))
+    send_email.delay_on_commit(
+        "forum_digest",
+        [user.email],
+        {
+            "name": user.get_short_name(),
+            "items": items,
+            "unsubscribe_url": one_click,
+            "settings_url": _absolute(reverse("forum:settings")),
+        },
+        _unsubscribe_headers(one_click),
+    )
+    return True
+
+
+def _read_up_to(user: User, topic: Topic) -> int:
+    return read_marker_for(user, topic)
+
+
+def digest_recipients() -> list[int]:
+    """Members on the daily digest who follow a topic with something new."""
+    return list(
+        Subscription.objects.filter(
+            topic__last_post_id__gt=models.F("notified_up_to"),
+            user__forum_profile__email_mode=ForumProfile.EmailMode.DAILY,
+            user__is_active=True,
+        )
+        .order_by("user_id")
+        .values_list("user_id", flat=True)
+        .distinct()
+    )

@@ -1,0 +1,54 @@
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from lessons.models import Lesson, Progress
+
+if TYPE_CHECKING:
+    from accounts.models import User
+
+
+def _progress_for_update(user: User, lesson: Lesson) -> Progress:
+    """The learner's progress row for the lesson, locked; created on first use."""
+    progress = Progress.objects.select_for_update().filter(user=user, lesson=lesson).first()
+    if progress is not None:
+        return progress
+    try:
+        with transaction.atomic():
+            return Progress.objects.create(user=user, lesson=lesson)
+    except IntegrityError:  # created by a parallel request a moment ago
+        return Progress.objects.select_for_update().get(user=user, lesson=lesson)
+
+
+@transaction.atomic
+def record_visit(*, user: User, lesson: Lesson) -> Progress:
+    """Remember that the learner opened the lesson ("continue where you left off")."""
+    now = timezone.now()
+    updated = Progress.objects.filter(user=user, lesson=lesson).update(last_seen_at=now)
+    if not updated:
+        return _progress_for_update(user, lesson)
+    return Progress.objects.get(user=user, lesson=lesson)
+
+
+@transaction.atomic
+def record_material(*, user: User, lesson: Lesson, material: str, done: bool = True) -> Progress:
+    """Mark one material of the lesson as used (or not); completion follows the materials.
+
+    Idempotent: marking a material done twice keeps the first time.
+    """
+    if not lesson.has_material(material):
+        raise ValueError(f"The lesson has no {material}.")
+    now = timezone.now()
+    progress = _progress_for_update(user, lesson)
+    field = f"{material}_done_at"
+    if done:
+        setattr(progress, field, getattr(progress, field) or now)
+    else:
+        setattr(progress, field, None)
+    progress.last_seen_at = now
+    progress.refresh_completion(lesson, now)
+    progress.save()
+    return progress

@@ -1,0 +1,81 @@
+"""Serve a stored file with HTTP range requests, so audio and video players can seek.
+
+One range per request (what players send): `bytes=START-END`, `bytes=START-` or `bytes=-N`.
+A satisfiable range answers 206 with Content-Range; a malformed or unsatisfiable one 416;
+no Range header (or several ranges) the whole file with 200. Every answer says
+`Accept-Ranges: bytes`.
+"""
+
+import re
+from collections.abc import Iterator
+
+from django.core.files import File
+from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
+
+RANGE = re.compile(r"^bytes=(\d*)-(\d*)$")
+CHUNK = 64 * 1024
+
+
+def parse_range(header: str, size: int) -> tuple[int, int] | bool | None:
+    """(start, end) inclusive for a single satisfiable range; None to send the whole file;
+    False when the range is malformed or cannot be satisfied."""
+    header = header.strip()
+    if not header:
+        return None
+    if "," in header:
+        return None  # several ranges: answering with the whole file is allowed
+    match = RANGE.match(header.replace(" ", ""))
+    if not match or (not match.group(1) and not match.group(2)):
+        return False
+    first, last = match.groups()
+    if first:
+        start = int(first)
+        end = int(last) if last else size - 1
+        if start >= size or end < start:
+            return False
+        return start, min(end, size - 1)
+    suffix = int(last)
+    if suffix == 0 or size == 0:
+        return False
+    return max(0, size - suffix), size - 1
+
+
+def _chunks(handle: File, start: int, length: int) -> Iterator[bytes]:
+    try:
+        handle.seek(start)
+        remaining = length
+        while remaining > 0:
+            data = handle.read(min(CHUNK, remaining))
+            if not data:
+                break
+            remaining -= len(data)
+            yield data
+    finally:
+        handle.close()
+
+
+def serve_file(request: HttpRequest, field_file: File, content_type: str) -> HttpResponse:
+    """Answer a GET or HEAD for `field_file`, honouring a Range header."""
+    size = field_file.size
+    wanted = parse_range(request.headers.get("Range", ""), size)
+    if wanted is False:
+        response = HttpResponse(status=416)
+        response["Content-Range"] = f"bytes */{size}"
+        response["Accept-Ranges"] = "bytes"
+        return response
+    start, end = wanted if wanted else (0, size - 1)
+    length = max(0, end - start + 1)
+    if request.method == "HEAD":
+        response = HttpResponse(status=206 if wanted else 200, content_type=content_type)
+    else:
+        field_file.open("rb")
+        response = StreamingHttpResponse(
+            _chunks(field_file, start, length),
+            status=206 if wanted else 200,
+            content_type=content_type,
+        )
+    response["Content-Length"] = str(length)
+    response["Accept-Ranges"] = "bytes"
+    if wanted:
+        response["Content-Range"] = f"bytes {start}-{end}/{size}"
+    return response

@@ -1,0 +1,22 @@
+from django.urls import path
+
+from lessons import views
+
+app_name = "lessons"
+
+urlpatterns = [
+    path("lessons/search/", views.search, name="search"),
+    path("courses/<slug:course_slug>/lessons/<slug:slug>/", views.lesson, name="lesson"),
+    path(
+        "courses/<slug:course_slug>/lessons/<slug:slug>/progress/",
+        views.record_progress,
+        name="progress",
+    ),
+    path(
+        "courses/<slug:course_slug>/lessons/<slug:slug>/media/<str:kind>",
+        views.lesson_media,
+        name="media",
+    ),
+    path("podcast/<str:token>/feed.xml", views.podcast_feed, name="podcast_feed"),
+    path("podcast/<str:token>/episodes/<int:pk>/audio", views.podcast_audio, name="podcast_audio"),
+]

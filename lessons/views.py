@@ -1,0 +1,153 @@
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.db.models import Count
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import (
+    require_GET,
+    require_http_methods,
+    require_POST,
+    require_safe,
+)
+
+from accounts.models import User
+from courses.models import Course, is_program_staff
+from lessons import services
+from lessons.feeds import PodcastFeed
+from lessons.models import MATERIALS, Lesson, Progress
+from lessons.search import search_lessons
+from lessons.streaming import serve_file
+
+MATERIAL_LABELS = {"chapter": "chapter", "video": "video", "podcast": "podcast episode"}
+
+
+def get_lesson(request: HttpRequest, course_slug: str, slug: str) -> Lesson:
+    return get_object_or_404(
+        Lesson.objects.visible_to(request.user).select_related("course"),
+        course__slug=course_slug,
+        slug=slug,
+    )
+
+
+def lesson_context(lesson: Lesson, progress: Progress | None, **extra: object) -> dict:
+    done = progress.done_count(lesson) if progress else 0
+    total = lesson.material_count
+    return {
+        "lesson": lesson,
+        "progress": progress,
+        "done_materials": progress.done_materials if progress else [],
+        "done_count": done,
+        "percent": round(100 * done / total) if total else 0,
+        **extra,
+    }
+
+
+@never_cache
+@require_GET
+def lesson(request: HttpRequest, course_slug: str, slug: str) -> HttpResponse:
+    lesson = get_lesson(request, course_slug, slug)
+    preview = is_program_staff(request.user) and request.GET.get("preview") == "learner"
+    progress = None
+    if request.user.is_authenticated and not preview:
+        progress = services.record_visit(user=request.user, lesson=lesson)
+    siblings = list(
+        Lesson.objects.filter(course=lesson.course).only("id", "order", "title", "slug")
+    )
+    index = next(i for i, s in enumerate(siblings) if s.pk == lesson.pk)
+    previous_lesson = siblings[index - 1] if index > 0 else None
+    next_lesson = siblings[index + 1] if index + 1 < len(siblings) else None
+    # Learners without access reach only free previews: show them how to get the rest.
+    has_course = Course.objects.accessible_to(request.user).filter(pk=lesson.course_id).exists()
+    context = lesson_context(
+        lesson,
+        progress,
+        preview=preview,
+        has_course=has_course,
+        previous_lesson=previous_lesson,
+        next_lesson=next_lesson,
+        position=index + 1,
+        lesson_total=len(siblings),
+        can_record=progress is not None,
+    )
+    return render(request, "lessons/lesson.html", context)
+
+
+@never_cache
+@login_required
+@require_POST
+def record_progress(request: HttpRequest, course_slug: str, slug: str) -> HttpResponse:
+    lesson = get_lesson(request, course_slug, slug)
+    material = request.POST.get("material", "")
+    if material not in MATERIALS or not lesson.has_material(material):
+        return HttpResponse("Unknown material.", status=400)
+    done = request.POST.get("done", "1") != "0"
+    progress = services.record_material(
+        user=request.user, lesson=lesson, material=material, done=done
+    )
+    if request.headers.get("HX-Request"):
+        context = lesson_context(lesson, progress, material=material, can_record=True, htmx=True)
+        return render(request, "lessons/_material_done.html", context)
+    label = MATERIAL_LABELS[material]
+    messages.success(
+        request,
+        f"The {label} is marked as done." if done else f"The {label} is marked as not done.",
+    )
+    return redirect(f"{lesson.get_absolute_url()}#{material}")
+
+
+@never_cache
+@require_http_methods(["GET", "HEAD"])
+def lesson_media(request: HttpRequest, course_slug: str, slug: str, kind: str) -> HttpResponse:
+    """The lesson's uploaded audio, video or captions, for the signed-in page (range-aware)."""
+    lesson = get_lesson(request, course_slug, slug)
+    field = {
+        "audio": lesson.podcast_file,
+        "video": lesson.video_file,
+        "captions": lesson.video_captions,
+    }.get(kind)
+    if not field:
+        raise Http404("No such file.")
+    content_type = {"audio": lesson.podcast_mime_type, "video": "video/mp4"}.get(kind, "text/vtt")
+    if kind == "video" and field.name.lower().endswith(".webm"):
+        content_type = "video/webm"
+    return serve_file(request, field, content_type)
+
+
+@never_cache
+@require_safe
+def podcast_feed(request: HttpRequest, token: str) -> HttpResponse:
+    return PodcastFeed(request, token)(request, token=token)
+
+
+@never_cache
+@require_http_methods(["GET", "HEAD"])
+def podcast_audio(request: HttpRequest, token: str, pk: int) -> HttpResponse:
+    """An episode's audio for podcast apps: the feed token stands in for a session."""
+    user = User.objects.filter(feed_token=token, is_active=True).first()
+    if user is None:
+        raise Http404("No such episode.")
+    lesson = get_object_or_404(Lesson.objects.in_feed_of(user).exclude(podcast_file=""), pk=pk)
+    return serve_file(request, lesson.podcast_file, lesson.podcast_mime_type)
+
+
+@never_cache
+@login_required
+@require_GET
+def search(request: HttpRequest) -> HttpResponse:
+    query = request.GET.get("q", "")[:200]
+    visible = Lesson.objects.visible_to(request.user)
+    hits = search_lessons(visible, query)
+    lesson_count = visible.aggregate(n=Count("id"))["n"]
+    return render(
+        request,
+        "lessons/search.html",
+        {"query": query.strip(), "hits": hits, "lesson_count": lesson_count},
+    )
+
+
+def podcast_feed_url(request: HttpRequest) -> str:
+    return request.build_absolute_uri(
+        reverse("lessons:podcast_feed", kwargs={"token": request.user.feed_token})
+    )

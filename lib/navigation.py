@@ -1,0 +1,42 @@
+"""The site's main navigation, built from the URLs that exist and what the user may open."""
+
+from django.conf import settings
+from django.http import HttpRequest
+from django.urls import NoReverseMatch, reverse
+
+# (label, URL name, who sees it): "all", "member" (signed in) or "staff".
+NAV_ITEMS = [
+    ("Dashboard", "courses:dashboard", "member"),
+    ("Friday groups", "zoomgroups:index", "member"),
+    ("My questions", "qa:my_questions", "member"),
+    ("Q&A Library", "qa:library", "member"),
+    ("Forum", "forum:index", "member"),
+    ("Newsletter", "newsletter:archive", "all"),
+]
+
+
+def nav_items(request: HttpRequest) -> list[dict]:
+    user = getattr(request, "user", None)
+    signed_in = bool(user and user.is_authenticated)
+    items = []
+    for label, url_name, audience in NAV_ITEMS:
+        if audience == "member" and not signed_in:
+            continue
+        if audience == "staff" and not (signed_in and user.is_staff):
+            continue
+        try:
+            url = reverse(url_name)
+        except NoReverseMatch:
+            continue
+        items.append(
+            {"label": label, "url": url, "current": request.path.startswith(url) and url != "/"}
+        )
+    return items
+
+
+def site_context(request: HttpRequest) -> dict:
+    return {
+        "nav_items": nav_items(request),
+        "contact_email": settings.CONTACT_EMAIL,
+        "debug": settings.DEBUG,
+    }

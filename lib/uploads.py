@@ -1,0 +1,79 @@
+"""Upload validation by content, not by name: each kind lists the file signatures it accepts.
+
+Use as model-field validators: `validators=[uploads.audio]`. SVG is never accepted (it can
+carry script). Size limits are per kind.
+"""
+
+from dataclasses import dataclass
+
+from django.core.exceptions import ValidationError
+from django.core.files.base import File
+from django.utils.deconstruct import deconstructible
+
+MB = 1024 * 1024
+
+
+def _sniff(head: bytes) -> str | None:
+    """The content type that the first bytes of a file announce, or None."""
+    if head.startswith(b"%PDF-"):
+        return "application/pdf"
+    if head.startswith(b"\x89PNG\r\n\x1a\n"):
+        return "image/png"
+    if head.startswith(b"\xff\xd8\xff"):
+        return "image/jpeg"
+    if head[:6] in (b"GIF87a", b"GIF89a"):
+        return "image/gif"
+    if head.startswith(b"RIFF") and head[8:12] == b"WEBP":
+        return "image/webp"
+    if head.startswith(b"RIFF") and head[8:12] == b"WAVE":
+        return "audio/wav"
+    if head.startswith(b"ID3") or (len(head) > 1 and head[0] == 0xFF and head[1] & 0xE0 == 0xE0):
+        return "audio/mpeg"
+    if head.startswith(b"OggS"):
+        return "audio/ogg"
+    if head[4:8] == b"ftyp":
+        brand = head[8:12]
+        return "audio/mp4" if brand in (b"M4A ", b"M4B ") else "video/mp4"
+    if head.startswith(b"\x1a\x45\xdf\xa3"):
+        return "video/webm"
+    text = head.lstrip(b"\xef\xbb\xbf")
+    if text.startswith(b"WEBVTT"):
+        return "text/vtt"
+    return None
+
+
+@deconstructible
+@dataclass
+class UploadValidator:
+    label: str
+    accepted: tuple[str, ...]
+    max_bytes: int
+
+    def __call__(self, upload: File) -> None:
+        if upload is None:
+            return
+        size = getattr(upload, "size", None) or 0
+        if size > self.max_bytes:
+            raise ValidationError(
+                f"This file is {size / MB:.1f} MB; {self.label} files may be at most "
+                f"{self.max_bytes // MB} MB."
+            )
+        position = upload.tell() if hasattr(upload, "tell") else 0
+        upload.seek(0)
+        head = upload.read(64)
+        upload.seek(position)
+        if isinstance(head, str):
+            head = head.encode()
+        kind = _sniff(head)
+        if kind not in self.accepted:
+            names = ", ".join(sorted({a.split("/")[1].upper() for a in self.accepted}))
+            raise ValidationError(f"This is not a {self.label} file we accept ({names}).")
+
+
+audio = UploadValidator("audio", ("audio/mpeg", "audio/mp4", "audio/ogg", "audio/wav"), 200 * MB)
+video = UploadValidator("video", ("video/mp4", "video/webm"), 1024 * MB)
+captions = UploadValidator("caption (WebVTT)", ("text/vtt",), 2 * MB)
+image = UploadValidator("image", ("image/png", "image/jpeg", "image/gif", "image/webp"), 10 * MB)
+document = UploadValidator(
+    "document or image", ("application/pdf", "image/png", "image/jpeg", "image/webp"), 25 * MB
+)

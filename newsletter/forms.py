@@ -1,0 +1,47 @@
+from django import forms
+
+
+class SignupForm(forms.Form):
+    email = forms.EmailField(
+        label="Email address",
+        max_length=254,
+        widget=forms.EmailInput(attrs={"autocomplete": "email"}),
+    )
+    name = forms.CharField(
+        label="First name (optional)",
+        max_length=120,
+        required=False,
+        widget=forms.TextInput(attrs={"autocomplete": "given-name"}),
+    )
+
+
+class ImportForm(forms.Form):
+    file = forms.FileField(
+        label="CSV file",
+        help_text="A column named “email” (and optionally “name”), or one address per line.",
+    )
+    opted_in_elsewhere = forms.BooleanField(
+        label="These people opted in elsewhere (for example on a previous mailing list)",
+        required=False,
+        help_text=(
+            "Ticked: new addresses are added as confirmed. Unticked: they are added as pending "
+            "and receive nothing until you select them and choose “Send confirmation email”."
+        ),
+    )
+
+    def clean_file(self):
+        upload = self.cleaned_data["file"]
+        if upload.size > 5 * 1024 * 1024:
+            raise forms.ValidationError("The file is larger than 5 MB; split it up.")
+        try:
+            return upload.read().decode("utf-8-sig")
+        except UnicodeDecodeError as exc:
+            raise forms.ValidationError("Save the file as CSV in UTF-8 and try again.") from exc
+
+
+class ScheduleForm(forms.Form):
+    scheduled_for = forms.DateTimeField(
+        label="Send at",
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
+        help_text="In the program's time zone.",
+    )

@@ -1,0 +1,724 @@
+"""TIFT use cases: signing up, confirming, unsubscribing, importing, and sending an issue.
+
+Sending, step by step (each step is safe to run twice):
+1. `start_issue` moves a due issue from scheduled to sending with one conditional UPDATE, so
+   a second trigger (beat twice, a double click) finds nothing to do.
+2. `snapshot_audience` writes one queued Delivery per confirmed reader, in chunks, with
+   `ignore_conflicts` against the unique (issue, subscriber) pair.
+3. `fan_out` enqueues one `send_batch` task per range of delivery ids.
+4. `send_batch` claims the queued rows of its range with one UPDATE (a random claim token),
+   sends them over a few parallel SMTP connections (NEWSLETTER_SMTP_CONNECTIONS, reused for
+   the whole batch), and marks each row sent as soon as the server took it; a connection
+   waits for that mark before its next message.
+   A reader who unsubscribed since the snapshot is skipped. Temporary failures go back to the
+   queue and the task retries with backoff; permanent ones are marked failed or bounced.
+5. `recover_stalled` (beat) re-queues claims older than NEWSLETTER_STALE_MINUTES — rows a
+   killed worker left — and fans out again; only the messages in flight when a worker died
+   (one per connection) can go out twice.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import csv
+import datetime as dt
+import io
+import logging
+import queue
+import secrets
+import smtplib
+import threading
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from django.conf import settings
+from django.core import signing
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
+from django.db import connection as db_connection
+from django.db import transaction
+from django.db.models import Count, F
+from django.urls import reverse
+from django.utils import timezone
+
+from lib import email as mail
+from newsletter.models import Delivery, Infographic, Issue, Subscriber
+
+logger = logging.getLogger(__name__)
+
+CONFIRM_SALT = "newsletter.confirm"
+SNAPSHOT_CHUNK = 5000
+MAX_ATTEMPTS = 5
+UNSUBSCRIBE_PLACEHOLDER = "tift-unsubscribe-url-placeholder"
+
+
+# Readers ----------------------------------------------------------------------------------
+
+
+def confirmation_token(subscriber: Subscriber) -> str:
+    """A signed, timestamped token naming the reader and the address it was sent to."""
+    return signing.dumps({"s": subscriber.pk, "e": subscriber.email}, salt=CONFIRM_SALT)
+
+
+def subscriber_from_token(token: str) -> Subscriber | None:
+    """The reader a confirmation token names; None when forged, expired or out of date.
+
+    Raises signing.SignatureExpired for a genuine but expired token, so the page can say so.
+    """
+    max_age = dt.timedelta(days=settings.NEWSLETTER_CONFIRM_DAYS)
+    try:
+        data = signing.loads(token, salt=CONFIRM_SALT, max_age=max_age)
+    except signing.SignatureExpired:
+        raise
+    except signing.BadSignature:
+        return None
+    if not isinstance(data, dict):
+        return None
+    return Subscriber.objects.filter(pk=data.get("s"), email=data.get("e")).first()
+
+
+def list_headers(subscriber: Subscriber) -> dict[str, str]:
+    """RFC 2369 / RFC 8058 headers: one-click POST URL first, then a mailto fallback."""
+    return {
+        "List-Unsubscribe": (
+            f"<{subscriber.one_click_url}>, "
+            f"<mailto:{settings.NEWSLETTER_UNSUBSCRIBE_EMAIL}?subject=unsubscribe>"
+        ),
+        "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
+    }
+
+
+def _send_confirmation(subscriber: Subscriber) -> None:
+    url = settings.SITE_URL + reverse("newsletter:confirm", args=[confirmation_token(subscriber)])
+    mail.send_email.delay_on_commit(
+        "newsletter_confirm",
+        [subscriber.email],
+        {
+            "confirm_url": url,
+            "days": settings.NEWSLETTER_CONFIRM_DAYS,
+            "unsubscribe_url": subscriber.unsubscribe_url,
+        },
+        list_headers(subscriber),
+    )
+    Subscriber.objects.filter(pk=subscriber.pk).update(confirmation_sent_at=timezone.now())
+
+
+def _send_welcome(subscriber: Subscriber) -> None:
+    infographic = Infographic.current()
+    mail.send_email.delay_on_commit(
+        "newsletter_welcome",
+        [subscriber.email],
+        {
+            "name": subscriber.name,
+            "infographic_title": infographic.title if infographic else "",
+            "infographic_url": (
+                settings.SITE_URL + reverse("newsletter:infographic") if infographic else ""
+            ),
+            "archive_url": settings.SITE_URL + reverse("newsletter:archive"),
+            "unsubscribe_url": subscriber.unsubscribe_url,
+        },
+        list_headers(subscriber),
+    )
+
+
+@transaction.atomic
+def subscribe(*, email: str, name: str = "", source: str = Subscriber.Source.SIGNUP) -> None:
+    """Start a double opt-in. A confirmed reader is left exactly as they are (no email: an
+    email would tell whoever typed the address that it is on the list)."""
+    email = email.strip().lower()
+    subscriber, created = Subscriber.objects.select_for_update().get_or_create(
+        email=email, defaults={"name": name.strip(), "source": source}
+    )
+    if subscriber.status == Subscriber.Status.CONFIRMED:
+        return
+    if not created:
+        subscriber.status = Subscriber.Status.PENDING
+        if name.strip() and not subscriber.name:
+            subscriber.name = name.strip()
+        subscriber.save(update_fields=["status", "name"])
+    _send_confirmation(subscriber)
+
+
+@transaction.atomic
+def confirm_subscriber(*, subscriber: Subscriber) -> bool:
+    """Confirm a pending reader and send the welcome email; False if nothing changed."""
+    changed = Subscriber.objects.filter(pk=subscriber.pk, status=Subscriber.Status.PENDING).update(
+        status=Subscriber.Status.CONFIRMED, confirmed_at=timezone.now(), unsubscribed_at=None
+    )
+    if changed:
+        subscriber.refresh_from_db()
+        _send_welcome(subscriber)
+    return bool(changed)
+
+
+@transaction.atomic
+def subscribe_account(*, user) -> Subscriber:
+    """A signed-in learner subscribes their account address from the profile. The address
+    is verified (allauth requires it before sign-in), so that is the opt-in: no second email
+    loop, only the welcome."""
+    from allauth.account.models import EmailAddress
+
+    email = user.email.strip().lower()
+    subscriber, _ = Subscriber.objects.select_for_update().get_or_create(
+        email=email,
+        defaults={"name": user.display_name, "source": Subscriber.Source.PROFILE},
+    )
+    if subscriber.status == Subscriber.Status.CONFIRMED:
+        return subscriber
+    verified = EmailAddress.objects.filter(user=user, email__iexact=email, verified=True).exists()
+    if not verified:
+        subscribe(email=email, name=user.display_name, source=Subscriber.Source.PROFILE)
+        return subscriber
+    Subscriber.objects.filter(pk=subscriber.pk).update(status=Subscriber.Status.PENDING)
+    confirm_subscriber(subscriber=subscriber)
+    subscriber.refresh_from_db()
+    return subscriber
+
+
+@transaction.atomic
+def unsubscribe(*, subscriber: Subscriber) -> None:
+    """Stop all mail to this reader at once, including deliveries already queued."""
+    Subscriber.objects.filter(pk=subscriber.pk).exclude(
+        status=Subscriber.Status.UNSUBSCRIBED
+    ).update(status=Subscriber.Status.UNSUBSCRIBED, unsubscribed_at=timezone.now())
+    subscriber.refresh_from_db()
+
+
+@transaction.atomic
+def send_confirmations(*, subscriber_ids: Iterable[int]) -> int:
+    """Staff asked to (re)send the confirmation email to pending readers (e.g. imported)."""
+    pending = list(
+        Subscriber.objects.filter(pk__in=list(subscriber_ids), status=Subscriber.Status.PENDING)
+    )
+    for subscriber in pending:
+        _send_confirmation(subscriber)
+    return len(pending)
+
+
+@dataclass
+class ImportResult:
+    created: int = 0
+    unchanged: int = 0
+    invalid: int = 0
+
+
+@transaction.atomic
+def import_subscribers(*, csv_text: str, opted_in_elsewhere: bool) -> ImportResult:
+    """Add the addresses of a CSV (an `email` column, optional `name`; or one address a line).
+
+    New addresses are marked imported. They are confirmed only when staff state that these
+    people opted in elsewhere; otherwise they stay pending until they confirm a link staff
+    choose to send. Addresses already known keep their status: an import never re-confirms
+    someone who unsubscribed or bounced.
+    """
+    rows = list(csv.reader(io.StringIO(csv_text)))
+    header = [cell.strip().lower() for cell in rows[0]] if rows else []
+    if "email" in header:
+        email_col = header.index("email")
+        name_col = header.index("name") if "name" in header else None
+        rows = rows[1:]
+    else:
+        email_col, name_col = 0, 1
+    result = ImportResult()
+    seen: dict[str, str] = {}
+    for row in rows:
+        if len(row) <= email_col:
+            continue
+        address = row[email_col].strip().lower()
+        try:
+            validate_email(address)
+        except ValidationError:
+            result.invalid += 1
+            continue
+        name = row[name_col].strip() if name_col is not None and len(row) > name_col else ""
+        seen.setdefault(address, name[:120])
+    existing = set(Subscriber.objects.filter(email__in=list(seen)).values_list("email", flat=True))
+    now = timezone.now()
+    status = Subscriber.Status.CONFIRMED if opted_in_elsewhere else Subscriber.Status.PENDING
+    new = [
+        Subscriber(
+            email=address,
+            name=name,
+            status=status,
+            source=Subscriber.Source.IMPORT,
+            imported=True,
+            created_at=now,
+            confirmed_at=now if opted_in_elsewhere else None,
+        )
+        for address, name in seen.items()
+        if address not in existing
+    ]
+    Subscriber.objects.bulk_create(new, batch_size=1000, ignore_conflicts=True)
+    result.created = len(new)
+    result.unchanged = len(existing)
+    return result
+
+
+def export_rows(queryset) -> Iterable[list[str]]:
+    yield ["email", "name", "status", "source", "imported", "created_at", "confirmed_at"]
+    for s in queryset.order_by("pk").iterator(chunk_size=2000):
+        yield [
+            s.email,
+            s.name,
+            s.status,
+            s.source,
+            "yes" if s.imported else "no",
+            s.created_at.isoformat(),
+            s.confirmed_at.isoformat() if s.confirmed_at else "",
+        ]
+
+
+# Issues -----------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def schedule_issue(*, issue: Issue, when: dt.datetime | None = None) -> None:
+    """Put a draft (or re-time a scheduled issue) on the schedule."""
+    when = when or issue.scheduled_for or Issue.default_send_time()
+    Issue.objects.filter(
+        pk=issue.pk, status__in=[Issue.Status.DRAFT, Issue.Status.SCHEDULED]
+    ).update(status=Issue.Status.SCHEDULED, scheduled_for=when)
+    issue.refresh_from_db()
+
+
+@transaction.atomic
+def unschedule_issue(*, issue: Issue) -> None:
+    Issue.objects.filter(pk=issue.pk, status=Issue.Status.SCHEDULED).update(
+        status=Issue.Status.DRAFT
+    )
+    issue.refresh_from_db()
+
+
+def issue_context(issue: Issue, unsubscribe_url: str) -> dict:
+    return {
+        "number": issue.number,
+        "title": issue.title,
+        "body": issue.body,
+        "issue_url": settings.SITE_URL + issue.get_absolute_url(),
+        "archive_url": settings.SITE_URL + reverse("newsletter:archive"),
+        "unsubscribe_url": unsubscribe_url,
+    }
+
+
+def short_lines(content: str, width: int = 900) -> str:
+    """Break lines longer than `width` at spaces. The editor writes a paragraph as one line;
+    past 998 characters (RFC 5322) the email would be quoted-printable, which is harder on
+    old clients and defeats the per-batch template (see _Template). A newline is just
+    whitespace in HTML and in our sanitized markup (no <pre>)."""
+    lines = []
+    for line in content.splitlines():
+        while len(line) > width:
+            cut = line.rfind(" ", 0, width)
+            if cut <= 0:
+                break
+            lines.append(line[:cut])
+            line = line[cut + 1 :]
+        lines.append(line)
+    return "\n".join(lines)
+
+
+def render_issue(issue: Issue, unsubscribe_url: str = UNSUBSCRIBE_PLACEHOLDER):
+    subject, text, html = mail.render_email(
+        "newsletter_issue", issue_context(issue, unsubscribe_url)
+    )
+    return subject, short_lines(text), short_lines(html)
+
+
+def send_test_issue(*, issue: Issue, to: str) -> None:
+    """Send the issue to a staff member, marked as a test. Enqueued after commit."""
+    mail.send_email.delay_on_commit(
+        "newsletter_issue",
+        [to],
+        {
+            **issue_context(issue, settings.SITE_URL + reverse("newsletter:archive")),
+            "test": True,
+        },
+    )
+
+
+def start_issue(*, issue_id: int) -> bool:
+    """Begin sending a due issue. Only the first caller wins; the others return False."""
+    now = timezone.now()
+    started = Issue.objects.filter(
+        pk=issue_id, status=Issue.Status.SCHEDULED, scheduled_for__lte=now
+    ).update(status=Issue.Status.SENDING, send_started_at=now)
+    if not started:
+        return False
+    snapshot_audience(issue_id=issue_id)
+    fan_out(issue_id=issue_id)
+    return True
+
+
+def snapshot_audience(*, issue_id: int) -> int:
+    """One queued delivery per confirmed reader. Safe to repeat (unique pair, ignore conflicts)."""
+    ids = Subscriber.objects.confirmed().order_by("pk").values_list("pk", flat=True)
+    chunk: list[Delivery] = []
+    for subscriber_id in ids.iterator(chunk_size=SNAPSHOT_CHUNK):
+        chunk.append(Delivery(issue_id=issue_id, subscriber_id=subscriber_id))
+        if len(chunk) >= SNAPSHOT_CHUNK:
+            Delivery.objects.bulk_create(chunk, ignore_conflicts=True)
+            chunk = []
+    if chunk:
+        Delivery.objects.bulk_create(chunk, ignore_conflicts=True)
+    total = Delivery.objects.filter(issue_id=issue_id).count()
+    Issue.objects.filter(pk=issue_id).update(
+        recipients_total=total, snapshot_done_at=timezone.now()
+    )
+    return total
+
+
+def fan_out(*, issue_id: int) -> int:
+    """Enqueue one batch task per range of queued delivery ids; returns how many."""
+    from newsletter import tasks
+
+    Issue.objects.filter(pk=issue_id).update(fanned_out_at=timezone.now())
+    ids = list(
+        Delivery.objects.filter(issue_id=issue_id, status=Delivery.Status.QUEUED)
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    )
+    size = settings.NEWSLETTER_BATCH_SIZE
+    ranges = [(ids[i], ids[min(i + size, len(ids)) - 1]) for i in range(0, len(ids), size)]
+    del ids
+    for first, last in ranges:
+        tasks.send_batch.delay_on_commit(issue_id, first, last)
+    if not ranges:
+        finish_issue_if_done(issue_id=issue_id)
+    return len(ranges)
+
+
+@dataclass
+class BatchResult:
+    sent: int = 0
+    skipped: int = 0
+    failed: int = 0
+    transient: BaseException | None = None
+
+
+def claim_batch(*, issue_id: int, first_id: int, last_id: int) -> list[Delivery]:
+    """Atomically take the queued rows of the range; a second claimer gets none of them."""
+    token = secrets.token_hex(16)
+    Delivery.objects.filter(
+        issue_id=issue_id,
+        status=Delivery.Status.QUEUED,
+        pk__gte=first_id,
+        pk__lte=last_id,
+    ).update(
+        status=Delivery.Status.SENDING,
+        claim=token,
+        claimed_at=timezone.now(),
+        attempts=F("attempts") + 1,
+    )
+    return list(
+        Delivery.objects.filter(issue_id=issue_id, claim=token, pk__gte=first_id, pk__lte=last_id)
+        .select_related("subscriber")
+        .order_by("pk")
+    )
+
+
+def _mark(delivery_ids: list[int], status: str, error: str = "", **fields) -> None:
+    if delivery_ids:
+        Delivery.objects.filter(pk__in=delivery_ids).update(
+            status=status, error=error[:255], claim="", **fields
+        )
+
+
+def _is_recipient_refused(exc: BaseException) -> bool:
+    return isinstance(exc, smtplib.SMTPRecipientsRefused) or (
+        isinstance(exc, smtplib.SMTPResponseException) and exc.smtp_code in (550, 551, 553)
+    )
+
+
+@dataclass
+class _Outcome:
+    delivery: Delivery
+    error: BaseException | None = None
+    sent: bool = False
+    ack: threading.Event = field(default_factory=threading.Event)
+
+
+@dataclass
+class _Template:
+    """An issue serialized once per batch with placeholders of fixed length, so that each
+    message is three byte replacements instead of a fresh MIME serialization (the costly
+    part of sending). Used with the SMTP backend; other backends get built messages."""
+
+    raw: bytes
+    from_email: str
+    token: bytes
+    address: bytes
+    message_id: bytes
+
+    @classmethod
+    def build(cls, render: tuple[str, str, str]) -> _Template | None:
+        from django.core.mail.message import sanitize_address
+        from django.core.mail.utils import DNS_NAME
+
+        subject, text, html = render
+        token, message_id = secrets.token_hex(16), secrets.token_hex(16)
+        address = f"{secrets.token_hex(8)}@tift.invalid"
+        stand_in = Subscriber(email=address, token=token)
+        url = stand_in.unsubscribe_url
+        message = mail.build_message(
+            subject=subject,
+            text=text.replace(UNSUBSCRIBE_PLACEHOLDER, url),
+            html=html.replace(UNSUBSCRIBE_PLACEHOLDER, url),
+            to=[address],
+            headers={**list_headers(stand_in), "Message-ID": f"<{message_id}@{DNS_NAME}>"},
+        )
+        raw = message.message().as_bytes(linesep="\r\n")
+        expected = text.count(UNSUBSCRIBE_PLACEHOLDER) + html.count(UNSUBSCRIBE_PLACEHOLDER) + 1
+        if (
+            raw.count(token.encode()) != expected
+            or raw.count(address.encode()) != 1
+            or raw.count(message_id.encode()) != 1
+        ):
+            return None  # an encoding (quoted-printable, base64) hid a placeholder
+        return cls(
+            raw=raw,
+            from_email=sanitize_address(message.from_email, message.encoding or "utf-8"),
+            token=token.encode(),
+            address=address.encode(),
+            message_id=message_id.encode(),
+        )
+
+    def fits(self, subscriber: Subscriber) -> bool:
+        return (
+            len(subscriber.token) == len(self.token)
+            and subscriber.email.isascii()
+            and len(subscriber.email) <= 64  # a longer To header could fold differently
+        )
+
+    def send(self, smtp, subscriber: Subscriber) -> None:
+        raw = (
+            self.raw.replace(self.token, subscriber.token.encode())
+            .replace(self.address, subscriber.email.encode())
+            .replace(self.message_id, secrets.token_hex(16).encode())
+        )
+        smtp.sendmail(self.from_email, [subscriber.email], raw)
+
+
+def _lane(items: list[Delivery], render: tuple[str, str, str], results, stop) -> None:
+    """One SMTP connection sending its share of a batch, one message at a time. After each
+    message it waits until the main thread has recorded the outcome, so a dead worker leaves
+    at most one unrecorded message per connection."""
+    from django.core.mail.backends.smtp import EmailBackend as SMTPBackend
+
+    subject, text, html = render
+    connection = mail.open_connection()
+    try:
+        connection.open()
+        template = _Template.build(render) if isinstance(connection, SMTPBackend) else None
+    except Exception as exc:  # no connection: report every message (a transient error)
+        for delivery in items:
+            results.put(_Outcome(delivery, error=exc))
+        results.put(None)
+        return
+    try:
+        for delivery in items:
+            if stop.is_set():
+                results.put(_Outcome(delivery))
+                continue
+            subscriber = delivery.subscriber
+            outcome = _Outcome(delivery)
+            try:
+                if template is not None and template.fits(subscriber):
+                    template.send(connection.connection, subscriber)
+                else:
+                    url = subscriber.unsubscribe_url
+                    message = mail.build_message(
+                        subject=subject,
+                        text=text.replace(UNSUBSCRIBE_PLACEHOLDER, url),
+                        html=html.replace(UNSUBSCRIBE_PLACEHOLDER, url),
+                        to=[subscriber.email],
+                        headers=list_headers(subscriber),
+                        connection=connection,
+                    )
+                    connection.send_messages([message])
+                outcome.sent = True
+            except Exception as exc:
+                outcome.error = exc
+            results.put(outcome)
+            while not outcome.ack.wait(0.05):
+                if stop.is_set():
+                    break
+    finally:
+        with contextlib.suppress(Exception):  # a broken connection is closed either way
+            connection.close()
+        results.put(None)
+
+
+@contextlib.contextmanager
+def _fast_commits():
+    """On PostgreSQL, don't wait for the disk on each per-message commit. A killed worker
+    loses nothing by this (the server already has the commit); only a crash of the database
+    server itself could forget the last fraction of a second of sent-marks."""
+    if db_connection.vendor != "postgresql":
+        yield
+        return
+    with db_connection.cursor() as cursor:
+        cursor.execute("SET synchronous_commit TO OFF")
+    try:
+        yield
+    finally:
+        with db_connection.cursor() as cursor:
+            cursor.execute("RESET synchronous_commit")
+
+
+def send_batch(*, issue_id: int, first_id: int, last_id: int) -> BatchResult:
+    """Send the claimed rows over NEWSLETTER_SMTP_CONNECTIONS parallel connections (threads
+    that only talk SMTP; this thread records each outcome). See the module docstring."""
+    result = BatchResult()
+    issue = Issue.objects.filter(pk=issue_id, status=Issue.Status.SENDING).first()
+    if issue is None:
+        return result
+    deliveries = claim_batch(issue_id=issue_id, first_id=first_id, last_id=last_id)
+    if not deliveries:
+        return result
+    gone = [d.pk for d in deliveries if d.subscriber.status != Subscriber.Status.CONFIRMED]
+    _mark(gone, Delivery.Status.SKIPPED)
+    result.skipped = len(gone)
+    todo = [d for d in deliveries if d.subscriber.status == Subscriber.Status.CONFIRMED]
+    if not todo:
+        finish_issue_if_done(issue_id=issue_id)
+        return result
+
+    render = render_issue(issue)
+    lanes = max(1, min(settings.NEWSLETTER_SMTP_CONNECTIONS, len(todo)))
+    results: queue.Queue[_Outcome | None] = queue.Queue()
+    stop = threading.Event()
+    threads = [
+        threading.Thread(target=_lane, args=(todo[n::lanes], render, results, stop), daemon=True)
+        for n in range(lanes)
+    ]
+    for thread in threads:
+        thread.start()
+    unsent: list[Delivery] = []
+    transient: BaseException | None = None
+    try:
+        with _fast_commits():
+            running = lanes
+            while running:
+                # Take every outcome that is ready (at most one per connection), record them
+                # in one statement, then let those connections go on.
+                outcomes = [results.get()]
+                with contextlib.suppress(queue.Empty):
+                    while True:
+                        outcomes.append(results.get_nowait())
+                running -= outcomes.count(None)
+                done = [o for o in outcomes if o is not None]
+                sent = [o.delivery.pk for o in done if o.sent]
+                mark_sent(sent)
+                result.sent += len(sent)
+                for outcome in done:
+                    if outcome.sent:
+                        continue
+                    if outcome.error is None or mail.is_transient(outcome.error):
+                        # Not tried, or a temporary failure: stop; retry the rest later.
+                        transient = transient or outcome.error
+                        stop.set()
+                        unsent.append(outcome.delivery)
+                    else:
+                        _record_permanent_failure(outcome.delivery, outcome.error)
+                        result.failed += 1
+                # Only once recorded may these connections send again. If recording failed,
+                # the `finally` below stops every connection instead.
+                for outcome in done:
+                    outcome.ack.set()
+            if unsent:
+                error = repr(transient) if transient else "not tried"
+                retry = [d.pk for d in unsent if d.attempts < MAX_ATTEMPTS]
+                give_up = [d.pk for d in unsent if d.attempts >= MAX_ATTEMPTS]
+                _mark(retry, Delivery.Status.QUEUED, error, claimed_at=None)
+                _mark(give_up, Delivery.Status.FAILED, error)
+                result.failed += len(give_up)
+                result.transient = (transient or RuntimeError("batch stopped")) if retry else None
+    finally:
+        stop.set()
+        for thread in threads:
+            thread.join(timeout=30)
+    finish_issue_if_done(issue_id=issue_id)
+    return result
+
+
+def _record_permanent_failure(delivery: Delivery, exc: BaseException) -> None:
+    if _is_recipient_refused(exc):
+        _mark([delivery.pk], Delivery.Status.BOUNCED, repr(exc))
+        Subscriber.objects.filter(pk=delivery.subscriber_id).update(
+            status=Subscriber.Status.BOUNCED
+        )
+    else:
+        _mark([delivery.pk], Delivery.Status.FAILED, repr(exc))
+        logger.warning("TIFT delivery %s failed: %r", delivery.pk, exc)
+
+
+def mark_sent(delivery_ids: list[int]) -> None:
+    """Record messages as sent, right after the server accepted them. Each connection waits
+    for this before its next message, so a crash leaves at most one unrecorded message per
+    connection."""
+    if not delivery_ids:
+        return
+    with db_connection.cursor() as cursor:  # plain SQL: this runs for every message
+        cursor.execute(
+            f"UPDATE {Delivery._meta.db_table} SET status = %s, sent_at = %s, claim = '', "  # noqa: S608 - the table name is ours
+            f"error = '' WHERE id IN ({', '.join(['%s'] * len(delivery_ids))})",
+            [Delivery.Status.SENT, timezone.now(), *delivery_ids],
+        )
+
+
+def delivery_counts(issue_id: int) -> dict[str, int]:
+    counts = dict.fromkeys(Delivery.Status.values, 0)
+    rows = (
+        Delivery.objects.filter(issue_id=issue_id)
+        .values("status")
+        .annotate(n=Count("pk"))
+        .order_by()
+    )
+    counts.update({row["status"]: row["n"] for row in rows})
+    return counts
+
+
+def finish_issue_if_done(*, issue_id: int) -> bool:
+    """Mark the issue sent once no delivery is queued or in flight, with its final counts."""
+    if Delivery.objects.filter(
+        issue_id=issue_id, status__in=[Delivery.Status.QUEUED, Delivery.Status.SENDING]
+    ).exists():
+        return False
+    counts = delivery_counts(issue_id)
+    return bool(
+        Issue.objects.filter(
+            pk=issue_id, status=Issue.Status.SENDING, snapshot_done_at__isnull=False
+        ).update(
+            status=Issue.Status.SENT,
+            sent_at=timezone.now(),
+            recipients_total=sum(counts.values()),
+            sent_count=counts[Delivery.Status.SENT],
+            failed_count=counts[Delivery.Status.FAILED] + counts[Delivery.Status.BOUNCED],
+        )
+    )
+
+
+def recover_stalled(*, now: dt.datetime | None = None) -> int:
+    """Re-queue claims a dead worker left behind and resume issues that stopped moving."""
+    now = now or timezone.now()
+    stale = now - dt.timedelta(minutes=settings.NEWSLETTER_STALE_MINUTES)
+    requeued = Delivery.objects.filter(status=Delivery.Status.SENDING, claimed_at__lt=stale).update(
+        status=Delivery.Status.QUEUED, claim="", claimed_at=None
+    )
+    for issue in Issue.objects.filter(status=Issue.Status.SENDING):
+        if issue.snapshot_done_at is None:
+            if issue.send_started_at and issue.send_started_at < stale:
+                snapshot_audience(issue_id=issue.pk)
+                fan_out(issue_id=issue.pk)
+            continue
+        if issue.fanned_out_at is None or issue.fanned_out_at < stale or requeued:
+            fan_out(issue_id=issue.pk)
+    return requeued
+
+
+def send_due_issues(*, now: dt.datetime | None = None) -> list[int]:
+    started = []
+    for issue_id in Issue.objects.due(now).values_list("pk", flat=True):
+        if start_issue(issue_id=issue_id):
+            started.append(issue_id)
+    return started

@@ -1,0 +1,143 @@
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core import signing
+from django.core.paginator import Paginator
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.cache import never_cache
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_http_methods, require_POST
+
+from lib import ratelimit
+from newsletter import services
+from newsletter.forms import SignupForm
+from newsletter.models import Infographic, Issue, Subscriber
+
+SIGNUPS_PER_IP = 10  # an hour
+SIGNUPS_PER_EMAIL = 3  # an hour
+
+
+def archive(request: HttpRequest) -> HttpResponse:
+    issues = Issue.objects.in_archive().only("number", "title", "sent_at", "body")
+    page = Paginator(issues, 20).get_page(request.GET.get("page"))
+    return render(request, "newsletter/archive.html", {"page": page, "signup_form": SignupForm()})
+
+
+def issue_detail(request: HttpRequest, number: int) -> HttpResponse:
+    issue = get_object_or_404(Issue.objects.in_archive(), number=number)
+    return render(request, "newsletter/issue.html", {"issue": issue, "signup_form": SignupForm()})
+
+
+@require_http_methods(["GET", "POST"])
+def signup(request: HttpRequest) -> HttpResponse:
+    form = SignupForm(request.POST or None)
+    if request.method == "POST":
+        if not ratelimit.allow(
+            f"tift-signup-ip:{ratelimit.client_ip(request)}", limit=SIGNUPS_PER_IP, period=3600
+        ):
+            form.is_valid()
+            form.add_error(None, "Too many sign-ups from your network. Please try again later.")
+            return render(request, "newsletter/signup.html", {"signup_form": form}, status=429)
+        if form.is_valid():
+            address = form.cleaned_data["email"].strip().lower()
+            # Over the per-address limit the answer is the same page, and nothing is sent.
+            if ratelimit.allow(f"tift-signup:{address}", limit=SIGNUPS_PER_EMAIL, period=3600):
+                services.subscribe(email=address, name=form.cleaned_data["name"])
+            return redirect("newsletter:check_email")
+    return render(request, "newsletter/signup.html", {"signup_form": form})
+
+
+def check_email(request: HttpRequest) -> HttpResponse:
+    return render(
+        request, "newsletter/check_email.html", {"days": settings.NEWSLETTER_CONFIRM_DAYS}
+    )
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+def confirm(request: HttpRequest, token: str) -> HttpResponse:
+    """GET shows a button (mail scanners follow links); POST confirms."""
+    try:
+        subscriber = services.subscriber_from_token(token)
+    except signing.SignatureExpired:
+        return render(
+            request,
+            "newsletter/confirm_invalid.html",
+            {"expired": True, "signup_form": SignupForm()},
+            status=400,
+        )
+    if subscriber is None:
+        return render(
+            request,
+            "newsletter/confirm_invalid.html",
+            {"expired": False, "signup_form": SignupForm()},
+            status=400,
+        )
+    if subscriber.status == Subscriber.Status.CONFIRMED:
+        return redirect("newsletter:thanks")
+    if request.method == "POST" and subscriber.status == Subscriber.Status.PENDING:
+        services.confirm_subscriber(subscriber=subscriber)
+        return redirect("newsletter:thanks")
+    return render(request, "newsletter/confirm.html", {"subscriber": subscriber})
+
+
+def thanks(request: HttpRequest) -> HttpResponse:
+    return render(request, "newsletter/thanks.html", {"infographic": Infographic.current()})
+
+
+def infographic(request: HttpRequest) -> FileResponse:
+    current = Infographic.current()
+    if current is None:
+        raise Http404("No infographic yet.")
+    try:
+        handle = current.file.open("rb")
+    except FileNotFoundError as exc:
+        raise Http404("The infographic file is missing.") from exc
+    name = current.file.name.rsplit("/", 1)[-1]
+    return FileResponse(handle, as_attachment=False, filename=name)
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+def unsubscribe(request: HttpRequest, token: str) -> HttpResponse:
+    """The visible link: a GET only shows the button, so link scanners change nothing."""
+    subscriber = get_object_or_404(Subscriber, token=token)
+    if request.method == "POST":
+        services.unsubscribe(subscriber=subscriber)
+        messages.success(request, "You are unsubscribed. You will get no more issues of TIFT.")
+        return redirect("newsletter:unsubscribe", token=token)
+    return render(request, "newsletter/unsubscribe.html", {"subscriber": subscriber})
+
+
+@csrf_exempt
+@never_cache
+@require_http_methods(["GET", "POST"])
+def one_click(request: HttpRequest, token: str) -> HttpResponse:
+    """RFC 8058 one-click: the mail client POSTs `List-Unsubscribe=One-Click`, without a
+    session or CSRF token (the unguessable token in the URL is the authority). A GET (a
+    person or a scanner opening the URL) only leads to the page with the button."""
+    subscriber = get_object_or_404(Subscriber, token=token)
+    if request.method == "GET":
+        return redirect("newsletter:unsubscribe", token=token)
+    services.unsubscribe(subscriber=subscriber)
+    return HttpResponse("You are unsubscribed from TIFT.\n", content_type="text/plain")
+
+
+@login_required
+@require_POST
+def profile_subscription(request: HttpRequest) -> HttpResponse:
+    if request.POST.get("action") == "subscribe":
+        subscriber = services.subscribe_account(user=request.user)
+        if subscriber.status == Subscriber.Status.CONFIRMED:
+            messages.success(
+                request, "You are subscribed to TIFT. Your welcome email is on its way."
+            )
+        else:
+            messages.success(request, "Check your inbox to confirm your subscription to TIFT.")
+    elif request.POST.get("action") == "unsubscribe":
+        subscriber = Subscriber.objects.filter(email=request.user.email.lower()).first()
+        if subscriber is not None:
+            services.unsubscribe(subscriber=subscriber)
+        messages.success(request, "You are unsubscribed from TIFT.")
+    return redirect("accounts:profile")

@@ -1,0 +1,320 @@
+"""The instructor's Q&A queue and the library, in the admin.
+
+Question text is shown only through `QuestionAdmin`, which needs `qa.view_question` (the
+Instructor group). No other admin displays a question: answers and replies have no admin of
+their own (the answer is an inline of the question), and a library entry has no column
+pointing to its question.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.conf import settings
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import models
+from django.db.models import QuerySet
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import get_object_or_404
+from django.template.defaultfilters import linebreaksbr, urlize
+from django.urls import path, reverse
+from django.utils import timezone
+from django.utils.html import escape, format_html, format_html_join
+from django.utils.timesince import timesince
+
+from qa import services
+from qa.models import Answer, LibraryEntry, Question, Topic, can_see_all_questions
+
+# The admin index shows the number of waiting questions (templates/admin/qa/index.html
+# extends the admin's own index, so branding overrides of admin/index.html still apply).
+if admin.site.index_template is None:
+    admin.site.index_template = "admin/qa/index.html"
+
+
+def plain_text_html(text: str) -> str:
+    """Learner text for the admin: escaped, links clickable, line breaks kept."""
+    return linebreaksbr(urlize(escape(text), autoescape=False))
+
+
+class OverdueFilter(admin.SimpleListFilter):
+    title = "answer target"
+    parameter_name = "overdue"
+
+    def lookups(self, request, model_admin):
+        return [("yes", f"Overdue (over {settings.QA_ANSWER_TARGET_DAYS} days)")]
+
+    def queryset(self, request, queryset):
+        if self.value() == "yes":
+            return queryset.overdue()
+        return queryset
+
+
+URL_FIELDS = {models.URLField: {"assume_scheme": "https"}}
+
+
+class AnswerInline(admin.StackedInline):
+    model = Answer
+    formfield_overrides = URL_FIELDS
+    fields = ["text", "video_url", "sent_at"]
+    readonly_fields = ["sent_at"]
+    extra = 1
+    max_num = 1
+    can_delete = False
+    verbose_name = "personal answer"
+    verbose_name_plural = "personal answer"
+
+
+@admin.register(Question)
+class QuestionAdmin(admin.ModelAdmin):
+    change_form_template = "admin/qa/question/change_form.html"
+    list_display = [
+        "title",
+        "asker_name",
+        "course",
+        "lesson",
+        "status_badge",
+        "waited",
+        "answer_state",
+        "consent_to_publish",
+        "created_at",
+    ]
+    list_filter = [
+        "status",
+        OverdueFilter,
+        "consent_to_publish",
+        ("course", admin.RelatedOnlyFieldListFilter),
+        ("lesson", admin.RelatedOnlyFieldListFilter),
+    ]
+    search_fields = ["title", "text", "asker__email", "asker__display_name"]
+    list_select_related = ["asker", "course", "lesson", "answer"]
+    list_per_page = 50
+    # "waiting" sorts after "answered", so -status lists waiting questions first, oldest first.
+    ordering = ["-status", "waiting_since"]
+    fields = [
+        "asker_name",
+        "title",
+        "question_text",
+        "course",
+        "lesson",
+        "consent_to_publish",
+        "status",
+        "created_at",
+        "waited",
+        "thread",
+        "library",
+    ]
+    readonly_fields = fields
+    inlines = [AnswerInline]
+
+    class Media:
+        css = {"all": ["css/qa.css"]}
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False  # questions come from learners
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Question]:
+        return Question.objects.visible_to(request.user)
+
+    @admin.display(description="asker", ordering="asker__display_name")
+    def asker_name(self, obj: Question) -> str:
+        return f"{obj.asker.public_name} <{obj.asker.email}>"
+
+    @admin.display(description="question")
+    def question_text(self, obj: Question) -> str:
+        return format_html('<div class="qa-admin-text">{}</div>', plain_text_html(obj.text))
+
+    @admin.display(description="status", ordering="status")
+    def status_badge(self, obj: Question) -> str:
+        if obj.is_overdue():
+            return format_html(
+                '<span class="qa-badge qa-badge-overdue">Overdue</span>'
+                ' <span class="qa-badge qa-badge-waiting">{}</span>',
+                "Waiting",
+            )
+        label = "Waiting" if obj.is_waiting else "Answered"
+        return format_html('<span class="qa-badge qa-badge-{}">{}</span>', obj.status, label)
+
+    @admin.display(description="waited", ordering="waiting_since")
+    def waited(self, obj: Question) -> str:
+        if not obj.is_waiting:
+            return "—"
+        text = timesince(obj.waiting_since, timezone.now())
+        if obj.is_overdue():
+            return format_html('<strong class="qa-overdue">{}</strong>', text)
+        return text
+
+    @admin.display(description="answer")
+    def answer_state(self, obj: Question) -> str:
+        answer = getattr(obj, "answer", None)
+        if answer is None:
+            return "—"
+        return "sent" if answer.is_sent else "draft"
+
+    @admin.display(description="follow-ups")
+    def thread(self, obj: Question) -> str:
+        replies = obj.replies.select_related("author")
+        if not replies:
+            return "None yet."
+        return format_html_join(
+            "",
+            '<div class="qa-admin-reply"><p><strong>{}</strong> · {}</p><div>{}</div></div>',
+            (
+                (
+                    "Instructor" if r.from_instructor else "Learner",
+                    timezone.localtime(r.created_at).strftime("%Y-%m-%d %H:%M"),
+                    plain_text_html(r.text),
+                )
+                for r in replies
+            ),
+        )
+
+    @admin.display(description="library")
+    def library(self, obj: Question) -> str:
+        if obj.library_entry_id:
+            url = reverse("admin:qa_libraryentry_change", args=[obj.library_entry_id])
+            return format_html('<a href="{}">Library entry #{}</a>', url, obj.library_entry_id)
+        if not obj.consent_to_publish:
+            return "The learner did not consent to publication."
+        return "No entry yet."
+
+    def get_urls(self):
+        urls = super().get_urls()
+        extra = [
+            path(
+                "<int:pk>/start-library-entry/",
+                self.admin_site.admin_view(self.start_library_entry_view),
+                name="qa_question_start_library_entry",
+            )
+        ]
+        return extra + urls
+
+    def start_library_entry_view(self, request: HttpRequest, pk: int) -> HttpResponse:
+        if request.method != "POST" or not self.has_change_permission(request):
+            raise PermissionDenied
+        question = get_object_or_404(self.get_queryset(request), pk=pk)
+        if not request.user.has_perm("qa.add_libraryentry"):
+            raise PermissionDenied
+        try:
+            entry = services.start_library_entry(question_id=question.pk, by=request.user)
+        except ValidationError as error:
+            self.message_user(request, " ".join(error.messages), messages.ERROR)
+            return HttpResponseRedirect(reverse("admin:qa_question_change", args=[pk]))
+        self.message_user(
+            request,
+            "A draft library entry is ready. Rewrite the question so that nothing identifies "
+            "the client or the learner, then confirm and publish.",
+            messages.SUCCESS,
+        )
+        return HttpResponseRedirect(reverse("admin:qa_libraryentry_change", args=[entry.pk]))
+
+    def save_formset(self, request, form, formset, change) -> None:
+        for instance in formset.save(commit=False):
+            if isinstance(instance, Answer) and instance.author_id is None:
+                instance.author = request.user
+            instance.save()
+        formset.save_m2m()
+
+    def response_change(self, request: HttpRequest, obj: Question) -> HttpResponse:
+        if "_send_answer" in request.POST:
+            try:
+                sent = services.send_answer(question_id=obj.pk, by=request.user)
+            except ValidationError as error:
+                self.message_user(request, " ".join(error.messages), messages.ERROR)
+                return HttpResponseRedirect(request.path)
+            if sent:
+                self.message_user(request, "The answer is sent; the learner gets an email.")
+            else:
+                self.message_user(
+                    request,
+                    "Saved. The learner was already notified of this answer, so no new email "
+                    "was sent (use a follow-up reply on the site for something new).",
+                    messages.WARNING,
+                )
+            return HttpResponseRedirect(reverse("admin:qa_question_changelist"))
+        return super().response_change(request, obj)
+
+    def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
+        context["qa_can_start_entry"] = bool(
+            obj is not None
+            and obj.may_be_published
+            and request.user.has_perm("qa.add_libraryentry")
+        )
+        context["qa_answer_sent"] = bool(
+            obj is not None and getattr(obj, "answer", None) and obj.answer.is_sent
+        )
+        return super().render_change_form(request, context, add, change, form_url, obj)
+
+
+@admin.register(Topic)
+class TopicAdmin(admin.ModelAdmin):
+    list_display = ["name", "slug", "order"]
+    list_editable = ["order"]
+    prepopulated_fields = {"slug": ["name"]}
+    search_fields = ["name"]
+
+
+@admin.action(description="Publish the selected entries")
+def publish_entries(modeladmin, request: HttpRequest, queryset: QuerySet[LibraryEntry]) -> None:
+    published = 0
+    for entry in queryset:
+        try:
+            services.publish_library_entry(entry_id=entry.pk)
+            published += 1
+        except ValidationError as error:
+            modeladmin.message_user(
+                request, f"“{entry}” was not published: {' '.join(error.messages)}", messages.ERROR
+            )
+    if published:
+        modeladmin.message_user(request, f"Published {published} entries.", messages.SUCCESS)
+
+
+@admin.register(LibraryEntry)
+class LibraryEntryAdmin(admin.ModelAdmin):
+    formfield_overrides = URL_FIELDS
+    list_display = ["__str__", "status", "deidentified_confirmed", "consent", "published_at"]
+    list_filter = ["status", "topics"]
+    search_fields = ["title", "question", "answer_plain"]
+    filter_horizontal = ["topics", "lessons"]
+    actions = [publish_entries]
+    fields = [
+        "title",
+        "question",
+        "answer",
+        "video_url",
+        "topics",
+        "lessons",
+        "consent",
+        "deidentified_confirmed",
+        "status",
+        "published_at",
+    ]
+    readonly_fields = ["consent", "published_at"]
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[LibraryEntry]:
+        entries = super().get_queryset(request)
+        # Drafts may still hold details not yet de-identified: only the instructor sees them.
+        if not can_see_all_questions(request.user):
+            entries = entries.published()
+        return entries
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False  # entries start from a consented question ("Start a library entry")
+
+    @admin.display(description="learner consent", boolean=True)
+    def consent(self, obj: LibraryEntry) -> bool:
+        return obj.consent_given_at is not None
+
+    def formfield_for_manytomany(self, db_field, request, **kwargs):
+        if db_field.name == "lessons":
+            kwargs["queryset"] = db_field.related_model.objects.select_related("course")
+        return super().formfield_for_manytomany(db_field, request, **kwargs)
+
+
+def waiting_summary(now: dt.datetime | None = None) -> dict:
+    waiting = Question.objects.waiting()
+    return {
+        "waiting_count": waiting.count(),
+        "overdue_count": waiting.overdue(now).count(),
+        "target_days": settings.QA_ANSWER_TARGET_DAYS,
+    }

@@ -1,0 +1,46 @@
+"""Q&A pieces other pages include: library links on a lesson, recent answers on the
+dashboard, and the waiting count on the admin index."""
+
+from django import template
+from django.db.models import QuerySet
+
+from courses.models import is_member
+from qa.models import LibraryEntry, Question, can_see_all_questions
+
+register = template.Library()
+
+
+def _user(context) -> object:
+    request = context.get("request")
+    return getattr(request, "user", None) or context.get("user")
+
+
+@register.simple_tag(takes_context=True)
+def library_entries_for_lesson(context, lesson, limit: int = 5) -> list[LibraryEntry]:
+    """Published library entries about `lesson`, for members (an empty list otherwise)."""
+    if lesson is None or not is_member(_user(context)):
+        return []
+    return list(LibraryEntry.objects.published().for_lesson(lesson).only("id", "title")[:limit])
+
+
+@register.simple_tag(takes_context=True)
+def recent_answers(context, limit: int = 3) -> QuerySet[Question] | list:
+    """The signed-in learner's latest answered questions (titles are their own)."""
+    user = _user(context)
+    if not getattr(user, "is_authenticated", False):
+        return []
+    return list(
+        Question.objects.filter(asker=user, status=Question.Status.ANSWERED)
+        .only("id", "title", "answered_at")
+        .order_by("-answered_at")[:limit]
+    )
+
+
+@register.simple_tag(takes_context=True)
+def qa_admin_summary(context) -> dict | None:
+    """Waiting and overdue counts for the admin index; None for those without Q&A access."""
+    if not can_see_all_questions(_user(context)):
+        return None
+    from qa.admin import waiting_summary
+
+    return waiting_summary()

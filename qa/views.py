@@ -1,0 +1,232 @@
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.db.models import Count, Prefetch, Q
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.html import escape
+from django.utils.safestring import mark_safe
+from django.views.decorators.cache import never_cache
+
+from courses.models import Course, is_member
+from lib import ratelimit
+from qa import services
+from qa.forms import AskForm, LibrarySearchForm, ReplyForm, lesson_model
+from qa.models import (
+    HIGHLIGHT_START,
+    HIGHLIGHT_STOP,
+    LibraryEntry,
+    Question,
+    Reply,
+    Topic,
+    can_see_all_questions,
+)
+
+ASK_LIMIT = (20, 3600)
+REPLY_LIMIT = (30, 3600)
+PAGE_SIZE = 10
+
+
+def _positive_int(value: str | None) -> int | None:
+    return int(value) if value and value.isdigit() and 0 < int(value) < 2**31 else None
+
+
+def _ask_initial(request: HttpRequest) -> dict:
+    """Pre-fill from ?lesson=<id> or ?course=<id>; ids the learner may not use are ignored."""
+    courses = Course.objects.accessible_to(request.user)
+    if lesson_id := _positive_int(request.GET.get("lesson")):
+        lesson = lesson_model().objects.filter(pk=lesson_id, course__in=courses).first()
+        if lesson is not None:
+            return {"lesson": lesson.pk, "course": lesson.course_id}
+    course_id = _positive_int(request.GET.get("course"))
+    if course_id and courses.filter(pk=course_id).exists():
+        return {"course": course_id}
+    return {}
+
+
+@never_cache
+@login_required
+def ask(request: HttpRequest) -> HttpResponse:
+    if not is_member(request.user):
+        return render(request, "qa/members_only.html")
+    data = request.POST if request.method == "POST" else None
+    form = AskForm(data, user=request.user, initial=_ask_initial(request))
+    if request.method == "POST" and form.is_valid():
+        if not ratelimit.allow(
+            f"qa-ask:{request.user.pk}", limit=ASK_LIMIT[0], period=ASK_LIMIT[1]
+        ):
+            form.add_error(
+                None,
+                "You have sent many questions in the last hour. Your question is still here: "
+                "please try again in a little while.",
+            )
+        else:
+            cleaned = form.cleaned_data
+            question = services.ask_question(
+                asker=request.user,
+                title=cleaned["title"],
+                text=cleaned["text"],
+                course=cleaned["course"],
+                lesson=cleaned["lesson"],
+                consent_to_publish=cleaned["consent_to_publish"],
+            )
+            messages.success(
+                request, "Your question is sent. You will get an email when it is answered."
+            )
+            return redirect(question)
+    return render(request, "qa/ask.html", {"form": form})
+
+
+@never_cache
+@login_required
+def my_questions(request: HttpRequest) -> HttpResponse:
+    questions = (
+        Question.objects.filter(asker=request.user)
+        .select_related("course", "lesson", "answer")
+        .annotate(reply_count=Count("replies"))
+        .order_by("-created_at")
+    )
+    page = Paginator(questions, PAGE_SIZE).get_page(request.GET.get("page"))
+    member = is_member(request.user)
+    if not member and not page.object_list:
+        return render(request, "qa/members_only.html")
+    return render(request, "qa/my_questions.html", {"page": page, "can_ask": member})
+
+
+@never_cache
+@login_required
+def question(request: HttpRequest, pk: int) -> HttpResponse:
+    item = get_object_or_404(
+        Question.objects.visible_to(request.user).select_related(
+            "asker", "course", "lesson", "answer"
+        ),
+        pk=pk,
+    )
+    may_reply = services.can_reply(request.user, item)
+    is_asker = item.asker_id == request.user.pk
+    data = request.POST if request.method == "POST" else None
+    form = ReplyForm(data, check_identifiers=is_asker) if may_reply else None
+    if request.method == "POST":
+        if form is None:
+            raise Http404
+        if form.is_valid():
+            if not ratelimit.allow(
+                f"qa-reply:{request.user.pk}", limit=REPLY_LIMIT[0], period=REPLY_LIMIT[1]
+            ):
+                form.add_error(None, "You are replying very quickly; please try again shortly.")
+            else:
+                services.add_reply(
+                    question=item, author=request.user, text=form.cleaned_data["text"]
+                )
+                messages.success(request, "Your reply is sent.")
+                return redirect(item)
+    answer = getattr(item, "answer", None)
+    context = {
+        "question": item,
+        "answer": answer,
+        "show_answer": answer is not None and (answer.is_sent or not is_asker),
+        "replies": Reply.objects.filter(question=item).select_related("author"),
+        "form": form,
+        "is_asker": is_asker,
+        "staff_view": can_see_all_questions(request.user),
+    }
+    return render(request, "qa/question.html", context)
+
+
+def _require_member(request: HttpRequest) -> None:
+    if not is_member(request.user):
+        raise Http404
+
+
+def highlight(text: str) -> str:
+    """Escape a search headline, then mark the matches the database delimited."""
+    escaped = escape(text)
+    return mark_safe(  # noqa: S308 - escaped above; only our own <mark> tags are added
+        escaped.replace(HIGHLIGHT_START, "<mark>").replace(HIGHLIGHT_STOP, "</mark>")
+    )
+
+
+def plain_snippet(text: str, query: str, width: int = 220) -> str:
+    """A highlighted excerpt around the first match, for databases without full text."""
+    position = text.lower().find(query.lower())
+    if position < 0:
+        return highlight(text[:width] + ("…" if len(text) > width else ""))
+    start = max(0, position - width // 3)
+    end = min(len(text), start + width)
+    excerpt = text[start:end]
+    offset = position - start
+    excerpt = (
+        excerpt[:offset]
+        + HIGHLIGHT_START
+        + excerpt[offset : offset + len(query)]
+        + HIGHLIGHT_STOP
+        + excerpt[offset + len(query) :]
+    )
+    return highlight(("…" if start else "") + excerpt + ("…" if end < len(text) else ""))
+
+
+@never_cache
+@login_required
+def library(request: HttpRequest) -> HttpResponse:
+    _require_member(request)
+    form = LibrarySearchForm(request.GET or None)
+    filters = form.cleaned_data if form.is_valid() else {}
+    entries = LibraryEntry.objects.published().prefetch_related(
+        Prefetch("topics", queryset=Topic.objects.order_by("order", "name"))
+    )
+    topic = lesson = None
+    if slug := filters.get("topic"):
+        topic = get_object_or_404(Topic, slug=slug)
+        entries = entries.filter(topics=topic)
+    if lesson_id := filters.get("lesson"):
+        lesson = get_object_or_404(lesson_model().objects.select_related("course"), pk=lesson_id)
+        entries = entries.for_lesson(lesson)
+    query = (filters.get("q") or "").strip()
+    if query:
+        entries = entries.search(query)
+    page = Paginator(entries, PAGE_SIZE).get_page(request.GET.get("page"))
+    if query:
+        for entry in page.object_list:
+            headline = getattr(entry, "headline", None)
+            entry.snippet = (
+                highlight(headline)
+                if headline is not None
+                else plain_snippet(f"{entry.question} {entry.answer_plain}", query)
+            )
+    topics = Topic.objects.annotate(
+        entry_count=Count("entries", filter=Q(entries__status=LibraryEntry.Status.PUBLISHED))
+    ).filter(entry_count__gt=0)
+    lessons = (
+        lesson_model()
+        .objects.filter(library_entries__status=LibraryEntry.Status.PUBLISHED)
+        .annotate(entry_count=Count("library_entries", distinct=True))
+        .select_related("course")
+        .order_by("course__order", "order")
+    )
+    params = request.GET.copy()
+    params.pop("page", None)
+    context = {
+        "page": page,
+        "form": form,
+        "query": query,
+        "topic": topic,
+        "lesson": lesson,
+        "topics": topics,
+        "lessons": lessons,
+        "querystring": params.urlencode(),
+    }
+    return render(request, "qa/library.html", context)
+
+
+@never_cache
+@login_required
+def library_entry(request: HttpRequest, pk: int) -> HttpResponse:
+    entry = get_object_or_404(
+        LibraryEntry.objects.visible_to(request.user).prefetch_related(
+            "topics", Prefetch("lessons", queryset=lesson_model().objects.select_related("course"))
+        ),
+        pk=pk,
+    )
+    return render(request, "qa/library_entry.html", {"entry": entry})

@@ -1,0 +1,110 @@
+"""The course page: a public syllabus; lessons open for learners, staff and as previews."""
+
+import pytest
+from django.urls import reverse
+from django.utils import timezone
+
+from courses.models import Enrollment
+from lessons.models import Progress
+from tests import factories
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def lessons(course):
+    return [
+        factories.make_lesson(course, title="Psychopathology", order=1, free_preview=True),
+        factories.make_lesson(course, title="Change mechanisms", order=2),
+    ]
+
+
+def course_url(course) -> str:
+    return reverse("courses:course", kwargs={"slug": course.slug})
+
+
+def lesson_link(lesson) -> str:
+    return 'href="' + lesson.get_absolute_url() + '"'
+
+
+def test_visitor_sees_the_syllabus_and_only_the_preview_link(client, course, cohort, lessons):
+    response = client.get(course_url(course))
+
+    page = response.content.decode()
+    assert response.status_code == 200
+    assert "Psychopathology" in page and "Change mechanisms" in page
+    assert lesson_link(lessons[0]) in page
+    assert lesson_link(lessons[1]) not in page
+    assert "Free preview" in page
+    assert cohort.name in page  # the call to action for the open run
+
+
+def test_course_without_an_open_run_offers_the_waitlist(client, course, lessons):
+    page = client.get(course_url(course)).content.decode()
+    assert "Join the waitlist" in page
+
+
+def test_learner_sees_every_lesson_linked_with_material_progress(client_for, learner, lessons):
+    now = timezone.now()
+    Progress.objects.create(user=learner, lesson=lessons[1], video_done_at=now)
+
+    response = client_for(learner).get(course_url(lessons[0].course))
+
+    page = response.content.decode()
+    assert lesson_link(lessons[0]) in page and lesson_link(lessons[1]) in page
+    assert "✓ Video" in page
+    assert "You have access to every lesson" in page
+    assert "no-store" in response["Cache-Control"]
+
+
+def test_refunded_learner_sees_the_public_syllabus_only(client_for, learner, lessons):
+    Enrollment.objects.filter(user=learner).update(status=Enrollment.Status.REFUNDED)
+
+    page = client_for(learner).get(course_url(lessons[0].course)).content.decode()
+
+    assert lesson_link(lessons[1]) not in page
+    assert "You have access" not in page
+
+
+def test_other_learner_sees_the_public_syllabus_only(client_for, other_learner, lessons):
+    page = client_for(other_learner).get(course_url(lessons[0].course)).content.decode()
+    assert lesson_link(lessons[1]) not in page
+
+
+def test_staff_see_every_lesson_linked(client_for, staff, lessons):
+    page = client_for(staff).get(course_url(lessons[0].course)).content.decode()
+    assert lesson_link(lessons[1]) in page
+
+
+def test_unknown_course_gets_404(client):
+    assert client.get("/courses/no-such-course/").status_code == 404
+
+
+def test_course_page_description_is_sanitized(client, course):
+    from courses.models import Course
+
+    Course.objects.filter(pk=course.pk).update(
+        description='<p onclick="x()">About</p><script>alert(1)</script>'
+    )
+    page = client.get(course_url(course)).content.decode()
+    assert "About" in page
+    assert "alert(1)" not in page and "onclick" not in page
+
+
+def test_course_page_queries_are_the_same_with_3_and_30(
+    client_for, learner, course, cohort, django_assert_max_num_queries, django_assert_num_queries
+):
+    for i in range(3):
+        lesson = factories.make_lesson(course, order=i)
+        Progress.objects.create(user=learner, lesson=lesson)
+    c = client_for(learner)
+    with django_assert_max_num_queries(12) as small:
+        assert c.get(course_url(course)).status_code == 200
+    for i in range(27):
+        lesson = factories.make_lesson(course, order=10 + i)
+        Progress.objects.create(user=learner, lesson=lesson)
+        person = factories.make_user()
+        factories.enrol(person, cohort)
+        Progress.objects.create(user=person, lesson=lesson)
+    with django_assert_num_queries(len(small.captured_queries)):
+        assert c.get(course_url(course)).status_code == 200

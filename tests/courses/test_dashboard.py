@@ -1,0 +1,95 @@
+"""The learner's dashboard: trimesters with progress, continue where you left off."""
+
+import datetime as dt
+
+import pytest
+from django.urls import reverse
+from django.utils import timezone
+
+from courses.models import Enrollment
+from lessons.models import Progress
+from tests import factories
+
+pytestmark = pytest.mark.django_db
+DASHBOARD = reverse("courses:dashboard")
+
+
+@pytest.fixture
+def lessons(course):
+    return [factories.make_lesson(course, title=f"Lesson {i}", order=i) for i in range(1, 5)]
+
+
+def test_learner_sees_their_trimester_with_progress(client_for, learner, cohort, lessons):
+    now = timezone.now()
+    Progress.objects.create(
+        user=learner, lesson=lessons[0], chapter_done_at=now, video_done_at=now, completed_at=now
+    )
+    Progress.objects.create(user=learner, lesson=lessons[1], chapter_done_at=now)
+
+    response = client_for(learner).get(DASHBOARD)
+
+    page = response.content.decode()
+    assert response.status_code == 200
+    assert cohort.name in page
+    # 3 of 8 materials (4 lessons × chapter + video) = 38%.
+    assert "38% of the materials used · 1 of 4 lessons complete" in page
+    assert '<progress class="meter"' in page and 'value="38"' in page
+    assert "no-store" in response["Cache-Control"]
+
+
+def test_continue_where_you_left_off_is_the_last_lesson_opened(client_for, learner, lessons):
+    now = timezone.now()
+    Progress.objects.create(user=learner, lesson=lessons[2], last_seen_at=now)
+    Progress.objects.create(
+        user=learner, lesson=lessons[0], last_seen_at=now - dt.timedelta(days=1)
+    )
+
+    page = client_for(learner).get(DASHBOARD).content.decode()
+
+    assert "Continue where you left off" in page
+    assert "Continue “Lesson 3”" in page
+
+
+def test_continue_leaves_out_lessons_no_longer_accessible(client_for, learner, lessons):
+    Progress.objects.create(user=learner, lesson=lessons[0])
+    Enrollment.objects.filter(user=learner).update(status=Enrollment.Status.REFUNDED)
+
+    page = client_for(learner).get(DASHBOARD).content.decode()
+
+    assert "Continue where you left off" not in page
+    assert "You are not enrolled yet" in page
+
+
+def test_dashboard_shows_the_private_podcast_feed(client_for, learner, lessons):
+    page = client_for(learner).get(DASHBOARD).content.decode()
+    assert f"/podcast/{learner.feed_token}/feed.xml" in page
+
+
+def test_outsider_sees_the_empty_state(client_for, outsider):
+    page = client_for(outsider).get(DASHBOARD).content.decode()
+    assert "You are not enrolled yet" in page
+    assert "/podcast/" not in page
+
+
+def test_visitor_is_sent_to_sign_in(client):
+    response = client.get(DASHBOARD)
+    assert response.status_code == 302
+
+
+def test_dashboard_queries_are_the_same_with_3_and_30(
+    client_for, learner, course, cohort, django_assert_max_num_queries, django_assert_num_queries
+):
+    for i in range(3):
+        Progress.objects.create(user=learner, lesson=factories.make_lesson(course, order=i))
+    c = client_for(learner)
+    with django_assert_max_num_queries(12) as small:
+        assert c.get(DASHBOARD).status_code == 200
+    for i in range(27):
+        lesson = factories.make_lesson(course, order=10 + i)
+        Progress.objects.create(user=learner, lesson=lesson)
+        other_course = factories.make_course()
+        factories.make_lesson(other_course)
+        factories.enrol(learner, factories.make_cohort(other_course))
+        factories.enrol(factories.make_user(), cohort)
+    with django_assert_num_queries(len(small.captured_queries)):
+        assert c.get(DASHBOARD).status_code == 200

@@ -1,0 +1,54 @@
+"""The enrolment journeys in a real browser, against the fake Stripe server."""
+
+import re
+
+import pytest
+from playwright.sync_api import expect
+
+from courses.models import Enrollment, WaitlistEntry
+from tests import factories
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+
+def test_visitor_joins_the_waitlist(page, live_server, course, screenshot_dir):
+    factories.make_cohort(course, name="Spring 2027", slug="spring-2027", seat_cap=0)
+    page.goto(f"{live_server.url}/")
+    page.get_by_role("link", name="Join the waitlist", exact=True).first.click()
+
+    page.get_by_label("Your name").fill("Wren Visitor")
+    page.get_by_label("Email").fill("wren@example.com")
+    page.get_by_label("Message (optional)").fill("Happy to take any run.")
+    page.screenshot(path=screenshot_dir / "enrol-waitlist-form.png", full_page=True)
+    page.get_by_role("button", name="Join the waitlist").click()
+
+    expect(page.get_by_role("heading", name="Thank you")).to_be_visible()
+    entry = WaitlistEntry.objects.get()
+    assert (entry.email, entry.cohort.slug) == ("wren@example.com", "spring-2027")
+
+
+def test_learner_enrols_through_checkout_and_lands_in_the_course(
+    page, live_server, login_browser, course, fake_stripe, screenshot_dir
+):
+    cohort = factories.make_cohort(course, name="Spring 2027", slug="spring-2027", seat_cap=12)
+    person = factories.make_user("pat@example.com", display_name="Pat Payer")
+    login_browser(person)
+
+    page.goto(f"{live_server.url}/courses/{course.slug}/")
+    expect(page.get_by_text("12 seats left")).to_be_visible()
+    page.get_by_role("link", name="Enrol").click()
+    page.screenshot(path=screenshot_dir / "enrol-page.png", full_page=True)
+    page.get_by_role("button", name="Continue to secure payment").click()
+
+    expect(page).to_have_title("Fake Stripe Checkout")
+    page.get_by_role("button", name="Pay").click()
+
+    expect(page.get_by_role("heading", name="You are in. Welcome!")).to_be_visible()
+    page.screenshot(path=screenshot_dir / "enrol-enrolled.png", full_page=True)
+    page.get_by_role("link", name="Start the course").click()
+    expect(page).to_have_url(re.compile(rf"/courses/{course.slug}/$"))
+    expect(page.get_by_text("You have access to every lesson")).to_be_visible()
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.screenshot(path=screenshot_dir / "enrol-course-phone.png", full_page=True)
+    enrollment = Enrollment.objects.get(user=person)
+    assert (enrollment.cohort, enrollment.status) == (cohort, Enrollment.Status.ACTIVE)

@@ -1,0 +1,90 @@
+"""The race for the last seats, with real threads against PostgreSQL: never over the cap."""
+
+import threading
+
+import pytest
+from django.db import connection
+
+from courses import services
+from courses.models import Enrollment, SeatHold
+from tests import factories
+
+pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
+
+
+def run_together(targets) -> list:
+    """Start every target at once (a barrier), each on its own connection; return results."""
+    barrier = threading.Barrier(len(targets))
+    results: list = [None] * len(targets)
+
+    def run(i, target):
+        try:
+            barrier.wait()
+            results[i] = target()
+        except Exception as exc:  # the test inspects what each thread got
+            results[i] = exc
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=run, args=(i, t)) for i, t in enumerate(targets)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=60)
+    return results
+
+
+def test_concurrent_checkouts_for_the_last_seats_never_exceed_the_cap():
+    cohort = factories.make_cohort(seat_cap=5)
+    for _ in range(3):
+        factories.enrol(factories.make_user(), cohort)
+    people = [factories.make_user() for _ in range(8)]
+
+    results = run_together(
+        [lambda u=u: services.reserve_seat(cohort_id=cohort.pk, user=u) for u in people]
+    )
+
+    holds = [r for r in results if isinstance(r, SeatHold)]
+    refused = [r for r in results if isinstance(r, services.SeatUnavailable)]
+    assert len(holds) == 2
+    assert len(refused) == 6
+    assert cohort.seats_free == 0
+
+
+def test_concurrent_staff_enrolments_never_exceed_the_cap():
+    cohort = factories.make_cohort(seat_cap=2)
+    people = [factories.make_user() for _ in range(6)]
+
+    results = run_together(
+        [lambda u=u: services.enrol_by_staff(cohort_id=cohort.pk, user=u) for u in people]
+    )
+
+    assert sum(isinstance(r, Enrollment) for r in results) == 2
+    assert Enrollment.objects.filter(cohort=cohort).granting_access().count() == 2
+
+
+def test_two_late_payments_for_the_last_seat_enrol_one_and_refund_the_other(settings):
+    cohort = factories.make_cohort(seat_cap=1)
+    holds = []
+    for n in range(2):
+        user = factories.make_user()
+        # Lapsed holds: both payments arrive after their 30 minutes.
+        holds.append(
+            SeatHold.objects.create(
+                cohort=cohort,
+                user=user,
+                expires_at=cohort.created_at,
+                amount_cents=100,
+                stripe_session_id=f"cs_race_{n}",
+            )
+        )
+    sessions = [
+        {"id": h.stripe_session_id, "payment_status": "paid", "payment_intent": f"pi_{h.pk}"}
+        for h in holds
+    ]
+
+    results = run_together([lambda s=s: services.fulfil_checkout(session=s) for s in sessions])
+
+    outcomes = sorted(r.outcome for r in results)
+    assert outcomes == ["enrolled", "refunded_late"]
+    assert Enrollment.objects.filter(cohort=cohort).granting_access().count() == 1

@@ -1,0 +1,221 @@
+"""Personal offer links: they hold a seat, are single-use, expire and pass on, and are personal."""
+
+import datetime as dt
+
+import pytest
+import time_machine
+from django.urls import reverse
+from django.utils import timezone
+
+from courses import services
+from courses.models import Cohort, Enrollment, Offer, SeatHold, WaitlistEntry
+from tests import factories
+from tests.fakestripe import FakeStripe
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def small(course):
+    return factories.make_cohort(course, name="Autumn 2027", slug="autumn-2027", seat_cap=1)
+
+
+@pytest.fixture
+def wes(db):
+    return factories.make_user("wes@example.com", display_name="Wes Waiting")
+
+
+def waitlist(course, *emails):
+    for email in emails:
+        services.join_waitlist(course=course, cohort=None, name=email.split("@")[0], email=email)
+
+
+def offer_url(offer) -> str:
+    return reverse("courses:offer", args=[offer.token])
+
+
+def test_offer_expiry_passes_the_seat_to_the_next_person(
+    course, small, mailoutbox, django_capture_on_commit_callbacks
+):
+    waitlist(course, "first@example.com", "second@example.com")
+    [first] = services.offer_free_seats(cohort_id=small.pk)
+
+    with (
+        time_machine.travel(timezone.now() + dt.timedelta(hours=47)),
+        django_capture_on_commit_callbacks(execute=True),
+    ):
+        assert services.sweep()["offers"] == 0
+    with (
+        time_machine.travel(timezone.now() + dt.timedelta(hours=49)),
+        django_capture_on_commit_callbacks(execute=True),
+    ):
+        counts = services.sweep()
+
+    assert counts["offers"] == 1
+    first.refresh_from_db()
+    assert first.status == Offer.Status.EXPIRED
+    assert (
+        WaitlistEntry.objects.get(email="first@example.com").status == WaitlistEntry.Status.LAPSED
+    )
+    second = Offer.objects.get(email="second@example.com")
+    assert second.is_open(timezone.now() + dt.timedelta(hours=49))
+    assert [m.to for m in mailoutbox if "seat is waiting" in m.subject] == [["second@example.com"]]
+
+
+def test_a_pending_offer_holds_the_seat_against_checkout(
+    client_for, outsider, course, small, fake_stripe
+):
+    waitlist(course, "wes@example.com")
+    services.offer_free_seats(cohort_id=small.pk)
+
+    with pytest.raises(services.SeatUnavailable):
+        services.reserve_seat(cohort_id=small.pk, user=outsider)
+
+
+def test_offer_link_used_by_someone_else_is_refused(
+    client_for, outsider, course, small, fake_stripe
+):
+    waitlist(course, "wes@example.com")
+    [offer] = services.offer_free_seats(cohort_id=small.pk)
+    c = client_for(outsider)
+
+    page = c.get(offer_url(offer))
+    accept = c.post(offer_url(offer))
+
+    assert page.status_code == accept.status_code == 404
+    assert "not for this account" in page.content.decode()
+    assert "wes@example.com" not in page.content.decode()
+    offer.refresh_from_db()
+    assert offer.status == Offer.Status.PENDING
+    assert not SeatHold.objects.exists() and not fake_stripe.sessions
+
+
+def test_visitor_sees_the_offer_and_is_asked_to_sign_in(client, course, small):
+    waitlist(course, "wes@example.com")
+    [offer] = services.offer_free_seats(cohort_id=small.pk)
+
+    page = client.get(offer_url(offer))
+    accept = client.post(offer_url(offer))
+
+    assert page.status_code == 200
+    assert "A seat is waiting for you" in page.content.decode()
+    assert "no-store" in page["Cache-Control"] or "max-age=0" in page["Cache-Control"]
+    assert accept["Location"].startswith(reverse("account_login"))
+
+
+def test_unknown_token_is_404(client):
+    assert client.get(reverse("courses:offer", args=["made-up"])).status_code == 404
+
+
+def test_accepting_a_paid_offer_checks_out_and_enrols_once(
+    client, client_for, wes, course, small, fake_stripe, django_capture_on_commit_callbacks
+):
+    waitlist(course, "WES@example.com")
+    [offer] = services.offer_free_seats(cohort_id=small.pk)
+    c = client_for(wes)
+
+    response = c.post(offer_url(offer))
+
+    hold = SeatHold.objects.get(user=wes)
+    assert response["Location"] == fake_stripe.sessions[hold.stripe_session_id]["url"]
+    assert hold.offer == offer
+    assert small.seats_free == 0
+    assert fake_stripe.sessions[hold.stripe_session_id]["allow_promotion_codes"] is False
+    session = fake_stripe.complete(hold.stripe_session_id)
+    with django_capture_on_commit_callbacks(execute=True):
+        FakeStripe.deliver(client, FakeStripe.event("checkout.session.completed", session))
+
+    enrollment = Enrollment.objects.get(user=wes)
+    assert (enrollment.status, enrollment.source) == ("active", Enrollment.Source.OFFER)
+    offer.refresh_from_db()
+    assert (offer.status, offer.accepted_by) == (Offer.Status.ACCEPTED, wes)
+    assert WaitlistEntry.objects.get().status == WaitlistEntry.Status.ENROLLED
+    # Single use: the link now says so and cannot start another checkout.
+    assert "has been used" in c.get(offer_url(offer)).content.decode()
+    c.post(offer_url(offer))
+    assert SeatHold.objects.filter(user=wes).count() == 1
+
+
+def test_abandoned_checkout_gives_the_seat_back_to_the_open_offer(
+    client, client_for, wes, course, small, fake_stripe, django_capture_on_commit_callbacks
+):
+    waitlist(course, "wes@example.com")
+    [offer] = services.offer_free_seats(cohort_id=small.pk)
+    client_for(wes).post(offer_url(offer))
+    hold = SeatHold.objects.get(user=wes)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        FakeStripe.deliver(
+            client,
+            FakeStripe.event(
+                "checkout.session.expired", fake_stripe.sessions[hold.stripe_session_id]
+            ),
+        )
+
+    offer.refresh_from_db()
+    assert offer.status == Offer.Status.PENDING
+    assert Cohort.objects.get(pk=small.pk).seats_free == 0
+    assert not Offer.objects.exclude(pk=offer.pk).exists()
+
+
+def test_expired_offer_cannot_be_accepted(client_for, wes, course, small, fake_stripe):
+    waitlist(course, "wes@example.com")
+    [offer] = services.offer_free_seats(cohort_id=small.pk)
+
+    with time_machine.travel(timezone.now() + dt.timedelta(hours=49)):
+        page = client_for(wes).get(offer_url(offer))
+        client_for(wes).post(offer_url(offer))
+
+    assert "This offer has lapsed" in page.content.decode()
+    assert not SeatHold.objects.exists()
+    assert not Enrollment.objects.filter(user=wes).exists()
+
+
+def test_withdrawn_offer_puts_the_person_back_in_line(course, small):
+    waitlist(course, "wes@example.com")
+    [offer] = services.offer_free_seats(cohort_id=small.pk)
+
+    assert services.withdraw_offer(offer_id=offer.pk)
+
+    assert WaitlistEntry.objects.get().status == WaitlistEntry.Status.WAITING
+    assert small.seats_free == 1
+
+
+def test_offer_page_without_stripe_explains_payment_is_off(client_for, wes, course, small):
+    waitlist(course, "wes@example.com")
+    [offer] = services.offer_free_seats(cohort_id=small.pk)
+
+    page = client_for(wes).get(offer_url(offer)).content.decode()
+
+    assert "Online payment is not configured" in page
+
+
+def test_staff_offer_by_hand_out_of_turn(course, small):
+    waitlist(course, "a@example.com", "b@example.com")
+    second = WaitlistEntry.objects.get(email="b@example.com")
+
+    offer = services.offer_seat_by_hand(entry_id=second.pk)
+
+    assert (offer.email, offer.cohort) == ("b@example.com", small)
+    with pytest.raises(services.SeatUnavailable):
+        services.offer_seat_by_hand(entry_id=WaitlistEntry.objects.get(email="a@example.com").pk)
+
+
+def test_late_payment_from_an_open_offer_uses_the_offer_seat(
+    client, client_for, wes, course, small, fake_stripe, django_capture_on_commit_callbacks
+):
+    waitlist(course, "wes@example.com")
+    [offer] = services.offer_free_seats(cohort_id=small.pk)
+    client_for(wes).post(offer_url(offer))
+    hold = SeatHold.objects.get(user=wes)
+    # The checkout hold lapsed (its seat went back to the still-open offer), then payment lands.
+    services.release_hold(hold_id=hold.pk, state=SeatHold.State.EXPIRED)
+    session = fake_stripe.complete(hold.stripe_session_id)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        FakeStripe.deliver(client, FakeStripe.event("checkout.session.completed", session))
+
+    assert Enrollment.objects.get(user=wes).grants_access
+    assert not fake_stripe.refunds
+    assert Enrollment.objects.filter(cohort=small).granting_access().count() == 1
+    assert Cohort.objects.get(pk=small.pk).seats_free == 0

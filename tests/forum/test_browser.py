@@ -1,0 +1,77 @@
+"""The forum journey in a real browser: two learners converse, the first is notified by email,
+the second reports a post, staff hide it in the admin, and it disappears for members."""
+
+import re
+
+import pytest
+from django.core import mail
+from playwright.sync_api import expect
+
+from forum.models import Post, Report, Topic
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+
+def test_two_learners_converse_and_staff_hide_a_reported_post(
+    page, live_server, login_browser, screenshot_dir, learner, second_learner, staff, category
+):
+    # Learner A starts a topic.
+    login_browser(learner)
+    page.goto(f"{live_server.url}/forum/")
+    page.get_by_role("link", name="Practice questions").click()
+    page.get_by_role("link", name="New topic").click()
+    expect(page.get_by_text("Protect your clients.")).to_be_visible()
+    page.get_by_label("Title").fill("Staying with shame in session")
+    page.get_by_label("Your post").fill("How do you *stay* with shame when it shows up?")
+    page.screenshot(path=screenshot_dir / "forum-new-topic.png", full_page=True)
+    page.get_by_role("button", name="Post topic").click()
+    expect(page.get_by_role("heading", name="Staying with shame in session")).to_be_visible()
+    topic_url = page.url.split("#")[0]
+
+    # Learner B replies.
+    login_browser(second_learner)
+    page.goto(topic_url)
+    page.get_by_label("Your post").fill("I slow down and name it gently.")
+    page.get_by_role("button", name="Post reply").click()
+    expect(page.get_by_text("Your reply is posted.")).to_be_visible()
+    expect(page.get_by_text("I slow down and name it gently.")).to_be_visible()
+
+    # A is told who replied where, without the text.
+    to_a = [m for m in mail.outbox if m.to == [learner.email]]
+    assert len(to_a) == 1
+    assert "Sam Second, LPC replied in “Staying with shame in session”" in to_a[0].subject
+    assert "name it gently" not in to_a[0].body
+
+    # B reports A's post.
+    opening = Post.objects.filter(author=learner).get()
+    page.locator(f"#post-{opening.pk}").get_by_role("link", name="Report").click()
+    page.get_by_label("It is disrespectful or harassing").check()
+    page.get_by_label("Anything staff should know (optional)").fill("Testing the queue.")
+    page.get_by_role("button", name="Send report").click()
+    expect(page.get_by_text("Thank you. Staff will look at this post soon.")).to_be_visible()
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.screenshot(path=screenshot_dir / "forum-topic-phone.png", full_page=True)
+    page.set_viewport_size({"width": 1280, "height": 800})
+
+    # Staff hide it from the report queue in the admin.
+    login_browser(staff)
+    page.goto(f"{live_server.url}/admin/forum/report/")
+    expect(
+        page.get_by_role("cell", name="It is disrespectful or harassing", exact=True)
+    ).to_be_visible()
+    page.locator("input[name=_selected_action]").first.check()
+    page.locator("select[name=action]").select_option("hide_post")
+    page.screenshot(path=screenshot_dir / "forum-report-queue.png", full_page=True)
+    page.get_by_role("button", name="Go").click()
+    expect(page.get_by_text("1 post(s) hidden.")).to_be_visible()
+    assert Report.objects.get().status == "hidden"
+
+    # Staff still see it, marked; members no longer do.
+    page.goto(topic_url)
+    expect(page.get_by_text(re.compile("Hidden by staff"))).to_be_visible()
+    login_browser(second_learner)
+    page.goto(topic_url)
+    expect(page.get_by_text("I slow down and name it gently.")).to_be_visible()
+    expect(page.get_by_text("How do you")).to_have_count(0)
+    page.screenshot(path=screenshot_dir / "forum-after-hiding.png", full_page=True)
+    assert Topic.objects.get().post_count == 1

@@ -1,0 +1,59 @@
+"""Query counts stay constant from 10 to 1,000 posts on the category list, a topic list and a
+topic page (and stay within the house limit of 12)."""
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+
+from tests import factories
+from tests.forum.conftest import add_posts, make_topic
+
+pytestmark = pytest.mark.django_db
+
+
+def count_queries(client, url):
+    client.get(url)  # first visit creates the read state
+    with CaptureQueriesContext(connection) as ctx:
+        response = client.get(url)
+    assert response.status_code == 200
+    return len(ctx.captured_queries)
+
+
+def build(category, circle, learner, cohort, posts_per_topic: int, topics: int):
+    others = []
+    for i in range(3):
+        user = factories.make_user(display_name=f"Voice {i}")
+        factories.enrol(user, cohort)
+        others.append(user)
+    for t in range(topics):
+        topic = make_topic(category, others[t % 3], title=f"Topic {t}")
+        add_posts(topic, others[(t + 1) % 3], posts_per_topic)
+    make_topic(circle, learner, title="Circle topic")
+    return topic
+
+
+@pytest.mark.parametrize("persona", ["learner", "staff"])
+def test_forum_pages_use_the_same_queries_for_10_and_1000_posts(
+    request, client_for, category, circle, learner, cohort, persona
+):
+    user = request.getfixturevalue(persona)
+    c = client_for(user)
+
+    topic = build(category, circle, learner, cohort, posts_per_topic=3, topics=3)  # ~10 posts
+    urls = {
+        "index": reverse("forum:index"),
+        "category": reverse("forum:category", args=[category.slug]),
+        "topic": topic.get_absolute_url(),
+        "last page": topic.get_absolute_url() + "?page=last",
+        "search": reverse("forum:search") + "?q=reply",
+    }
+    small = {name: count_queries(c, url) for name, url in urls.items()}
+
+    big_topic = build(category, circle, learner, cohort, posts_per_topic=330, topics=3)  # 1,000
+    urls["topic"] = big_topic.get_absolute_url()
+    urls["last page"] = big_topic.get_absolute_url() + "?page=last"
+    large = {name: count_queries(c, url) for name, url in urls.items()}
+
+    assert small == large
+    assert max(large.values()) <= 12, large

@@ -1,0 +1,117 @@
+"""Search within the forum, restricted to what the searcher may see. Full text (with
+highlighted snippets) on PostgreSQL; a simple contains-match on SQLite."""
+
+import pytest
+from django.db import connection
+from django.urls import reverse
+
+from forum import services
+from tests.forum.conftest import make_topic
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def corpus(category, circle, learner, circle_member, second_learner, staff):
+    open_topic = make_topic(
+        category, learner, title="Working with shame", body="Shame hides under anger."
+    )
+    services.create_reply(
+        topic=open_topic, author=second_learner, body="Anger as a cover for shame.", fmt="plain"
+    )
+    make_topic(circle, circle_member, title="Circle: shame case", body="Circle shame details")
+    hidden = services.create_reply(
+        topic=open_topic, author=second_learner, body="Hidden shame remark", fmt="plain"
+    )
+    services.hide_post(post=hidden, by=staff)
+    deleted = services.create_reply(
+        topic=open_topic, author=learner, body="Deleted shame remark", fmt="plain"
+    )
+    services.delete_post(post=deleted)
+    return open_topic
+
+
+def results(client, q):
+    response = client.get(reverse("forum:search"), {"q": q})
+    assert response.status_code == 200
+    return response
+
+
+def test_search_finds_visible_posts_only(client_for, learner, corpus):
+    response = results(client_for(learner), "shame")
+    page = response.content.decode()
+    bodies = {r["post"].body for r in response.context["results"]}
+    assert bodies == {"Shame hides under anger.", "Anger as a cover for shame."}
+    assert "Circle" not in page
+    assert "Hidden shame" not in page
+    assert "Working with shame" in page
+
+
+def test_circle_member_finds_circle_posts(client_for, circle_member, corpus):
+    bodies = {
+        r["post"].body for r in results(client_for(circle_member), "shame").context["results"]
+    }
+    assert "Circle shame details" in bodies
+
+
+def test_staff_find_hidden_posts_too(client_for, staff, corpus):
+    bodies = {r["post"].body for r in results(client_for(staff), "shame").context["results"]}
+    assert "Hidden shame remark" in bodies
+    assert "Deleted shame remark" not in bodies
+
+
+def test_search_finds_a_topic_by_its_title(client_for, learner, category):
+    make_topic(category, learner, title="Grief after a miscarriage", body="How to begin?")
+    titles = {
+        r["post"].topic.title for r in results(client_for(learner), "grief").context["results"]
+    }
+    assert titles == {"Grief after a miscarriage"}
+
+
+def test_snippets_are_escaped_and_highlighted(client_for, learner, category):
+    make_topic(category, learner, title="t", body="<b>bold</b> avoidance <script>alert(1)</script>")
+    page = results(client_for(learner), "avoidance").content.decode()
+    assert "<mark>avoidance</mark>" in page
+    snippet = page[page.index('<p class="small forum-snippet">') :]
+    snippet = snippet[: snippet.index("</p>")]
+    # PostgreSQL's headline drops tags, SQLite's shows them as text: never as markup.
+    assert "<script" not in snippet
+    assert "<b>" not in snippet
+
+
+def test_empty_search_shows_just_the_form(client_for, learner, corpus):
+    response = results(client_for(learner), "")
+    assert response.context["results"] == []
+    assert "Nothing matches" not in response.content.decode()
+
+
+def test_search_with_no_match_says_so(client_for, learner, corpus):
+    assert "Nothing matches" in results(client_for(learner), "zebra").content.decode()
+
+
+@pytest.mark.postgres
+def test_postgres_full_text_search_stems_ranks_and_highlights(
+    client_for, learner, category, corpus
+):
+    assert connection.vendor == "postgresql"
+    make_topic(category, learner, title="Avoiding feelings", body="Clients avoided the feeling.")
+    response = results(client_for(learner), "avoid")
+    bodies = [r["post"].body for r in response.context["results"]]
+    assert "Clients avoided the feeling." in bodies  # stemming: avoid ~ avoided
+    page = response.content.decode()
+    assert "<mark>avoided</mark>" in page
+    # Title matches rank above body-only matches.
+    ranked = [
+        r["post"].topic.title for r in results(client_for(learner), "shame").context["results"]
+    ]
+    assert ranked[0] == "Working with shame"
+    # websearch syntax never errors.
+    assert results(client_for(learner), '"shame -anger" OR (').status_code == 200
+
+
+@pytest.mark.postgres
+def test_postgres_search_uses_the_stored_vector_index(learner, category):
+    make_topic(category, learner, title="Indexed", body="Vectors everywhere")
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT indexdef FROM pg_indexes WHERE indexname = 'forum_post_search_gin'")
+        assert "gin (search_vector)" in cursor.fetchone()[0]

@@ -1,0 +1,83 @@
+"""A learner's journey in a real browser: dashboard → continue a lesson → mark the video done."""
+
+import re
+
+import pytest
+from playwright.sync_api import expect
+
+from lessons.models import Progress
+from tests import factories
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+
+def test_learner_continues_a_lesson_and_marks_the_video_done(
+    page, live_server, login_browser, screenshot_dir
+):
+    course = factories.make_course(1, title="How Therapy Works", slug="how-therapy-works")
+    cohort = factories.make_cohort(course, name="Spring 2027", slug="spring-2027")
+    learner = factories.make_user("lee@example.com", display_name="Lee Learner")
+    factories.enrol(learner, cohort)
+    first = factories.make_lesson(course, title="Psychopathology", slug="psychopathology", order=1)
+    lesson = factories.make_lesson(
+        course,
+        title="Change mechanisms",
+        slug="change-mechanisms",
+        order=2,
+        chapter="<h2>Why it matters</h2>" + "<p>A paragraph of the chapter.</p>" * 12,
+        video_url="https://vimeo.com/76979871",
+        podcast_url="https://cdn.example.com/episode.mp3",
+        podcast_transcript="Host: Welcome.\n\nInstructor: Thanks.",
+    )
+    Progress.objects.create(user=learner, lesson=first)
+    Progress.objects.create(user=learner, lesson=lesson)  # the latest one touched
+    # No third-party requests from the test: the video frame stays empty.
+    page.route(
+        re.compile(r"^https://(player\.vimeo\.com|cdn\.example\.com)/.*"), lambda r: r.abort()
+    )
+
+    login_browser(learner)
+    page.goto(f"{live_server.url}/dashboard/")
+    expect(page.get_by_text("Continue where you left off")).to_be_visible()
+    expect(page.get_by_text("0% of the materials used")).to_be_visible()
+    page.get_by_role("link", name="Continue “Change mechanisms”").click()
+
+    expect(page.get_by_role("heading", name="Change mechanisms", level=1)).to_be_visible()
+    expect(page.get_by_text("0 of 3 materials done")).to_be_visible()
+    page.get_by_role("button", name="Mark the video as done").click()
+
+    # htmx swaps the status and the lesson's progress bar in place.
+    expect(page.get_by_text("✓ Video done")).to_be_visible()
+    expect(page.get_by_text("1 of 3 materials done")).to_be_visible()
+    expect(page.locator("#lesson-progress-meter")).to_have_attribute("value", "1")
+    assert Progress.objects.get(user=learner, lesson=lesson).done_materials == ["video"]
+
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.screenshot(path=screenshot_dir / "lesson-phone.png", full_page=True)
+
+    page.goto(f"{live_server.url}/dashboard/")
+    expect(page.get_by_text("20% of the materials used")).to_be_visible()  # 1 of 5
+    page.screenshot(path=screenshot_dir / "dashboard-phone.png", full_page=True)
+
+
+def test_reaching_the_end_of_the_chapter_records_it(page, live_server, login_browser):
+    course = factories.make_course(1, title="How Therapy Works", slug="how-therapy-works")
+    cohort = factories.make_cohort(course)
+    learner = factories.make_user("reader@example.com")
+    factories.enrol(learner, cohort)
+    lesson = factories.make_lesson(
+        course,
+        slug="long-read",
+        chapter="<p>A long chapter paragraph, read slowly.</p>" * 80,
+        video_url="",
+    )
+
+    login_browser(learner)
+    page.goto(f"{live_server.url}{lesson.get_absolute_url()}")
+    expect(page.get_by_text("0 of 1 material done")).to_be_visible()
+    page.locator("[data-chapter-end]").scroll_into_view_if_needed()
+    page.mouse.wheel(0, 400)
+
+    expect(page.get_by_text("✓ Chapter done")).to_be_visible()
+    expect(page.get_by_text("lesson complete")).to_be_visible()
+    assert Progress.objects.get(user=learner, lesson=lesson).completed_at is not None

@@ -1,0 +1,121 @@
+"""The shared topic modules in lib/."""
+
+import io
+
+import pytest
+from django.core.exceptions import ValidationError
+from django.core.files.uploadedfile import SimpleUploadedFile
+
+from lib import identifiers, ratelimit, sanitize, uploads
+
+
+@pytest.mark.parametrize(
+    "html",
+    [
+        "<script>alert(1)</script>",
+        '<img src=x onerror="alert(1)">',
+        '<a href="javascript:alert(1)">x</a>',
+        "<svg><script>alert(1)</script></svg>",
+        '<p style="background:url(javascript:alert(1))">x</p>',
+        "<iframe src='https://evil.example'></iframe>",
+    ],
+)
+def test_clean_html_removes_script_vectors(html):
+    cleaned = sanitize.clean_html(html).lower()
+    assert "<script" not in cleaned
+    assert "javascript:" not in cleaned
+    assert "onerror" not in cleaned
+    assert "<iframe" not in cleaned
+    assert "style=" not in cleaned
+
+
+def test_clean_html_keeps_reading_markup():
+    html = '<h2>Title</h2><p>A <strong>b</strong> <a href="https://x.org">link</a></p><ul><li>i</li></ul>'
+    cleaned = sanitize.clean_html(html)
+    assert "<h2>Title</h2>" in cleaned
+    assert 'href="https://x.org"' in cleaned
+    assert 'rel="noopener noreferrer nofollow"' in cleaned
+
+
+@pytest.mark.parametrize(
+    ("text", "kind"),
+    [
+        ("I saw Mrs. Alvarez today", "name"),
+        ("call 617-555-0134", "phone"),
+        ("write to pat@example.org", "email"),
+        ("on 04/12/2026 she said", "date"),
+        ("born March 3, 1941", "date"),
+        ("a 93-year-old man", "age"),
+        ("client aged 91", "age"),
+    ],
+)
+def test_identifier_check_flags(text, kind):
+    assert kind in {f.kind for f in identifiers.find_identifiers(text)}
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["a client in her 40s", "my client is 34 years old", "we met 10 times in 12 weeks", "Dr. said"],
+)
+def test_identifier_check_stays_quiet_on_ordinary_text(text):
+    assert identifiers.find_identifiers(text) == []
+
+
+def test_identifier_summary_does_not_repeat_the_text():
+    found = identifiers.find_identifiers("Mr. Smith, 617-555-0134")
+    message = identifiers.summary(found)
+    assert "Smith" not in message and "617" not in message
+    assert "a name with a title" in message and "a phone number" in message
+
+
+def test_ratelimit_allows_up_to_the_limit_then_refuses():
+    from django.core.cache import cache
+
+    cache.clear()
+    results = [ratelimit.allow("t:1", limit=3, period=60) for _ in range(5)]
+    assert results == [True, True, True, False, False]
+    assert ratelimit.allow("t:2", limit=3, period=60)
+
+
+def test_client_ip_uses_the_last_forwarded_hop_only_behind_a_proxy(rf, settings):
+    request = rf.get("/", HTTP_X_FORWARDED_FOR="6.6.6.6, 10.0.0.9", REMOTE_ADDR="127.0.0.1")
+    assert ratelimit.client_ip(request) == "127.0.0.1"
+    settings.SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    assert ratelimit.client_ip(request) == "10.0.0.9"
+
+
+PNG = b"\x89PNG\r\n\x1a\n" + b"\0" * 100
+MP3 = b"ID3\x03\x00" + b"\0" * 100
+
+
+def test_upload_accepts_by_content():
+    uploads.image(SimpleUploadedFile("photo.bin", PNG))
+    uploads.audio(SimpleUploadedFile("episode.dat", MP3))
+    uploads.captions(SimpleUploadedFile("c.vtt", b"WEBVTT\n\n00:00.000 --> 00:01.000\nHi\n"))
+
+
+@pytest.mark.parametrize(
+    ("validator", "content"),
+    [
+        (uploads.image, b'<svg xmlns="http://www.w3.org/2000/svg"><script>alert(1)</script></svg>'),
+        (uploads.image, b"<html><script>alert(1)</script></html>"),
+        (uploads.audio, PNG),
+        (uploads.document, b"MZ\x90\x00 an executable"),
+    ],
+)
+def test_upload_refuses_other_content_even_with_a_good_name(validator, content):
+    with pytest.raises(ValidationError):
+        validator(SimpleUploadedFile("innocent.png", content))
+
+
+def test_upload_refuses_oversized_files():
+    small = uploads.UploadValidator("image", ("image/png",), 50)
+    with pytest.raises(ValidationError, match="at most"):
+        small(SimpleUploadedFile("big.png", PNG))
+
+
+def test_upload_validation_leaves_the_file_readable():
+    f = SimpleUploadedFile("p.png", PNG)
+    uploads.image(f)
+    assert f.read() == PNG
+    assert isinstance(io.BytesIO(PNG).read(4), bytes)

@@ -1,0 +1,49 @@
+"""Site-wide pages: layout, navigation, error pages."""
+
+import pytest
+from django.urls import reverse
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.mark.parametrize("name", ["home", "privacy", "contact", "account_login", "account_signup"])
+def test_public_pages_render_with_the_site_layout(client, name):
+    response = client.get(reverse(name))
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert '<a class="skip-link" href="#main">' in html
+    assert 'name="viewport"' in html
+    assert reverse("privacy") in html
+
+
+def test_visitor_navigation_offers_sign_in_not_member_pages(client):
+    html = client.get(reverse("home")).content.decode()
+    assert reverse("account_login") in html
+    assert reverse("courses:dashboard") not in html
+    assert "Staff admin" not in html
+
+
+def test_learner_navigation_has_dashboard_and_marks_the_current_page(client_for, learner):
+    html = client_for(learner).get(reverse("courses:dashboard")).content.decode()
+    assert f'href="{reverse("courses:dashboard")}" aria-current="page"' in html
+    assert "Sign out" in html
+    assert "Staff admin" not in html
+
+
+def test_staff_navigation_links_to_the_admin(client_for, staff):
+    assert "Staff admin" in client_for(staff).get(reverse("home")).content.decode()
+
+
+def test_unknown_page_is_a_friendly_404(client):
+    response = client.get("/no-such-page/")
+    assert response.status_code == 404
+    assert "We can't find that page" in response.content.decode()
+
+
+def test_messages_are_announced_to_screen_readers(client_for, learner):
+    response = client_for(learner).post(
+        reverse("accounts:profile"),
+        {"display_name": "Lee", "credentials": "", "time_zone": "UTC", "bio": ""},
+        follow=True,
+    )
+    assert 'role="status" aria-live="polite"' in response.content.decode()

@@ -1,0 +1,206 @@
+"""Staff admin of the Friday groups.
+
+Times here are shown and entered in the program's time zone (not the staff member's own), so
+“Friday 12:00” means the same thing to everyone scheduling. Two extra pages: a series form
+(“every Friday from X, N sessions, skipping dates”) and a per-session attendance checklist.
+"""
+
+from __future__ import annotations
+
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import models
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import path, reverse
+from django.utils import timezone
+from django.utils.html import format_html
+
+from zoomgroups import services
+from zoomgroups.forms import AttendanceForm, SeriesForm
+from zoomgroups.models import RSVP, Attendance, GroupSession, ReminderSent, program_tz
+
+
+class ProgramTimeMixin:
+    """Render and parse the admin's dates in the program's time zone."""
+
+    def changeform_view(self, request, *args, **kwargs):
+        with timezone.override(program_tz()):
+            return super().changeform_view(request, *args, **kwargs)
+
+    def changelist_view(self, request, *args, **kwargs):
+        with timezone.override(program_tz()):
+            return super().changelist_view(request, *args, **kwargs)
+
+
+@admin.register(GroupSession)
+class GroupSessionAdmin(ProgramTimeMixin, admin.ModelAdmin):
+    list_display = [
+        "topic",
+        "cohort",
+        "program_start",
+        "slot",
+        "recording_posted",
+        "attendance_count",
+        "attendance_link",
+    ]
+    list_filter = ["cohort__course", "cohort"]
+    list_select_related = ["cohort__course"]
+    search_fields = ["topic", "cohort__name", "cohort__course__title"]
+    date_hierarchy = "starts_at"
+    ordering = ["-starts_at"]
+    fields = [
+        "cohort",
+        "starts_at",
+        "duration_minutes",
+        "topic",
+        "notes",
+        "join_url",
+        "passcode",
+        "recording_url",
+        "slot",
+        "sequence",
+        "recording_announced_at",
+    ]
+    readonly_fields = ["slot", "sequence", "recording_announced_at"]
+    formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
+    change_list_template = "admin/zoomgroups/groupsession/change_list.html"
+    change_form_template = "admin/zoomgroups/groupsession/change_form.html"
+
+    def get_readonly_fields(self, request, obj=None):
+        # A session keeps its cohort: moving it would dodge the other cohort's limit.
+        readonly = list(super().get_readonly_fields(request, obj))
+        return [*readonly, "cohort"] if obj is not None else readonly
+
+    def get_queryset(self, request):
+        from django.db.models import Count
+
+        return super().get_queryset(request).annotate(n_attended=Count("attendances"))
+
+    @admin.display(description="starts (program time)", ordering="starts_at")
+    def program_start(self, obj: GroupSession) -> str:
+        return obj.starts_at.astimezone(program_tz()).strftime("%a %Y-%m-%d %H:%M %Z")
+
+    @admin.display(description="recording", boolean=True)
+    def recording_posted(self, obj: GroupSession) -> bool:
+        return bool(obj.recording_url)
+
+    @admin.display(description="attended", ordering="n_attended")
+    def attendance_count(self, obj: GroupSession) -> int:
+        return getattr(obj, "n_attended", 0)
+
+    @admin.display(description="")
+    def attendance_link(self, obj: GroupSession) -> str:
+        url = reverse("admin:zoomgroups_groupsession_attendance", args=[obj.pk])
+        return format_html('<a href="{}">Attendance checklist</a>', url)
+
+    def save_model(self, request, obj: GroupSession, form, change: bool) -> None:
+        if change:
+            services.save_session_changes(session=obj, changed=form.changed_data)
+        else:
+            services.add_session(session=obj)
+            if obj.recording_url:
+                services.announce_recording(session=obj)
+
+    def get_urls(self):
+        extra = [
+            path(
+                "schedule/",
+                self.admin_site.admin_view(self.schedule_series_view),
+                name="zoomgroups_groupsession_schedule",
+            ),
+            path(
+                "<int:pk>/attendance/",
+                self.admin_site.admin_view(self.attendance_view),
+                name="zoomgroups_groupsession_attendance",
+            ),
+        ]
+        return extra + super().get_urls()
+
+    def schedule_series_view(self, request: HttpRequest) -> HttpResponse:
+        if not self.has_add_permission(request):
+            raise PermissionDenied
+        form = SeriesForm(request.POST or None)
+        if request.method == "POST" and form.is_valid():
+            data = form.cleaned_data
+            starts = services.fridays(
+                first=data["first_date"],
+                time=data["start_time"],
+                count=data["count"],
+                skip=data["skip_dates"],
+            )
+            try:
+                created = services.schedule_sessions(
+                    cohort=data["cohort"],
+                    starts=starts,
+                    topic=data["topic"],
+                    number_topics=data["number_topics"],
+                    duration_minutes=data["duration_minutes"],
+                    join_url=data["join_url"],
+                    passcode=data["passcode"],
+                )
+            except ValidationError as exc:
+                for message in exc.messages:
+                    form.add_error(None, message)
+            else:
+                messages.success(
+                    request, f"Scheduled {len(created)} Friday groups for {data['cohort']}."
+                )
+                changelist = reverse("admin:zoomgroups_groupsession_changelist")
+                return redirect(f"{changelist}?cohort__id__exact={data['cohort'].pk}")
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.model._meta,
+            "title": "Schedule a series of Friday groups",
+            "form": form,
+        }
+        return render(request, "admin/zoomgroups/groupsession/schedule_series.html", context)
+
+    def attendance_view(self, request: HttpRequest, pk: int) -> HttpResponse:
+        session = get_object_or_404(GroupSession.objects.select_related("cohort__course"), pk=pk)
+        if not self.has_change_permission(request, session):
+            raise PermissionDenied
+        learners = list(
+            services.enrolled_learners(session.cohort_id).order_by("display_name", "email")
+        )
+        rsvps = dict(RSVP.objects.filter(session=session).values_list("user_id", "response"))
+        attended = Attendance.objects.filter(session=session).values_list("user_id", flat=True)
+        form = AttendanceForm(
+            request.POST or None,
+            learners=learners,
+            rsvps=rsvps,
+            initial={"attended": [str(pk) for pk in attended]},
+        )
+        if request.method == "POST" and form.is_valid():
+            count = services.record_attendance(
+                session=session, user_ids=form.cleaned_data["attended"]
+            )
+            messages.success(request, f"Attendance saved: {count} of {len(learners)} attended.")
+            return redirect("admin:zoomgroups_groupsession_attendance", pk=session.pk)
+        with timezone.override(program_tz()):
+            context = {
+                **self.admin_site.each_context(request),
+                "opts": self.model._meta,
+                "original": session,
+                "title": f"Attendance: {session.topic}",
+                "session": session,
+                "program_start": self.program_start(session),
+                "form": form,
+                "learners": learners,
+            }
+            return render(request, "admin/zoomgroups/groupsession/attendance.html", context)
+
+
+@admin.register(ReminderSent)
+class ReminderSentAdmin(admin.ModelAdmin):
+    list_display = ["kind", "user", "session", "sent_at"]
+    list_filter = ["kind", "session__cohort"]
+    list_select_related = ["user", "session"]
+    search_fields = ["user__email", "session__topic"]
+    readonly_fields = ["session", "user", "kind", "sent_at"]
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
