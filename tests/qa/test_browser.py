@@ -53,7 +53,7 @@ def test_ask_answer_read_publish_and_find(
     page.goto(f"{base}/admin/qa/question/")
     page.screenshot(path=screenshot_dir / "qa-admin-queue.png", full_page=True)
     page.get_by_role("link", name="Client goes quiet after naming sadness").click()
-    editor = page.locator("#answer-0 .ProseMirror")
+    editor = page.locator("#answer-0 [contenteditable=true]")
     editor.click()
     page.keyboard.type("Stay with the moment gently and name the shift you noticed.")
     page.locator("#answer-0").get_by_label("Video link").fill("https://vimeo.com/76979871")
