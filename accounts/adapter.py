@@ -1,5 +1,8 @@
 from allauth.account.adapter import DefaultAccountAdapter
+from django.core.exceptions import PermissionDenied
+from django.http import HttpRequest
 
+from lib import ratelimit
 from lib.email import send_message
 
 
@@ -23,3 +26,10 @@ class AccountAdapter(DefaultAccountAdapter):
             to=list(message.to),
             from_email=message.from_email,
         )
+
+    def get_client_ip(self, request: HttpRequest) -> str:
+        """The same address our own rate limits use (TRUSTED_PROXY_COUNT decides)."""
+        ip = ratelimit.client_ip(request)
+        if not ip:
+            raise PermissionDenied("Unable to determine client IP address")
+        return ip

@@ -77,6 +77,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "lib.csp.ContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -305,6 +306,21 @@ SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", not DEBUG)
 if env_bool("BEHIND_PROXY", False):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
     USE_X_FORWARDED_HOST = True
+# How many proxies in front of gunicorn append to X-Forwarded-For; the client's address is
+# that many hops from the right. 0 (the default, and always without BEHIND_PROXY) trusts
+# only REMOTE_ADDR, so nobody can choose their own rate-limit key.
+# allauth's rate limits use the same address (accounts.adapter).
+TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 1) if env_bool("BEHIND_PROXY") else 0
+
+# Content-Security-Policy (lib/csp.py): scripts only from this origin or with the response's
+# nonce. Extra sources: the video players lessons embed (lessons/embeds.py), where forms may
+# post or redirect to (Stripe Checkout), and images/audio in chapters and podcasts by URL.
+CSP_FRAME_SRC = env_list(
+    "CSP_FRAME_SRC", "https://www.youtube-nocookie.com,https://player.vimeo.com"
+)
+CSP_FORM_ACTION = env_list("CSP_FORM_ACTION", "https://checkout.stripe.com")
+CSP_IMG_SRC = env_list("CSP_IMG_SRC", "https:")
+CSP_MEDIA_SRC = env_list("CSP_MEDIA_SRC", "https:")
 
 ADMINS = [("Admin", addr) for addr in env_list("ADMIN_EMAILS")]
 LOGGING = {

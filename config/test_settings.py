@@ -24,3 +24,5 @@ MEDIA_ROOT = BASE_DIR / "test-artifacts" / "media"  # noqa: F405
 TEST_REDIS_URL = os.environ.get("TEST_REDIS_URL", "")
 WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = True
+# Browser tests pay at a fake Stripe Checkout on loopback (tests/fakestripe.py, any port).
+CSP_FORM_ACTION = [*CSP_FORM_ACTION, "http://127.0.0.1:*"]  # noqa: F405

@@ -26,13 +26,15 @@ def allow(key: str, *, limit: int, period: int) -> bool:
 
 
 def client_ip(request: HttpRequest) -> str:
-    """The client's address. Behind a proxy (BEHIND_PROXY=1) the last X-Forwarded-For hop is
-    the one our proxy added, so it is the only one that cannot be forged."""
+    """The client's address. Behind proxies (TRUSTED_PROXY_COUNT > 0) each proxy appends the
+    address it saw to X-Forwarded-For, so the client is that many hops from the right: hops
+    further left are whatever the client sent and cannot be trusted."""
     from django.conf import settings
 
-    if getattr(settings, "SECURE_PROXY_SSL_HEADER", None):
+    count = getattr(settings, "TRUSTED_PROXY_COUNT", 0)
+    if count > 0:
         forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "")
         hops = [hop.strip() for hop in forwarded.split(",") if hop.strip()]
-        if hops:
-            return hops[-1]
+        if len(hops) >= count:
+            return hops[-count]
     return request.META.get("REMOTE_ADDR", "")

@@ -79,9 +79,12 @@ def test_ratelimit_allows_up_to_the_limit_then_refuses():
 
 def test_client_ip_uses_the_last_forwarded_hop_only_behind_a_proxy(rf, settings):
     request = rf.get("/", HTTP_X_FORWARDED_FOR="6.6.6.6, 10.0.0.9", REMOTE_ADDR="127.0.0.1")
+    settings.TRUSTED_PROXY_COUNT = 0
     assert ratelimit.client_ip(request) == "127.0.0.1"
-    settings.SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    settings.TRUSTED_PROXY_COUNT = 1
     assert ratelimit.client_ip(request) == "10.0.0.9"
+    settings.TRUSTED_PROXY_COUNT = 2
+    assert ratelimit.client_ip(request) == "6.6.6.6"
 
 
 PNG = b"\x89PNG\r\n\x1a\n" + b"\0" * 100
