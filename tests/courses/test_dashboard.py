@@ -8,6 +8,7 @@ from django.utils import timezone
 
 from courses.models import Enrollment
 from lessons.models import Progress
+from qa.models import Question
 from tests import factories
 
 pytestmark = pytest.mark.django_db
@@ -65,6 +66,39 @@ def test_dashboard_shows_the_private_podcast_feed(client_for, learner, lessons):
     assert f"/podcast/{learner.feed_token}/feed.xml" in page
 
 
+def answered(asker, title: str, minutes_ago: int = 0) -> Question:
+    when = timezone.now() - dt.timedelta(minutes=minutes_ago)
+    return Question.objects.create(
+        asker=asker,
+        title=title,
+        text="The private text of the question.",
+        status=Question.Status.ANSWERED,
+        answered_at=when,
+    )
+
+
+def test_recent_answers_list_the_learners_own_answered_questions(
+    client_for, learner, other_learner
+):
+    mine = answered(learner, "How do I pace a first session?", minutes_ago=5)
+    Question.objects.create(asker=learner, title="Still waiting for this one", text="…")
+    answered(other_learner, "Another learner asks this")
+
+    page = client_for(learner).get(DASHBOARD).content.decode()
+
+    assert "Recent answers to your questions" in page
+    assert reverse("qa:question", args=[mine.pk]) in page
+    assert "How do I pace a first session?" in page
+    assert "Still waiting for this one" not in page
+    assert "Another learner asks this" not in page
+    assert "The private text of the question." not in page
+
+
+def test_no_recent_answers_section_without_answers(client_for, learner):
+    page = client_for(learner).get(DASHBOARD).content.decode()
+    assert "Recent answers to your questions" not in page
+
+
 def test_outsider_sees_the_empty_state(client_for, outsider):
     page = client_for(outsider).get(DASHBOARD).content.decode()
     assert "You are not enrolled yet" in page
@@ -81,6 +115,7 @@ def test_dashboard_queries_are_the_same_with_3_and_30(
 ):
     for i in range(3):
         Progress.objects.create(user=learner, lesson=factories.make_lesson(course, order=i))
+        answered(learner, f"Question {i}")
     c = client_for(learner)
     with django_assert_max_num_queries(12) as small:
         assert c.get(DASHBOARD).status_code == 200
@@ -91,5 +126,6 @@ def test_dashboard_queries_are_the_same_with_3_and_30(
         factories.make_lesson(other_course)
         factories.enrol(learner, factories.make_cohort(other_course))
         factories.enrol(factories.make_user(), cohort)
+        answered(learner, f"Question {10 + i}")
     with django_assert_num_queries(len(small.captured_queries)):
         assert c.get(DASHBOARD).status_code == 200
