@@ -36,3 +36,33 @@ class ProfileForm(forms.ModelForm):
         fields = ["display_name", "credentials", "time_zone", "bio"]
         widgets = {"bio": forms.Textarea(attrs={"rows": 4})}
         labels = {"display_name": "Your name"}
+
+
+class DeleteAccountForm(forms.Form):
+    """The last step before deleting an account: a choice about forum posts and the password."""
+
+    forum_posts = forms.ChoiceField(
+        label="Your forum posts",
+        choices=[
+            ("keep", "Keep them, shown as written by “Former member”"),
+            ("erase", "Erase their text (replies by others stay)"),
+        ],
+        initial="keep",
+        widget=forms.RadioSelect,
+    )
+    password = forms.CharField(
+        label="Your password",
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
+        help_text="To make sure it is you.",
+    )
+
+    def __init__(self, *args, user: User, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.user = user
+
+    def clean_password(self) -> str:
+        password = self.cleaned_data["password"]
+        if not self.user.check_password(password):
+            raise forms.ValidationError("That is not your password.")
+        return password

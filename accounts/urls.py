@@ -7,4 +7,7 @@ app_name = "accounts"
 urlpatterns = [
     path("", views.profile, name="profile"),
     path("feeds/reset/", views.reset_feed_token, name="reset_feed_token"),
+    path("my-data.json", views.export_data, name="export"),
+    path("delete/", views.delete_account, name="delete"),
+    path("deleted/", views.deleted, name="deleted"),
 ]

@@ -1,10 +1,17 @@
+import json
+
 from django.contrib import messages
+from django.contrib.auth import logout
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
-from accounts.forms import ProfileForm
+from accounts import services
+from accounts.forms import DeleteAccountForm, ProfileForm
+from lib import ratelimit
 
 
 @login_required
@@ -27,3 +34,47 @@ def reset_feed_token(request: HttpRequest) -> HttpResponse:
         "the old addresses no longer work.",
     )
     return redirect("accounts:profile")
+
+
+@login_required
+@never_cache
+def export_data(request: HttpRequest) -> HttpResponse:
+    """All of the learner's data as one JSON file (a download, never cached)."""
+    data = services.export_user_data(user=request.user)
+    response = HttpResponse(
+        json.dumps(data, indent=2, ensure_ascii=False), content_type="application/json"
+    )
+    filename = f"how-therapy-works-my-data-{timezone.localdate():%Y-%m-%d}.json"
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
+
+
+@login_required
+@never_cache
+def delete_account(request: HttpRequest) -> HttpResponse:
+    user = request.user
+    allowed = services.may_delete_account(user)
+    form = DeleteAccountForm(request.POST or None, user=user)
+    if request.method == "POST" and allowed:
+        # The password check is a guessing target for whoever holds a stolen session.
+        if not ratelimit.allow(f"delete-account:{user.pk}", limit=5, period=3600):
+            form.add_error(None, "Too many attempts. Try again in an hour.")
+        elif form.is_valid():
+            services.delete_account(
+                user=user, keep_forum_posts=form.cleaned_data["forum_posts"] == "keep"
+            )
+            logout(request)
+            return redirect("accounts:deleted")
+    context = {
+        "form": form,
+        "allowed": allowed,
+        "payment_record_years": services.PAYMENT_RECORD_YEARS,
+        "has_payments": user.enrollments.filter(amount_paid_cents__gt=0).exists(),
+    }
+    return render(request, "accounts/delete.html", context)
+
+
+def deleted(request: HttpRequest) -> HttpResponse:
+    return render(
+        request, "accounts/deleted.html", {"payment_record_years": services.PAYMENT_RECORD_YEARS}
+    )
