@@ -116,11 +116,15 @@ def add_session(*, session: GroupSession) -> GroupSession:
 
 @transaction.atomic
 def save_session_changes(*, session: GroupSession, changed: Iterable[str]) -> None:
-    """Save staff edits: a new time or topic bumps the calendar SEQUENCE; a first recording
-    link announces the recording."""
-    if SCHEDULE_FIELDS & set(changed):
+    """Save staff edits: a new time or topic bumps the calendar SEQUENCE; a new start time
+    re-arms the 24-hour and 1-hour reminders (those already sent named the old time); a first
+    recording link announces the recording."""
+    changed = set(changed)
+    if SCHEDULE_FIELDS & changed:
         session.bump_sequence()
     session.save()
+    if "starts_at" in changed:
+        ReminderSent.objects.filter(session=session, kind__in=list(REMINDER_LEADS)).delete()
     if session.recording_url:
         announce_recording(session=session)
 

@@ -197,3 +197,30 @@ def test_beat_runs_the_reminder_task_every_few_minutes():
     entry = app.conf.beat_schedule["zoomgroups-reminders"]
     assert entry["task"] == "zoomgroups.tasks.send_due_reminders"
     assert entry["schedule"].minute == set(range(0, 60, 5))
+
+
+def test_moving_a_session_rearms_its_reminders_for_the_new_time(
+    learner, session, run_beat, mailoutbox
+):
+    run_beat(DAY_BEFORE)
+    assert len(mailoutbox) == 1
+
+    with time_machine.travel(DAY_BEFORE + dt.timedelta(minutes=30), tick=False):
+        session.starts_at = FRIDAY_NOON + dt.timedelta(weeks=1)
+        services.save_session_changes(session=session, changed=["starts_at"])
+    run_beat(FRIDAY_NOON - dt.timedelta(minutes=50))  # the old hour: nothing due any more
+    assert len(mailoutbox) == 1
+    run_beat(DAY_BEFORE + dt.timedelta(weeks=1))
+    run_beat(DAY_BEFORE + dt.timedelta(weeks=1, minutes=5))
+
+    assert len(mailoutbox) == 2
+    assert "March 26" in mailoutbox[1].subject
+
+
+def test_editing_the_topic_does_not_resend_a_reminder(learner, session, run_beat, mailoutbox):
+    run_beat(DAY_BEFORE)
+    session.topic = "A clearer title"
+    services.save_session_changes(session=session, changed=["topic"])
+    run_beat(DAY_BEFORE + dt.timedelta(minutes=5))
+
+    assert len(mailoutbox) == 1

@@ -24,6 +24,7 @@ def every_response(c, session, token: str) -> list:
         reverse("zoomgroups:join", args=[session.pk]),
         reverse("zoomgroups:session_ics", args=[session.pk]),
         reverse("zoomgroups:feed", args=[token]),
+        reverse("courses:dashboard"),
     ]
     responses = [c.get(url) for url in urls]
     responses.append(
@@ -63,9 +64,10 @@ def test_people_outside_the_cohort_never_see_the_secrets(request, client_for, se
 
     responses = every_response(c, session, user.feed_token)
 
-    index, detail, join, ics, feed, fragment, rsvp = responses
+    index, detail, join, ics, feed, dashboard, fragment, rsvp = responses
     assert index.status_code == 200  # the index page renders, without the session
     assert session.topic not in index.content.decode()
+    assert session.topic not in dashboard.content.decode()
     assert [r.status_code for r in (detail, join, ics, fragment, rsvp)] == [404] * 5
     # Their own feed: 404 without a cohort of their own; never this cohort's session.
     assert feed.status_code == (200 if persona == "other_learner" else 404)
@@ -73,6 +75,16 @@ def test_people_outside_the_cohort_never_see_the_secrets(request, client_for, se
     for response in responses:
         assert_no_secret(response.content)
         assert_no_secret(response.get("Location", ""))
+
+
+@time_machine.travel(IN_WINDOW, tick=False)
+def test_the_dashboard_card_never_carries_the_secrets_even_for_the_cohort(
+    client_for, learner, session
+):
+    html = client_for(learner).get(reverse("courses:dashboard")).content.decode()
+
+    assert session.topic in html  # the next session is there, without its secrets
+    assert_no_secret(html)
 
 
 @time_machine.travel(IN_WINDOW, tick=False)
