@@ -31,6 +31,9 @@ from lib.email import send_email
 # tax rules ask for up to seven years; EU member states for six to ten). Shown on the pages.
 PAYMENT_RECORD_YEARS = 7
 FORMER_MEMBER = "Former member"
+# The longest window any rate-limit counter (keyed by IP address or account) is kept for; the
+# privacy page states it, and a test checks every `ratelimit.allow(... period=...)` against it.
+LONGEST_RATE_LIMIT_SECONDS = 3600
 
 # "app_label.Model.field" (a foreign key to the user) → what deleting the account does to it.
 DELETION_PLAN: dict[str, str] = {

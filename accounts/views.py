@@ -1,5 +1,7 @@
 import json
+import math
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import logout
 from django.contrib.auth.decorators import login_required
@@ -78,3 +80,14 @@ def deleted(request: HttpRequest) -> HttpResponse:
     return render(
         request, "accounts/deleted.html", {"payment_record_years": services.PAYMENT_RECORD_YEARS}
     )
+
+
+def privacy(request: HttpRequest) -> HttpResponse:
+    """The privacy page. Durations come from the settings and code that enforce them."""
+    context = {
+        "session_days": settings.SESSION_COOKIE_AGE // 86400,
+        "payment_record_years": services.PAYMENT_RECORD_YEARS,
+        "newsletter_confirm_days": settings.NEWSLETTER_CONFIRM_DAYS,
+        "rate_limit_hours": math.ceil(services.LONGEST_RATE_LIMIT_SECONDS / 3600),
+    }
+    return render(request, "pages/privacy.html", context)
