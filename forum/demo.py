@@ -1,4 +1,9 @@
-"""Demo forum content for `manage.py seed_demo` (idempotent). Runs after the courses demo."""
+"""Demo forum content for `manage.py seed_demo` (idempotent). Runs after the courses demo.
+
+Besides a few short conversations there is one long topic (three pages of replies, to show
+pagination and links that land on the right page), one reply hidden by staff, and one open
+report in the moderation queue (admin → Learner Exchange Forum → Reports).
+"""
 
 import datetime as dt
 
@@ -8,7 +13,15 @@ from django.utils import timezone
 from accounts.models import User
 from courses.models import Cohort, Enrollment
 from forum import rendering, services
-from forum.models import Category, CircleMembership, ForumProfile, Post, Subscription, Topic
+from forum.models import (
+    Category,
+    CircleMembership,
+    ForumProfile,
+    Post,
+    Report,
+    Subscription,
+    Topic,
+)
 
 CATEGORIES = [
     # slug, name, description, private
@@ -37,6 +50,22 @@ CATEGORIES = [
         True,
     ),
 ]
+
+LONG_TOPIC = ("trimester-1", "Reading group: one lesson a week")
+LONG_REPLIES = [
+    "This week I re-read the chapter and listened to the podcast on my commute.",
+    "The video framed it well for me: the avoided feeling comes first, the pattern after.",
+    "I tried naming the shift out loud in two sessions. Both clients slowed down.",
+    "Question for the group: how do you keep the model in mind without sounding scripted?",
+    "Writing one line after each session about what was avoided has helped me.",
+    "Bringing this to Friday's group — curious how others would frame it.",
+]
+LONG_REPLY_COUNT = 44  # with the opening post: three pages of 20
+PLUG = (
+    "Quick plug: my weekend workshop on emotion-focused techniques has a few seats left. "
+    "Message me for a discount code!"
+)
+PLUG_AT = 7  # a reply by Tomás that staff have hidden
 
 EXTRA_LEARNERS = [
     ("maya@demo.test", "demo-maya", "Maya Chen", "LMFT"),
@@ -168,7 +197,7 @@ def seed(stdout) -> None:
         )
         for i, (email, body) in enumerate(posts):
             poster = users.get(email, author)
-            Post.objects.create(
+            post = Post.objects.create(
                 topic=topic,
                 author=poster,
                 body=body,
@@ -176,10 +205,81 @@ def seed(stdout) -> None:
                 created_at=when + dt.timedelta(hours=3 * i),
             )
             Subscription.objects.get_or_create(user=poster, topic=topic)
+            services.mark_topic_read(user=poster, topic=topic, post_id=post.pk)  # not "new" to them
         services.refresh_topic_stats(topic)
         for post in topic.posts.all():
             post.topic = topic
             services.index_post_for_search(post)
         Subscription.objects.filter(topic=topic).update(notified_up_to=topic.last_post_id)
         created_topics += 1
+    if _seed_long_topic(categories, users):
+        created_topics += 1
+    _seed_moderation(users)
     stdout.write(f"Forum: {len(categories)} categories, {created_topics} new topics.")
+
+
+def _seed_long_topic(categories: dict[str, Category], users: dict[str, User]) -> bool:
+    slug, title = LONG_TOPIC
+    voices = [users.get(e) for e in ("maya@demo.test", "tomas@demo.test", "learner@demo.test")]
+    if None in voices or Topic.objects.filter(category__slug=slug, title=title).exists():
+        return False
+    when = timezone.now() - dt.timedelta(days=20)
+    topic = Topic.objects.create(
+        category=categories[slug], title=title, author=voices[0], created_at=when
+    )
+    for i in range(LONG_REPLY_COUNT + 1):
+        poster = voices[i % 3]
+        if i == 0:
+            body = (
+                "Shall we take one lesson a week and post what stood out? I'll start with "
+                "*Psychopathology*."
+            )
+        elif i == PLUG_AT:
+            body = PLUG
+        else:
+            body = f"Week {i // 3 + 1}. {LONG_REPLIES[i % len(LONG_REPLIES)]}"
+        post = Post.objects.create(
+            topic=topic,
+            author=poster,
+            body=body,
+            html=rendering.render_body(body, Post.Format.MARKDOWN),
+            created_at=when + dt.timedelta(hours=9 * i),
+        )
+        Subscription.objects.get_or_create(user=poster, topic=topic)
+        services.mark_topic_read(user=poster, topic=topic, post_id=post.pk)
+    services.refresh_topic_stats(topic)
+    for post in topic.posts.all():
+        post.topic = topic
+        services.index_post_for_search(post)
+    Subscription.objects.filter(topic=topic).update(notified_up_to=topic.last_post_id)
+    return True
+
+
+def _seed_moderation(users: dict[str, User]) -> None:
+    """One reply hidden by staff (its report closed) and one report still open."""
+    staff, maya, learner = (
+        users.get(e) for e in ("staff@demo.test", "maya@demo.test", "learner@demo.test")
+    )
+    if staff is None or maya is None or learner is None or Report.objects.exists():
+        return
+    long_topic = Topic.objects.filter(title=LONG_TOPIC[1]).first()
+    questions = Topic.objects.filter(title="When a client keeps changing the subject").first()
+    if long_topic is None or questions is None:
+        return
+    to_hide = long_topic.posts.filter(body=PLUG).first()
+    if to_hide is None:
+        return
+    Report.objects.create(
+        post=to_hide,
+        reporter=maya,
+        reason=Report.Reason.OFF_TOPIC,
+        details="Looks like an advert for a workshop.",
+    )
+    services.hide_post(post=to_hide, by=staff)
+    opening = questions.posts.order_by("id").first()
+    Report.objects.create(
+        post=opening,
+        reporter=learner,
+        reason=Report.Reason.IDENTIFYING,
+        details="The detail about the father might be too specific — could you check?",
+    )
