@@ -333,7 +333,9 @@ class OfferAdmin(admin.ModelAdmin):
     def personal_link(self, offer: Offer) -> str:
         return services.site_link(offer.get_absolute_url())
 
-    @admin.action(description="Withdraw (the seat goes back to the waitlist)")
+    @admin.action(
+        description="Withdraw (the seat goes back to the waitlist)", permissions=["change"]
+    )
     def withdraw(self, request: HttpRequest, queryset) -> None:
         done = sum(
             services.withdraw_offer(offer_id=pk) for pk in queryset.values_list("pk", flat=True)

@@ -65,7 +65,8 @@ def create_checkout_session(
         "cancel_url": cancel_url,
         "expires_at": int(expires_at.timestamp()),
         "metadata": metadata,
-        "payment_intent_data": {"metadata": metadata},
+        # Stripe emails the card receipt to this address once the payment succeeds.
+        "payment_intent_data": {"metadata": metadata, "receipt_email": customer_email},
     }
     if allow_promotion_codes:
         params["allow_promotion_codes"] = True
@@ -100,7 +101,9 @@ def refund_payment(*, payment_intent: str, reference: str) -> dict[str, Any]:
     try:
         refund = client().v1.refunds.create(
             {"payment_intent": payment_intent, "metadata": {"reference": reference}},
-            {"idempotency_key": f"refund-{reference}"},
+            # Keyed by the payment: it can be refunded once, and a re-enrolment that reuses
+            # the same Enrollment row pays with a new payment intent, so gets a new key.
+            {"idempotency_key": f"refund-{payment_intent}"},
         )
     except stripe.StripeError as exc:
         raise PaymentError(str(exc)) from exc

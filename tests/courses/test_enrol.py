@@ -79,6 +79,8 @@ def test_enrol_holds_a_seat_and_redirects_to_stripe_checkout(
     assert 29 <= (hold.expires_at - timezone.now()).total_seconds() / 60 <= 31
     create = [r for r in fake_stripe.requests if r[1] == "/v1/checkout/sessions"]
     assert create[0][3] == f"checkout-hold-{hold.pk}"  # the idempotency key
+    # Stripe emails the card receipt: the confirmation email promises it.
+    assert create[0][2]["payment_intent_data"]["receipt_email"] == outsider.email
 
 
 def test_enrolling_twice_reuses_the_same_hold_and_session(

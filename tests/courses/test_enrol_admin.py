@@ -110,7 +110,24 @@ def test_refund_action_refunds_through_stripe_and_ends_access(
     assert "refunded" in response.content.decode()
     [refund] = fake_stripe.refunds
     assert refund["payment_intent"] == "pi_paid"
-    assert fake_stripe.requests[-1][3] == f"refund-enrollment-{enrollment.pk}"
+    assert fake_stripe.requests[-1][3] == "refund-pi_paid"  # the idempotency key
+    assert Enrollment.objects.get(pk=enrollment.pk).status == Enrollment.Status.REFUNDED
+
+
+def test_refunding_a_re_enrolment_refunds_the_new_payment_too(
+    client_for, staff, learner, cohort, fake_stripe
+):
+    enrollment = Enrollment.objects.get(user=learner)
+    Enrollment.objects.filter(pk=enrollment.pk).update(stripe_payment_intent="pi_first")
+    action(client_for(staff), "enrollment", "refund_enrolments", [enrollment.pk])
+    # The same person pays again for the same run: the Enrollment row is reused.
+    Enrollment.objects.filter(pk=enrollment.pk).update(
+        status=Enrollment.Status.ACTIVE, stripe_payment_intent="pi_second", ended_at=None
+    )
+
+    action(client_for(staff), "enrollment", "refund_enrolments", [enrollment.pk])
+
+    assert [r["payment_intent"] for r in fake_stripe.refunds] == ["pi_first", "pi_second"]
     assert Enrollment.objects.get(pk=enrollment.pk).status == Enrollment.Status.REFUNDED
 
 
@@ -169,6 +186,20 @@ def test_instructor_views_but_cannot_change_enrolment(client_for, instructor, le
 
     assert Enrollment.objects.get(user=learner).grants_access
     assert c.get(reverse("admin:courses_enrollment_add")).status_code == 403
+
+
+def test_instructor_cannot_withdraw_an_offer(client_for, instructor, staff, course, cohort):
+    services.join_waitlist(course=course, cohort=None, name="a", email="a@example.com")
+    [offer] = services.offer_free_seats(cohort_id=cohort.pk)
+
+    page = client_for(instructor).get(reverse("admin:courses_offer_changelist"))
+    assert page.status_code == 200 and "a@example.com" in page.content.decode()
+    assert 'value="withdraw"' not in page.content.decode()
+    action(client_for(instructor), "offer", "withdraw", [offer.pk])
+    assert Offer.objects.get(pk=offer.pk).status == Offer.Status.PENDING
+
+    action(client_for(staff), "offer", "withdraw", [offer.pk])
+    assert Offer.objects.get(pk=offer.pk).status == Offer.Status.WITHDRAWN
 
 
 def test_every_enrolment_admin_page_opens(client_for, staff, learner, cohort, course):
