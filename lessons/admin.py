@@ -33,6 +33,26 @@ def learners_of_course() -> Subquery:
     )
 
 
+def completions_by_learners() -> Subquery:
+    """Learners with access to the course who completed the lesson (not staff, not refunded)."""
+    return Coalesce(
+        Subquery(
+            Progress.objects.filter(
+                lesson=OuterRef("pk"),
+                completed_at__isnull=False,
+                user__enrollments__cohort__course=OuterRef("course"),
+                user__enrollments__status__in=Enrollment.ACCESS_STATUSES,
+            )
+            .order_by()
+            .values("lesson")
+            .annotate(n=Count("user", distinct=True))
+            .values("n")[:1]
+        ),
+        0,
+        output_field=IntegerField(),
+    )
+
+
 def completion_by_lesson(cohort: Cohort) -> tuple[int, list[dict]]:
     """(learners in the cohort, one row per lesson of its course with started/completed counts)."""
     learner_ids = Enrollment.objects.filter(
@@ -115,7 +135,7 @@ class LessonAdmin(admin.ModelAdmin):
             .get_queryset(request)
             .annotate(
                 learners=learners_of_course(),
-                completions=Count("progress", filter=Q(progress__completed_at__isnull=False)),
+                completions=completions_by_learners(),
             )
         )
 

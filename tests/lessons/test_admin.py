@@ -38,6 +38,23 @@ def test_instructor_sees_lessons_with_completion(client_for, instructor, learner
     assert "Completion by run" in page
 
 
+def test_completion_counts_only_learners_with_access(
+    client_for, instructor, staff, learner, cohort, lessons
+):
+    refunded = factories.make_user()
+    factories.enrol(refunded, cohort, status=Enrollment.Status.REFUNDED)
+    twice = factories.make_user()
+    factories.enrol(twice, cohort)
+    factories.enrol(twice, factories.make_cohort(cohort.course))
+    for user in (learner, refunded, staff, twice):
+        complete(user, lessons[0])
+
+    page = client_for(instructor).get(reverse("admin:lessons_lesson_changelist")).content.decode()
+
+    assert "2 of 2 learners (100%)" in page
+    assert "0 of 2 learners (0%)" in page
+
+
 def test_instructor_reorders_lessons_in_the_list(client_for, instructor, lessons):
     data = {
         "form-TOTAL_FORMS": "3",
