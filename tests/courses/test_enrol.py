@@ -31,6 +31,17 @@ def test_visitor_sees_the_enrol_page_with_sign_in_links(client, cohort, fake_str
     assert "Continue to secure payment" not in body
 
 
+def test_enrol_page_links_financial_aid_once(client_for, outsider, cohort):
+    aid = reverse("courses:aid_request", args=[cohort.course.slug])
+    without_stripe = client_for(outsider).get(enrol_url(cohort)).content.decode()
+    assert without_stripe.count(f'href="{aid}"') == 1
+
+
+def test_enrol_page_with_stripe_links_financial_aid_once(client, cohort, fake_stripe):
+    aid = reverse("courses:aid_request", args=[cohort.course.slug])
+    assert client.get(enrol_url(cohort)).content.decode().count(f'href="{aid}"') == 1
+
+
 def test_visitor_posting_enrol_is_sent_to_sign_in(client, cohort, fake_stripe):
     response = start(client, cohort)
 
