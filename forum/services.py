@@ -168,13 +168,55 @@ def delete_post(*, post: Post) -> Post:
 
 @transaction.atomic
 def report_post(*, post: Post, reporter: User, reason: str, details: str) -> Report:
+    """File a report (or update the member's open one); a new report tells the moderators."""
     existing = Report.objects.filter(post=post, reporter=reporter, status=Report.Status.OPEN)
     report = existing.first()
     if report:
         report.reason, report.details = reason, details
         report.save(update_fields=["reason", "details"])
         return report
-    return Report.objects.create(post=post, reporter=reporter, reason=reason, details=details)
+    report = Report.objects.create(post=post, reporter=reporter, reason=reason, details=details)
+    from forum import tasks
+
+    tasks.notify_moderators.delay_on_commit(report.pk)
+    return report
+
+
+def moderators():
+    """Active staff who may act on reports (the Staff and Instructor roles, superusers)."""
+    from django.contrib.auth import get_user_model
+    from django.contrib.auth.models import Permission
+
+    perm = Permission.objects.filter(content_type__app_label="forum", codename="change_report")
+    return (
+        get_user_model()
+        .objects.filter(is_active=True, is_staff=True)
+        .filter(
+            models.Q(is_superuser=True)
+            | models.Q(user_permissions__in=perm)
+            | models.Q(groups__permissions__in=perm)
+        )
+        .distinct()
+    )
+
+
+def notify_moderators(*, report_id: int) -> int:
+    """Tell the moderators that a post was reported: the reason and a link to the queue,
+    never the post, the details or who reported it."""
+    report = Report.objects.filter(pk=report_id, status=Report.Status.OPEN).first()
+    if report is None:
+        return 0
+    recipients = sorted(moderators().values_list("email", flat=True))
+    queue = _absolute(reverse("admin:forum_report_changelist"))
+    context = {
+        "reason": report.get_reason_display(),
+        "report_url": _absolute(reverse("admin:forum_report_change", args=[report.pk])),
+        "queue_url": queue + "?status__exact=open",
+        "open_count": Report.objects.filter(status=Report.Status.OPEN).count(),
+    }
+    for email in recipients:
+        send_email.delay_on_commit("forum_reported", [email], context)
+    return len(recipients)
 
 
 @transaction.atomic

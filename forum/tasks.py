@@ -17,6 +17,11 @@ def notify_mentions(post_id: int) -> int:
 
 
 @shared_task(acks_late=True)
+def notify_moderators(report_id: int) -> int:
+    return services.notify_moderators(report_id=report_id)
+
+
+@shared_task(acks_late=True)
 def send_digest(user_id: int) -> bool:
     return services.send_digest(user_id=user_id)
 

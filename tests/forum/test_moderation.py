@@ -174,3 +174,48 @@ def test_admin_changelists_open(client_for, staff, reply):
     for name in ["category", "topic", "post", "report", "forumprofile"]:
         assert c.get(reverse(f"admin:forum_{name}_changelist")).status_code == 200, name
     assert c.get(reverse("admin:forum_post_change", args=[reply.pk])).status_code == 200
+
+
+def test_a_new_report_tells_each_moderator_without_the_text(
+    client_for,
+    learner,
+    staff,
+    instructor,
+    second_learner,
+    reply,
+    mailoutbox,
+    django_capture_on_commit_callbacks,
+):
+    from tests import factories
+
+    factories.make_user("plain-staff@example.com", is_staff=True)  # no moderation permission
+    with django_capture_on_commit_callbacks(execute=True):
+        client_for(learner).post(
+            reverse("forum:report", args=[reply.pk]),
+            {"reason": "disrespectful", "details": "Unkind to Mrs Parker"},
+        )
+
+    assert sorted(m.to[0] for m in mailoutbox) == sorted([staff.email, instructor.email])
+    report = Report.objects.get()
+    for message in mailoutbox:
+        assert "It is disrespectful or harassing" in message.subject
+        assert reverse("admin:forum_report_change", args=[report.pk]) in message.body
+        for part in (message.subject, message.body, message.alternatives[0][0]):
+            assert "Something unkind" not in part
+            assert "Mrs Parker" not in part
+            assert learner.email not in part and "Lee" not in part
+
+    # Updating one's own open report does not email again.
+    with django_capture_on_commit_callbacks(execute=True):
+        client_for(learner).post(reverse("forum:report", args=[reply.pk]), {"reason": "other"})
+    assert len(mailoutbox) == 2
+
+
+def test_no_moderator_email_for_a_report_already_dealt_with(staff, learner, reply, mailoutbox):
+    from forum import tasks
+
+    report = Report.objects.create(post=reply, reporter=learner, reason="other")
+    services.hide_post(post=reply, by=staff)
+
+    assert tasks.notify_moderators(report.pk) == 0
+    assert mailoutbox == []
