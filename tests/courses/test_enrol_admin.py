@@ -229,3 +229,33 @@ def test_every_enrolment_admin_page_opens(client_for, staff, learner, cohort, co
     )
     assert c.get(reverse("admin:courses_cohort_change", args=[cohort.pk])).status_code == 200
     assert Cohort.objects.with_seat_counts().get(pk=cohort.pk).seats_held == 2
+
+
+def add_waitlist_rows(course, cohort, n: int, start: int) -> None:
+    """n of each: waitlist entries with offers, seat holds, aid requests, Stripe events."""
+    for i in range(start, start + n):
+        email = f"person{i}@example.com"
+        services.join_waitlist(course=course, cohort=cohort, name=f"P{i}", email=email)
+        services.request_aid(
+            course=course, name=f"P{i}", email=email, can_pay="", message="…", user=None
+        )
+        services.reserve_seat(cohort_id=cohort.pk, user=factories.make_user())
+        StripeEvent.objects.create(event_id=f"evt_{i}", type="charge.refunded")
+    services.offer_free_seats(cohort_id=cohort.pk)
+
+
+@pytest.mark.parametrize(
+    "model", ["waitlistentry", "offer", "seathold", "stripeevent", "financialaidrequest"]
+)
+def test_enrolment_admin_lists_queries_do_not_grow(
+    client_for, staff, course, model, django_assert_max_num_queries
+):
+    cohort = factories.make_cohort(course, seat_cap=100)
+    c = client_for(staff)
+    url = reverse(f"admin:courses_{model}_changelist")
+    add_waitlist_rows(course, cohort, 1, 0)
+    with django_assert_max_num_queries(14) as small:
+        assert c.get(url).status_code == 200
+    add_waitlist_rows(course, cohort, 10, 1)
+    with django_assert_max_num_queries(len(small.captured_queries)):
+        assert c.get(url).status_code == 200
