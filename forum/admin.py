@@ -160,7 +160,7 @@ class ReportAdmin(admin.ModelAdmin):
         "resolved_by",
         "resolved_at",
     )
-    actions = ["hide_post", "dismiss"]
+    actions = ["hide_post", "restore_post", "dismiss"]
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Report]:
         from django.db.models import Case, IntegerField, Value, When
@@ -211,6 +211,13 @@ class ReportAdmin(admin.ModelAdmin):
         for post in posts:
             services.hide_post(post=post, by=request.user)
         self.message_user(request, f"{len(posts)} post(s) hidden.", messages.SUCCESS)
+
+    @admin.action(description="Restore the reported posts", permissions=["change"])
+    def restore_post(self, request, queryset):
+        posts = {r.post for r in queryset.select_related("post")}
+        for post in posts:
+            services.restore_post(post=post)
+        self.message_user(request, f"{len(posts)} post(s) restored.", messages.SUCCESS)
 
     @admin.action(description="Dismiss the selected reports", permissions=["change"])
     def dismiss(self, request, queryset):

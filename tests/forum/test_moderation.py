@@ -96,6 +96,20 @@ def test_restore_action_shows_the_post_again(client_for, staff, learner, topic, 
     assert "Something unkind." in client_for(learner).get(topic.get_absolute_url()).content.decode()
 
 
+def test_restore_action_in_the_queue_undoes_a_hide(client_for, staff, learner, topic, reply):
+    services.report_post(post=reply, reporter=learner, reason="other", details="")
+    services.hide_post(post=reply, by=staff)
+
+    client_for(staff).post(
+        reverse("admin:forum_report_changelist"),
+        {"action": "restore_post", "_selected_action": [Report.objects.get().pk]},
+    )
+
+    assert "Something unkind." in client_for(learner).get(topic.get_absolute_url()).content.decode()
+    topic.refresh_from_db()
+    assert topic.post_count == 2
+
+
 def test_dismiss_action_closes_the_report_and_keeps_the_post(client_for, staff, learner, reply):
     services.report_post(post=reply, reporter=learner, reason="other", details="")
     client_for(staff).post(
