@@ -251,3 +251,44 @@ def test_attendance_for_a_missing_session_is_404(client_for, staff):
     url = reverse("admin:zoomgroups_groupsession_attendance", args=[4242])
 
     assert client_for(staff).get(url).status_code == 404
+
+
+def test_admin_pages_use_the_same_queries_for_few_and_many(client_for, staff, cohort, other_cohort):
+    """The session list (with attendance counts) and the checklist do not grow per row."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    c = client_for(staff)
+
+    def grow(n: int, first: dt.date) -> GroupSession:
+        sessions = []
+        for target in (cohort, other_cohort):
+            sessions += services.schedule_sessions(
+                cohort=target,
+                starts=services.fridays(first=first, time=dt.time(12), count=n),
+                topic="Group",
+            )
+        for _ in range(n):
+            user = factories.make_user()
+            factories.enrol(user, cohort)
+            factories.enrol(factories.make_user(), other_cohort)
+            Attendance.objects.bulk_create([Attendance(session=s, user=user) for s in sessions[:n]])
+        return sessions[0]
+
+    def count(url: str) -> int:
+        with CaptureQueriesContext(connection) as ctx:
+            assert c.get(url).status_code == 200
+        return len(ctx.captured_queries)
+
+    first = grow(2, dt.date(2027, 1, 1))
+    urls = [
+        reverse("admin:zoomgroups_groupsession_changelist"),
+        reverse("admin:zoomgroups_groupsession_attendance", args=[first.pk]),
+    ]
+    c.get(urls[0])
+    small = [count(url) for url in urls]
+    grow(8, dt.date(2027, 6, 4))
+    large = [count(url) for url in urls]
+
+    assert GroupSession.objects.count() == 20
+    assert small == large
