@@ -59,3 +59,14 @@ def embed_url(url: str) -> str | None:
     if video_id := _vimeo_id(host, parsed.path):
         return f"https://player.vimeo.com/video/{video_id}?dnt=1"
     return None
+
+
+def with_player_events(embed: str) -> str:
+    """An embed URL whose player tells the page (by postMessage) when the video ends.
+
+    Vimeo's player always does; YouTube's only with its JS API switched on. lesson.js listens
+    for it to record the video as watched.
+    """
+    if embed.startswith("https://www.youtube-nocookie.com/"):
+        return f"{embed}&enablejsapi=1"
+    return embed

@@ -202,7 +202,8 @@ class Lesson(models.Model):
 
     @property
     def video_embed_url(self) -> str | None:
-        return embeds.embed_url(self.video_url) if self.video_url else None
+        embed = embeds.embed_url(self.video_url) if self.video_url else None
+        return embeds.with_player_events(embed) if embed else None
 
     @property
     def podcast_mime_type(self) -> str:

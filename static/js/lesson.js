@@ -1,6 +1,7 @@
-// Records progress on its own when a learner reaches the end of the chapter or of a video or
-// podcast episode. The mark-done buttons work without this file; it posts to the same
-// endpoint with the same form fields (and the CSRF token), and htmx swaps in the new status.
+// Records progress on its own when a learner reaches the end of the chapter, of a video
+// (uploaded, or an embedded YouTube or Vimeo player) or of a podcast episode. The mark-done
+// buttons work without this file; it posts to the same endpoint with the same form fields
+// (and the CSRF token), and htmx swaps in the new status.
 document.addEventListener("DOMContentLoaded", () => {
   const recorded = new Set();
 
@@ -30,9 +31,52 @@ document.addEventListener("DOMContentLoaded", () => {
     }
   }
 
-  document.querySelectorAll("[data-track-end]").forEach((media) => {
+  document.querySelectorAll("video[data-track-end], audio[data-track-end]").forEach((media) => {
     media.addEventListener("ended", () => record(media.dataset.trackEnd));
   });
+
+  // An embedded YouTube or Vimeo player reports the end of the video by postMessage. We ask
+  // it to (each provider has its own message format) and accept answers only from that frame.
+  const frame = document.querySelector("iframe[data-track-end]");
+  if (frame) {
+    const origin = new URL(frame.src).origin;
+    const vimeo = origin === "https://player.vimeo.com";
+    let heard = false;
+    let tries = 0;
+    const send = (message) => {
+      if (frame.contentWindow) frame.contentWindow.postMessage(JSON.stringify(message), origin);
+    };
+    const subscribe = () => {
+      if (vimeo) {
+        send({ method: "addEventListener", value: "ended" });
+      } else {
+        send({ event: "listening", id: 1, channel: "widget" });
+        send({ event: "command", func: "addEventListener", args: ["onStateChange"], id: 1, channel: "widget" });
+      }
+    };
+    // The player may not be listening yet when the frame loads: ask again until it answers.
+    const timer = window.setInterval(() => {
+      tries += 1;
+      if (heard || tries > 20) window.clearInterval(timer);
+      else subscribe();
+    }, 500);
+    frame.addEventListener("load", subscribe);
+    window.addEventListener("message", (event) => {
+      if (event.origin !== origin || event.source !== frame.contentWindow) return;
+      let data = event.data;
+      if (typeof data === "string") {
+        try { data = JSON.parse(data); } catch { return; }
+      }
+      if (!data || typeof data !== "object") return;
+      if (!heard) { heard = true; subscribe(); }
+      const info = data.info;
+      const ended =
+        data.event === "ended" ||
+        (data.event === "onStateChange" && info === 0) ||
+        (data.event === "infoDelivery" && info && info.playerState === 0);
+      if (ended) record(frame.dataset.trackEnd);
+    });
+  }
 
   const end = document.querySelector("[data-chapter-end]");
   if (end && "IntersectionObserver" in window) {

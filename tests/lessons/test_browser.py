@@ -81,3 +81,72 @@ def test_reaching_the_end_of_the_chapter_records_it(page, live_server, login_bro
     expect(page.get_by_text("✓ Chapter done")).to_be_visible()
     expect(page.get_by_text("lesson complete")).to_be_visible()
     assert Progress.objects.get(user=learner, lesson=lesson).completed_at is not None
+
+
+# Stand-ins for the providers' players, served at their real origins: each answers the page's
+# subscription in its provider's message format, then reports the end of the video.
+FAKE_PLAYERS = {
+    "vimeo": (
+        "https://vimeo.com/76979871",
+        r"^https://player\.vimeo\.com/.*",
+        """const d = JSON.parse(e.data);
+           if (d.method === "addEventListener" && d.value === "ended") {
+             setTimeout(() => parent.postMessage(JSON.stringify({event: "ended"}), "*"), 300);
+           }""",
+        'parent.postMessage(JSON.stringify({event: "ready"}), "*");',
+    ),
+    "youtube": (
+        "https://www.youtube.com/watch?v=dQw4w9WgXcQ",
+        r"^https://www\.youtube-nocookie\.com/.*",
+        """const d = JSON.parse(e.data);
+           if (d.event === "command" && d.func === "addEventListener") {
+             setTimeout(() => parent.postMessage(
+               JSON.stringify({event: "onStateChange", info: 0, id: d.id, channel: "widget"}), "*"
+             ), 300);
+           }""",
+        "",
+    ),
+}
+
+
+@pytest.mark.parametrize("provider", sorted(FAKE_PLAYERS))
+def test_an_embedded_player_reaching_the_end_records_the_video(
+    page, live_server, login_browser, provider
+):
+    video_url, pattern, on_message, on_load = FAKE_PLAYERS[provider]
+    course = factories.make_course(1)
+    learner = factories.make_user("viewer@example.com")
+    factories.enrol(learner, factories.make_cohort(course))
+    lesson = factories.make_lesson(course, slug="watch-it", video_url=video_url)
+    player = (
+        "<!doctype html><title>player</title><script>"
+        f'window.addEventListener("message", (e) => {{ {on_message} }});{on_load}'
+        "</script>"
+    )
+    page.route(
+        re.compile(pattern),
+        lambda route: route.fulfill(status=200, content_type="text/html", body=player),
+    )
+
+    login_browser(learner)
+    page.goto(f"{live_server.url}{lesson.get_absolute_url()}")
+
+    expect(page.get_by_text("✓ Video done")).to_be_visible()
+    assert Progress.objects.get(user=learner, lesson=lesson).done_materials == ["video"]
+
+
+def test_a_message_from_another_origin_records_nothing(page, live_server, login_browser):
+    course = factories.make_course(1)
+    learner = factories.make_user("viewer@example.com")
+    factories.enrol(learner, factories.make_cohort(course))
+    lesson = factories.make_lesson(course, slug="watch-it", video_url="https://vimeo.com/76979871")
+    page.route(re.compile(r"^https://player\.vimeo\.com/.*"), lambda route: route.abort())
+
+    login_browser(learner)
+    page.goto(f"{live_server.url}{lesson.get_absolute_url()}")
+    # The page itself (not the player's frame) claims the video ended.
+    page.evaluate("window.postMessage(JSON.stringify({event: 'ended'}), '*')")
+    page.wait_for_timeout(1000)
+
+    expect(page.get_by_role("button", name="Mark the video as done")).to_be_visible()
+    assert not Progress.objects.get(user=learner, lesson=lesson).done_materials
