@@ -1,7 +1,10 @@
 from allauth.account.adapter import DefaultAccountAdapter
+from allauth.mfa.adapter import DefaultMFAAdapter
+from allauth.mfa.models import Authenticator
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest
 
+from accounts import mfa
 from lib import ratelimit
 from lib.email import send_message
 
@@ -33,3 +36,13 @@ class AccountAdapter(DefaultAccountAdapter):
         if not ip:
             raise PermissionDenied("Unable to determine client IP address")
         return ip
+
+
+class MFAAdapter(DefaultMFAAdapter):
+    def can_delete_authenticator(self, authenticator: Authenticator) -> bool:
+        """Staff keep their authenticator app: without it they could not open the admin."""
+        if authenticator.type == Authenticator.Type.TOTP and mfa.is_required_for(
+            authenticator.user
+        ):
+            return False
+        return super().can_delete_authenticator(authenticator)

@@ -5,6 +5,7 @@ class AccountsConfig(AppConfig):
     name = "accounts"
 
     def ready(self) -> None:
-        from accounts import roles
+        from accounts import mfa, roles
 
         roles.connect()
+        mfa.connect()

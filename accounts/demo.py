@@ -1,6 +1,9 @@
 """Demo accounts for `manage.py seed_demo`. Known passwords: development only."""
 
 from allauth.account.models import EmailAddress
+from allauth.mfa.models import Authenticator
+from allauth.mfa.recovery_codes.internal.auth import RecoveryCodes
+from allauth.mfa.totp.internal.auth import TOTP, format_hotp_value, hotp_value
 from django.contrib.auth.models import Group
 
 from accounts import roles
@@ -13,6 +16,24 @@ DEMO_ACCOUNTS = [
     ("learner@demo.test", "demo-learner", "Dana Reyes", "LMHC", None, False),
     ("newcomer@demo.test", "demo-newcomer", "Jordan Pike", "LCSW", None, False),
 ]
+
+
+# Staff must sign in with an authenticator app (accounts/mfa.py). The demo staff accounts share
+# this well-known secret: add it to any authenticator app, or print the current code with
+# `.venv/bin/python -c "from accounts.demo import demo_code; print(demo_code())"`.
+DEMO_TOTP_SECRET = "HTWDEMOHTWDEMOHTWDEMOHTWDEMOHTWD"  # noqa: S105  (development only)
+
+
+def demo_code() -> str:
+    import time
+
+    return format_hotp_value(hotp_value(DEMO_TOTP_SECRET, int(time.time()) // 30))
+
+
+def give_demo_authenticator(user: User) -> None:
+    if not Authenticator.objects.filter(user=user, type=Authenticator.Type.TOTP).exists():
+        TOTP.activate(user, DEMO_TOTP_SECRET)
+        RecoveryCodes.activate(user)
 
 
 def demo_user(email: str) -> User:
@@ -33,6 +54,8 @@ def seed(stdout) -> None:
         )
         if role:
             user.groups.add(Group.objects.get(name=role))
+        if is_staff:
+            give_demo_authenticator(user)
     if not User.objects.filter(is_superuser=True).exists():
         User.objects.create_superuser("admin@demo.test", "demo-admin", display_name="Site admin")
         EmailAddress.objects.get_or_create(
@@ -40,9 +63,14 @@ def seed(stdout) -> None:
             email="admin@demo.test",
             defaults={"verified": True, "primary": True},
         )
+        give_demo_authenticator(User.objects.get(email="admin@demo.test"))
 
 
 def describe() -> list[str]:
     lines = [f"  {email:<24} password: {password}" for email, password, *_ in DEMO_ACCOUNTS]
     lines.append(f"  {'admin@demo.test':<24} password: demo-admin (superuser)")
+    lines.append(
+        f"  Staff accounts then ask for a code: authenticator secret {DEMO_TOTP_SECRET}, or "
+        '.venv/bin/python -c "from accounts.demo import demo_code; print(demo_code())"'
+    )
     return lines

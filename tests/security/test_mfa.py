@@ -1,0 +1,213 @@
+"""Two-factor authentication: an authenticator app and recovery codes for everyone, required
+for instructor, staff and superuser accounts before they reach the admin."""
+
+import time
+
+import pytest
+from allauth.mfa.models import Authenticator
+from allauth.mfa.recovery_codes.internal.auth import RecoveryCodes
+from allauth.mfa.totp.internal.auth import (
+    SECRET_SESSION_KEY,
+    TOTP,
+    format_hotp_value,
+    generate_totp_secret,
+    hotp_value,
+)
+from django.test import Client
+from django.urls import reverse
+
+from accounts import roles
+from tests import factories
+
+pytestmark = pytest.mark.django_db
+
+PASSWORD = "correct horse battery"
+
+
+def code_for(secret: str, offset: int = 0) -> str:
+    return format_hotp_value(hotp_value(secret, int(time.time()) // 30 + offset))
+
+
+def with_app(user) -> str:
+    """Give `user` an authenticator app (and recovery codes); returns the app's secret."""
+    secret = generate_totp_secret()
+    TOTP.activate(user, secret)
+    RecoveryCodes.activate(user)
+    return secret
+
+
+def sign_in_with_password(client: Client, email: str, next_url: str = ""):
+    url = reverse("account_login") + (f"?next={next_url}" if next_url else "")
+    return client.post(url, {"login": email, "password": PASSWORD})
+
+
+def open_app_setup(client: Client):
+    """allauth asks for the password again before the app is set up (a stolen session alone
+    cannot add a second factor)."""
+    first = client.get(reverse("mfa_activate_totp"))
+    assert first["Location"].startswith(reverse("account_reauthenticate"))
+    client.post(first["Location"], {"password": PASSWORD})
+    return client.get(reverse("mfa_activate_totp"))
+
+
+def test_the_profile_links_to_two_factor_settings(client_for, learner):
+    html = client_for(learner).get(reverse("accounts:profile")).content.decode()
+    assert reverse("mfa_index") in html
+    assert "Two-factor authentication</a> —\n      off" in html
+
+
+def test_a_learner_turns_on_the_authenticator_app_and_gets_recovery_codes(client, learner):
+    sign_in_with_password(client, learner.email)
+    page = open_app_setup(client)
+    assert page.status_code == 200
+    secret = client.session[SECRET_SESSION_KEY]
+    assert secret in page.content.decode()  # shown for manual entry next to the QR code
+
+    wrong = client.post(reverse("mfa_activate_totp"), {"code": "000000"})
+    assert wrong.status_code == 200
+    assert not Authenticator.objects.filter(user=learner).exists()
+
+    response = client.post(reverse("mfa_activate_totp"), {"code": code_for(secret)})
+    assert response.status_code == 302
+    kinds = set(Authenticator.objects.filter(user=learner).values_list("type", flat=True))
+    assert kinds == {Authenticator.Type.TOTP, Authenticator.Type.RECOVERY_CODES}
+    codes = client.get(reverse("mfa_view_recovery_codes")).content.decode()
+    unused = RecoveryCodes(Authenticator.objects.get(user=learner, type="recovery_codes"))
+    assert unused.get_unused_codes()[0] in codes
+
+
+def test_sign_in_asks_for_the_code_once_the_app_is_on(client, learner):
+    secret = with_app(learner)
+    response = sign_in_with_password(client, learner.email)
+    assert response["Location"] == reverse("mfa_authenticate")
+    assert client.get(reverse("courses:dashboard")).status_code == 302  # not signed in yet
+
+    refused = client.post(reverse("mfa_authenticate"), {"code": "123456"})
+    assert refused.status_code == 200
+    assert "Incorrect code" in refused.content.decode()
+
+    client.post(reverse("mfa_authenticate"), {"code": code_for(secret)})
+    assert client.get(reverse("courses:dashboard")).status_code == 200
+
+
+def test_a_recovery_code_signs_in_once(client, learner):
+    with_app(learner)
+    recovery = RecoveryCodes(Authenticator.objects.get(user=learner, type="recovery_codes"))
+    code = recovery.get_unused_codes()[0]
+
+    sign_in_with_password(client, learner.email)
+    client.post(reverse("mfa_authenticate"), {"code": code})
+    assert client.get(reverse("courses:dashboard")).status_code == 200
+
+    again = Client()
+    sign_in_with_password(again, learner.email)
+    reused = again.post(reverse("mfa_authenticate"), {"code": code})
+    assert reused.status_code == 200
+    assert again.get(reverse("courses:dashboard")).status_code == 302
+
+
+def test_wrong_codes_are_rate_limited(client, learner):
+    with_app(learner)
+    sign_in_with_password(client, learner.email)
+    for _ in range(5):
+        client.post(reverse("mfa_authenticate"), {"code": "000000"})
+    response = client.post(reverse("mfa_authenticate"), {"code": "000000"})
+    assert response.status_code in (200, 429)
+    assert "Too many" in response.content.decode()
+
+
+# The admin ----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("kind", ["instructor", "staff", "superuser"])
+def test_staff_without_an_app_are_sent_to_set_one_up_before_the_admin(client, kind):
+    if kind == "superuser":
+        user = factories.make_user("root@example.com", is_staff=True, is_superuser=True)
+    else:
+        role = roles.INSTRUCTOR if kind == "instructor" else roles.STAFF
+        user = factories.make_user(f"{kind}@example.com", role=role)
+    sign_in_with_password(client, user.email)
+
+    response = client.get(reverse("admin:index"), follow=True)
+
+    assert response.redirect_chain[0][0].startswith(reverse("mfa_activate_totp"))
+    assert "Set up an authenticator app to open the admin" in response.content.decode()
+    assert "Program administration" not in response.content.decode()
+    for url in ["/admin/qa/question/", "/admin/courses/enrollment/", "/admin/accounts/user/"]:
+        assert client.get(url)["Location"].startswith(reverse("mfa_activate_totp"))
+
+
+def test_setting_up_the_app_opens_the_admin_in_the_same_session(
+    client, django_capture_on_commit_callbacks
+):
+    user = factories.make_user("staffer@example.com", role=roles.STAFF)
+    sign_in_with_password(client, user.email)
+    open_app_setup(client)
+    secret = client.session[SECRET_SESSION_KEY]
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(reverse("mfa_activate_totp"), {"code": code_for(secret)})
+
+    response = client.get(reverse("admin:index"))
+    assert response.status_code == 200
+    assert "Program administration" in response.content.decode()
+
+
+def test_the_admin_login_goes_through_sign_in_and_the_code(client, instructor):
+    secret = with_app(instructor)
+    login = client.get(reverse("admin:index"), follow=True)
+    assert login.redirect_chain[-1][0].startswith(reverse("account_login"))
+
+    step = sign_in_with_password(client, instructor.email, next_url="/admin/")
+    assert step["Location"] == reverse("mfa_authenticate")
+    done = client.post(reverse("mfa_authenticate"), {"code": code_for(secret)})
+    assert done["Location"] == "/admin/"
+    assert "Program administration" in client.get("/admin/").content.decode()
+
+
+def test_a_session_that_skipped_the_code_must_confirm_it(instructor):
+    """A staff session without a two-factor step (e.g. signed in before the app was set up
+    elsewhere) confirms a code before the admin opens."""
+    secret = with_app(instructor)
+    client = Client()
+    client.force_login(instructor)
+
+    response = client.get("/admin/qa/question/")
+    assert response["Location"].startswith(reverse("mfa_reauthenticate"))
+    client.post(response["Location"], {"code": code_for(secret)})
+    assert client.get("/admin/qa/question/").status_code == 200
+
+
+def test_staff_cannot_remove_their_authenticator_app(client_for, instructor):
+    with_app(instructor)
+    client = client_for(instructor)
+    client.post(reverse("mfa_deactivate_totp"))
+    assert Authenticator.objects.filter(user=instructor, type="totp").exists()
+
+
+def test_a_learner_may_turn_the_app_off(client, learner):
+    with_app(learner)
+    client.force_login(learner)
+    client.post(reverse("account_reauthenticate"), {"password": PASSWORD})
+    client.post(reverse("mfa_deactivate_totp"))
+    assert not Authenticator.objects.filter(user=learner, type="totp").exists()
+
+
+def test_learners_never_reach_the_admin_even_with_an_app(client, learner):
+    secret = with_app(learner)
+    sign_in_with_password(client, learner.email)
+    client.post(reverse("mfa_authenticate"), {"code": code_for(secret)})
+    response = client.get(reverse("admin:index"))
+    assert response.status_code in (302, 403)
+    assert "Program administration" not in response.content.decode()
+
+
+def test_demo_staff_sign_in_with_the_demo_authenticator(settings, client):
+    from django.core.management import call_command
+
+    from accounts.demo import demo_code
+
+    settings.DEBUG = True
+    call_command("seed_demo")
+    client.post(reverse("account_login"), {"login": "staff@demo.test", "password": "demo-staff"})
+    client.post(reverse("mfa_authenticate"), {"code": demo_code()})
+    assert "Program administration" in client.get("/admin/").content.decode()
