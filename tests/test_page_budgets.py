@@ -1,0 +1,108 @@
+"""Query budgets of the benchmarked pages (issue 9): the pages bench/run.py loads, found the
+way the benchmark finds them (bench/pages.py) in data built by `seed_load`, use at most 12
+queries each, and the same number whether the data is small or four times larger.
+
+Each page is loaded once before counting: a learner's first visit may create a row (forum
+profile, read state, lesson progress); that visit is held to the budget too.
+"""
+
+import pytest
+from django.core.management import call_command
+from django.db import connection
+from django.test import Client
+from django.test.utils import CaptureQueriesContext
+
+from accounts.management.commands.seed_load import BENCH_LEARNER_EMAIL, LONG_TOPIC_TITLE
+from accounts.models import User
+from bench.pages import bench_learner, benchmark_pages
+from forum.models import Post, Topic
+from lessons.models import Lesson, Progress
+from qa.models import LibraryEntry
+
+pytestmark = pytest.mark.django_db
+
+BUDGET = 12
+PAGES = [
+    "home",
+    "dashboard",
+    "course",
+    "lesson",
+    "library",
+    "library_entry",
+    "forum_topics",
+    "topic_first",
+    "topic_last",
+    "forum_search",
+    "library_search",
+]
+
+
+def seed(scale: float, reset: bool = False) -> Client:
+    call_command("seed_load", scale=scale, reset=reset, stdout=open("/dev/null", "w"))  # noqa: SIM115
+    client = Client()
+    client.force_login(bench_learner())
+    return client
+
+
+def queries_per_page(client: Client) -> tuple[dict[str, int], dict[str, int]]:
+    """(first visit, second visit) query counts of every benchmarked page."""
+    first, again = {}, {}
+    for name, path in benchmark_pages(bench_learner()):
+        for counts in (first, again):
+            with CaptureQueriesContext(connection) as ctx:
+                response = client.get(path)
+            assert response.status_code == 200, (name, path, response.status_code)
+            counts[name] = len(ctx.captured_queries)
+    return first, again
+
+
+def test_the_benchmark_loads_every_page_the_issue_lists():
+    seed(0.004)
+    assert [name for name, _ in benchmark_pages(bench_learner())] == PAGES
+
+
+def test_benchmarked_pages_stay_within_12_queries_and_do_not_grow_with_the_data():
+    client = seed(0.004)
+    small_first, small = queries_per_page(client)
+    posts_small = Post.objects.count()
+
+    client = seed(0.016, reset=True)
+    large_first, large = queries_per_page(client)
+
+    assert Post.objects.count() >= 4 * posts_small  # the data really grew
+    assert small == large
+    assert max(small_first.values()) <= BUDGET, small_first
+    assert max(large_first.values()) <= BUDGET, large_first
+    assert max(large.values()) <= BUDGET, large
+
+
+def test_seed_load_builds_the_issue_shape_in_proportion():
+    seed(0.01)
+    learner = User.objects.get(email=BENCH_LEARNER_EMAIL)
+    assert User.objects.filter(is_staff=False).count() == 50
+    assert Lesson.objects.count() == 60
+    assert Progress.objects.count() == 1000
+    assert LibraryEntry.objects.published().count() == 50
+    assert Topic.objects.count() == 20
+    assert Post.objects.count() == 2000
+    assert Topic.objects.get(title=LONG_TOPIC_TITLE).posts.count() == 50
+    assert learner.enrollments.count() == 3
+
+
+def test_seed_load_refuses_to_add_to_a_database_with_data():
+    from django.core.management.base import CommandError
+
+    seed(0.002)
+    with pytest.raises(CommandError, match="has data already"):
+        call_command("seed_load", scale=0.002, stdout=open("/dev/null", "w"))  # noqa: SIM115
+
+
+def test_seed_load_reset_refuses_a_database_with_real_accounts():
+    from django.core.management.base import CommandError
+
+    from tests import factories
+
+    factories.make_user("someone@example.com")
+    with pytest.raises(CommandError, match="refused"):
+        call_command("seed_load", scale=0.002, reset=True, stdout=open("/dev/null", "w"))  # noqa: SIM115
+    assert User.objects.filter(email="someone@example.com").exists()
