@@ -109,8 +109,9 @@ class CohortAdmin(admin.ModelAdmin):
 
     def save_model(self, request: HttpRequest, obj: Cohort, form, change: bool) -> None:
         super().save_model(request, obj, form, change)
-        if obj.status == Cohort.Status.OPEN and "status" in form.changed_data:
-            # Opening a run offers its seats to the waitlist, in order.
+        opened_or_more_seats = {"status", "seat_cap", "enrolment_opens_at", "enrolment_closes_at"}
+        if obj.status == Cohort.Status.OPEN and opened_or_more_seats & set(form.changed_data):
+            # Opening a run (or adding seats) offers its free seats to the waitlist, in order.
             enrolment_tasks.offer_free_seats.delay_on_commit(obj.pk)
 
     @admin.action(description="Offer free seats to the waitlist now", permissions=["change"])

@@ -154,17 +154,12 @@ def test_someone_already_enrolled_is_skipped(course, outsider):
     assert WaitlistEntry.objects.get().status == WaitlistEntry.Status.ENROLLED
 
 
-def test_staff_opening_a_cohort_in_the_admin_sends_offers(
-    client_for, staff, course, django_capture_on_commit_callbacks
-):
-    cohort = factories.make_cohort(course, seat_cap=5, status=Cohort.Status.DRAFT)
-    services.join_waitlist(course=course, cohort=None, name="a", email="a@example.com")
-    c = client_for(staff)
+def cohort_form_data(c, cohort, **changes) -> dict:
     page = c.get(reverse("admin:courses_cohort_change", args=[cohort.pk]))
     data = {k: v for k, v in page.context["adminform"].form.initial.items() if v is not None}
     data.update(
-        course=course.pk,
-        status=Cohort.Status.OPEN,
+        course=cohort.course_id,
+        status=cohort.status,
         starts_on=cohort.starts_on.isoformat(),
         ends_on=cohort.ends_on.isoformat(),
         enrolment_opens_at_0=cohort.enrolment_opens_at.date().isoformat(),
@@ -174,6 +169,35 @@ def test_staff_opening_a_cohort_in_the_admin_sends_offers(
     )
     data.pop("enrolment_opens_at", None)
     data.pop("enrolment_closes_at", None)
+    data.update(changes)
+    return data
+
+
+def test_staff_opening_a_cohort_in_the_admin_sends_offers(
+    client_for, staff, course, django_capture_on_commit_callbacks
+):
+    cohort = factories.make_cohort(course, seat_cap=5, status=Cohort.Status.DRAFT)
+    services.join_waitlist(course=course, cohort=None, name="a", email="a@example.com")
+    c = client_for(staff)
+    data = cohort_form_data(c, cohort, status=Cohort.Status.OPEN)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        response = c.post(reverse("admin:courses_cohort_change", args=[cohort.pk]), data)
+
+    assert response.status_code == 302, response.content.decode()[:3000]
+    assert Offer.objects.get().email == "a@example.com"
+
+
+def test_staff_adding_seats_to_a_full_run_sends_offers(
+    client_for, staff, course, django_capture_on_commit_callbacks
+):
+    cohort = factories.make_cohort(course, seat_cap=1)
+    factories.enrol(factories.make_user(), cohort)
+    services.join_waitlist(course=course, cohort=cohort, name="a", email="a@example.com")
+    services.join_waitlist(course=course, cohort=cohort, name="b", email="b@example.com")
+    assert not Offer.objects.exists()
+    c = client_for(staff)
+    data = cohort_form_data(c, cohort, seat_cap=2)
 
     with django_capture_on_commit_callbacks(execute=True):
         response = c.post(reverse("admin:courses_cohort_change", args=[cohort.pk]), data)
