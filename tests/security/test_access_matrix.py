@@ -1,0 +1,326 @@
+"""Every URL pattern of the site × every persona, compared with the design's access table
+(DESIGN.md, "Who may see what"). Walks the URL resolver: a new URL pattern without an entry
+in ACCESS fails `test_every_url_pattern_has_an_entry`.
+
+Outcomes of a GET by each persona:
+  OK     200, the page
+  LOGIN  a redirect to the sign-in page (the visitor on a members' page)
+  GONE   404: a private object someone may not see answers 404, never 403 (DESIGN.md)
+  MOVED  another redirect (to a canonical or next page)
+  POST   405: the URL takes only POST
+  DENIED 403 (allauth pages that refuse a signed-in or unauthorised person)
+"""
+
+import re
+
+import pytest
+from django.core.cache import cache
+from django.test import Client
+from django.urls import URLPattern, URLResolver, get_resolver, reverse
+
+from tests.security.world import World
+
+pytestmark = pytest.mark.django_db
+
+PERSONAS = ["visitor", "learner", "other_learner", "outsider", "instructor", "staff"]
+OK, LOGIN, GONE, MOVED, POST, DENIED = "OK", "LOGIN", "GONE", "MOVED", "POST", "DENIED"
+
+
+def walk(patterns, prefix: str = ""):
+    for pattern in patterns:
+        if isinstance(pattern, URLResolver):
+            yield from walk(pattern.url_patterns, prefix + str(pattern.pattern))
+        elif isinstance(pattern, URLPattern):
+            yield prefix + str(pattern.pattern)
+
+
+def all_routes() -> list[str]:
+    return list(dict.fromkeys(walk(get_resolver().url_patterns)))
+
+
+def outcome(response) -> str:
+    code = response.status_code
+    if code == 200:
+        return OK
+    if code in (301, 302, 303, 307, 308):
+        login = reverse("account_login")
+        location = response["Location"]
+        return LOGIN if location.startswith(login) or "/admin/login/" in location else MOVED
+    return {404: GONE, 405: POST, 403: DENIED}.get(code, str(code))
+
+
+def client_as(request, persona: str) -> Client:
+    if persona == "visitor":
+        return Client()
+    user = request.getfixturevalue(persona)
+    client = request.getfixturevalue("client_for")(user)
+    if user.is_staff:
+        pass_mfa(client, user)
+    return client
+
+
+def pass_mfa(client: Client, user) -> None:
+    """Staff reach the admin only in a session that passed two-factor authentication
+    (accounts/mfa.py); the matrix is about who may see what, so their sessions have."""
+    from allauth.account.internal.flows.login import record_authentication
+    from django.test import RequestFactory
+
+    fake = RequestFactory().get("/")
+    fake.session = client.session
+    record_authentication(fake, user, "mfa", type="totp")
+    fake.session.save()
+
+
+def url_for(route: str, w: World) -> str:
+    """A concrete URL of `route`, pointing at the learner's objects in `w`."""
+    lesson = f"courses/{w.course.slug}/lessons/{w.lesson.slug}/"
+    concrete = {
+        "courses/<slug:slug>/": f"courses/{w.course.slug}/",
+        "enrol/<int:cohort_id>/": f"enrol/{w.cohort.pk}/",
+        "enrol/<int:cohort_id>/success/": f"enrol/{w.cohort.pk}/success/",
+        "enrol/<int:cohort_id>/cancelled/": f"enrol/{w.cohort.pk}/cancelled/",
+        "enrol/<int:cohort_id>/enrolled/": f"enrol/{w.cohort.pk}/enrolled/",
+        "waitlist/<slug:course_slug>/": f"waitlist/{w.course.slug}/",
+        "waitlist/<slug:course_slug>/thanks/": f"waitlist/{w.course.slug}/thanks/",
+        "waitlist/<slug:course_slug>/<slug:cohort_slug>/": (
+            f"waitlist/{w.course.slug}/{w.cohort.slug}/"
+        ),
+        "financial-aid/<slug:course_slug>/": f"financial-aid/{w.course.slug}/",
+        "financial-aid/<slug:course_slug>/thanks/": f"financial-aid/{w.course.slug}/thanks/",
+        "offer/<str:token>/": f"offer/{w.offer.token}/",
+        "courses/<slug:course_slug>/lessons/<slug:slug>/": lesson,
+        "courses/<slug:course_slug>/lessons/<slug:slug>/progress/": lesson + "progress/",
+        "courses/<slug:course_slug>/lessons/<slug:slug>/media/<str:kind>": lesson + "media/audio",
+        "podcast/<str:token>/feed.xml": f"podcast/{w.feed_token}/feed.xml",
+        "podcast/<str:token>/episodes/<int:pk>/audio": (
+            f"podcast/{w.feed_token}/episodes/{w.lesson.pk}/audio"
+        ),
+        "groups/<int:pk>/": f"groups/{w.session.pk}/",
+        "groups/<int:pk>/rsvp/": f"groups/{w.session.pk}/rsvp/",
+        "groups/<int:pk>/join/": f"groups/{w.session.pk}/join/",
+        "groups/<int:pk>/calendar.ics": f"groups/{w.session.pk}/calendar.ics",
+        "groups/feed/<str:token>.ics": f"groups/feed/{w.feed_token}.ics",
+        "questions/<int:pk>/": f"questions/{w.question.pk}/",
+        "library/<int:pk>/": f"library/{w.entry.pk}/",
+        "forum/unsubscribe/<str:token>/": f"forum/unsubscribe/{w.forum_unsubscribe_token}/",
+        "forum/c/<slug:slug>/": f"forum/c/{w.category.slug}/",
+        "forum/c/<slug:slug>/new/": f"forum/c/{w.category.slug}/new/",
+        "newsletter/<int:number>/": f"newsletter/{w.issue.number}/",
+        "newsletter/confirm/<str:token>/": f"newsletter/confirm/{w.confirm_token}/",
+        "newsletter/unsubscribe/<str:token>/": f"newsletter/unsubscribe/{w.subscriber.token}/",
+        "newsletter/unsubscribe/<str:token>/one-click/": (
+            f"newsletter/unsubscribe/{w.subscriber.token}/one-click/"
+        ),
+        "accounts/^confirm-email/(?P<key>[-:\\w]+)/$": "accounts/confirm-email/not-a-key/",
+        "accounts/^password/reset/key/(?P<uidb36>[0-9A-Za-z]+)-(?P<key>.+)/$": (
+            "accounts/password/reset/key/1-not-a-key/"
+        ),
+        "admin/(?P<url>.*)$": "admin/no-such-page/",
+        (
+            "admin/^(?P<app_label>auth|accounts|courses|lessons|zoomgroups|qa|forum"
+            "|newsletter|sites|account|mfa)/$"
+        ): "admin/courses/",
+    }
+    if route in concrete:
+        return "/" + concrete[route]
+    for placeholder, value in [
+        ("forum/t/<int:pk>/", f"forum/t/{w.topic.pk}/"),
+        ("forum/post/<int:pk>/", f"forum/post/{w.post.pk}/"),
+    ]:
+        if route.startswith(placeholder):
+            return "/" + route.replace(placeholder, value)
+    if route.startswith("admin/"):
+        return "/" + re.sub(r"<[^>]+>", "1", route)
+    assert "<" not in route and "(" not in route, f"No concrete URL for {route}"
+    return "/" + route
+
+
+def row(visitor, learner, other_learner, outsider, instructor, staff) -> dict[str, str]:
+    return dict(
+        zip(PERSONAS, [visitor, learner, other_learner, outsider, instructor, staff], strict=True)
+    )
+
+
+EVERYONE = row(OK, OK, OK, OK, OK, OK)
+SIGNED_IN = row(LOGIN, OK, OK, OK, OK, OK)
+# The forum is for members (learners with access, and staff): anyone else gets 404.
+FORUM = row(GONE, OK, OK, GONE, OK, OK)
+FORUM_POST_ONLY = row(GONE, POST, POST, GONE, POST, POST)
+# The learner's own course (lessons, Friday groups): not another course's learner, not outsiders.
+OWN_COURSE = row(GONE, OK, GONE, GONE, OK, OK)
+# A secret-token URL (feeds, unsubscribe links): the token is the credential, for anyone.
+TOKEN = EVERYONE
+SIGNED_IN_POST_ONLY = row(LOGIN, POST, POST, POST, POST, POST)
+SIGNED_OUT_ONLY = row(OK, MOVED, MOVED, MOVED, MOVED, MOVED)
+ALLAUTH_FLOW = row(LOGIN, MOVED, MOVED, MOVED, MOVED, MOVED)
+
+# Site URLs (route → who gets what), reviewed against DESIGN.md "Who may see what".
+ACCESS: dict[str, dict[str, str]] = {
+    "": EVERYONE,
+    "healthz": EVERYONE,
+    "privacy/": EVERYONE,
+    "contact/": EVERYONE,
+    # allauth: sign-in pages for visitors, account pages for the signed-in.
+    "accounts/login/": SIGNED_OUT_ONLY,
+    "accounts/logout/": row(MOVED, OK, OK, OK, OK, OK),
+    "accounts/inactive/": EVERYONE,
+    "accounts/signup/": SIGNED_OUT_ONLY,
+    "accounts/reauthenticate/": SIGNED_IN,
+    "accounts/email/": SIGNED_IN,
+    "accounts/confirm-email/": EVERYONE,
+    "accounts/password/change/": SIGNED_IN,
+    "accounts/password/set/": ALLAUTH_FLOW,
+    "accounts/password/reset/": EVERYONE,
+    "accounts/login/code/confirm/": ALLAUTH_FLOW,
+    "accounts/^confirm-email/(?P<key>[-:\\w]+)/$": EVERYONE,
+    "accounts/password/reset/key/done/": EVERYONE,
+    "accounts/^password/reset/key/(?P<uidb36>[0-9A-Za-z]+)-(?P<key>.+)/$": EVERYONE,
+    "accounts/password/reset/done/": EVERYONE,
+    "accounts/2fa/": SIGNED_IN,
+    "accounts/2fa/authenticate/": ALLAUTH_FLOW,
+    "accounts/2fa/reauthenticate/": ALLAUTH_FLOW,
+    "accounts/2fa/totp/activate/": ALLAUTH_FLOW,
+    # Without an authenticator there is nothing to deactivate or show: 404.
+    "accounts/2fa/totp/deactivate/": row(LOGIN, GONE, GONE, GONE, GONE, GONE),
+    "accounts/2fa/recovery-codes/": row(LOGIN, GONE, GONE, GONE, GONE, GONE),
+    "accounts/2fa/recovery-codes/generate/": ALLAUTH_FLOW,
+    "accounts/2fa/recovery-codes/download/": row(LOGIN, GONE, GONE, GONE, GONE, GONE),
+    # Profile and one's own data.
+    "profile/": SIGNED_IN,
+    "profile/feeds/reset/": SIGNED_IN_POST_ONLY,
+    "profile/my-data.json": SIGNED_IN,
+    "profile/delete/": SIGNED_IN,
+    "profile/deleted/": EVERYONE,
+    # Courses and enrolment: program pages are public; results of a checkout are the payer's.
+    "dashboard/": SIGNED_IN,
+    "courses/<slug:slug>/": EVERYONE,
+    "enrol/<int:cohort_id>/": EVERYONE,
+    "enrol/<int:cohort_id>/success/": row(LOGIN, GONE, GONE, GONE, GONE, GONE),
+    "enrol/<int:cohort_id>/cancelled/": row(LOGIN, MOVED, MOVED, MOVED, MOVED, MOVED),
+    "enrol/<int:cohort_id>/enrolled/": row(LOGIN, OK, GONE, GONE, GONE, GONE),
+    "waitlist/<slug:course_slug>/": EVERYONE,
+    "waitlist/<slug:course_slug>/thanks/": EVERYONE,
+    "waitlist/<slug:course_slug>/<slug:cohort_slug>/": EVERYONE,
+    "financial-aid/<slug:course_slug>/": EVERYONE,
+    "financial-aid/<slug:course_slug>/thanks/": EVERYONE,
+    # A personal offer: its link for a visitor (who signs in to accept); other accounts 404.
+    "offer/<str:token>/": row(OK, OK, GONE, GONE, GONE, GONE),
+    "stripe/webhook/": row(POST, POST, POST, POST, POST, POST),
+    # Lessons: the course's learners and staff; everyone else 404.
+    "lessons/search/": SIGNED_IN,
+    "courses/<slug:course_slug>/lessons/<slug:slug>/": OWN_COURSE,
+    "courses/<slug:course_slug>/lessons/<slug:slug>/progress/": SIGNED_IN_POST_ONLY,
+    "courses/<slug:course_slug>/lessons/<slug:slug>/media/<str:kind>": OWN_COURSE,
+    "podcast/<str:token>/feed.xml": TOKEN,
+    "podcast/<str:token>/episodes/<int:pk>/audio": TOKEN,
+    # Friday groups: their own cohort's.
+    "groups/": SIGNED_IN,
+    "groups/<int:pk>/": row(LOGIN, OK, GONE, GONE, OK, OK),
+    "groups/<int:pk>/rsvp/": SIGNED_IN_POST_ONLY,
+    # Before the join window the button leads back to the session page.
+    "groups/<int:pk>/join/": row(LOGIN, MOVED, GONE, GONE, MOVED, MOVED),
+    "groups/<int:pk>/calendar.ics": row(LOGIN, OK, GONE, GONE, OK, OK),
+    "groups/feed/<str:token>.ics": TOKEN,
+    # Q&A: the asker, the instructor (Q&A permission); staff without it get 404.
+    "questions/": SIGNED_IN,
+    "questions/ask/": SIGNED_IN,
+    "questions/<int:pk>/": row(LOGIN, OK, GONE, GONE, OK, GONE),
+    "library/": row(LOGIN, OK, OK, GONE, OK, OK),
+    "library/<int:pk>/": row(LOGIN, OK, OK, GONE, OK, OK),
+    # Forum: members only.
+    "forum/": FORUM,
+    "forum/search/": FORUM,
+    "forum/settings/": FORUM,
+    "forum/mark-all-read/": FORUM_POST_ONLY,
+    "forum/unsubscribe/<str:token>/": TOKEN,
+    "forum/c/<slug:slug>/": FORUM,
+    "forum/c/<slug:slug>/new/": FORUM,
+    "forum/t/<int:pk>/": FORUM,
+    "forum/t/<int:pk>/reply/": FORUM,
+    "forum/t/<int:pk>/unread/": row(GONE, MOVED, MOVED, GONE, MOVED, MOVED),
+    "forum/t/<int:pk>/follow/": FORUM_POST_ONLY,
+    "forum/t/<int:pk>/unfollow/": FORUM_POST_ONLY,
+    "forum/post/<int:pk>/": row(GONE, MOVED, MOVED, GONE, MOVED, MOVED),
+    # Only the author edits or deletes (staff moderate in the admin).
+    "forum/post/<int:pk>/edit/": row(GONE, OK, GONE, GONE, GONE, GONE),
+    "forum/post/<int:pk>/delete/": row(GONE, OK, GONE, GONE, GONE, GONE),
+    "forum/post/<int:pk>/quote/": FORUM,
+    "forum/post/<int:pk>/report/": FORUM,
+    # Newsletter: public; no infographic uploaded in this world, hence 404.
+    "newsletter/": EVERYONE,
+    "newsletter/<int:number>/": EVERYONE,
+    "newsletter/feed/": EVERYONE,
+    "newsletter/signup/": EVERYONE,
+    "newsletter/signup/check-your-email/": EVERYONE,
+    "newsletter/confirm/<str:token>/": TOKEN,
+    "newsletter/thanks/": EVERYONE,
+    "newsletter/infographic/": row(GONE, GONE, GONE, GONE, GONE, GONE),
+    "newsletter/unsubscribe/<str:token>/": TOKEN,
+    "newsletter/unsubscribe/<str:token>/one-click/": row(MOVED, MOVED, MOVED, MOVED, MOVED, MOVED),
+    "newsletter/profile/": SIGNED_IN_POST_ONLY,
+}
+
+# The admin: every view is wrapped by the admin site (staff only), so one rule covers its
+# routes, including those a new ModelAdmin adds. Non-staff are sent to sign in; staff never
+# are, and get a page, a redirect inside the admin, a 404 or a 403 (model permissions).
+ADMIN_SPECIAL = {
+    "admin/login/": row(LOGIN, DENIED, DENIED, DENIED, MOVED, MOVED),
+    "admin/logout/": row(MOVED, MOVED, MOVED, MOVED, POST, POST),
+}
+STAFF_IN_ADMIN = {OK, MOVED, GONE, DENIED}
+
+
+def expected(route: str, persona: str) -> set[str]:
+    if route in ADMIN_SPECIAL:
+        return {ADMIN_SPECIAL[route][persona]}
+    if route.startswith("admin/"):
+        return STAFF_IN_ADMIN if persona in ("instructor", "staff") else {LOGIN}
+    return {ACCESS[route][persona]}
+
+
+def test_every_url_pattern_has_an_entry():
+    missing = [r for r in all_routes() if not r.startswith("admin/") and r not in ACCESS]
+    stale = [r for r in ACCESS if r not in all_routes()]
+
+    assert missing == [], "Add these URLs to ACCESS (and to DESIGN.md if they are new)"
+    assert stale == [], "These URLs no longer exist"
+
+
+@pytest.mark.parametrize("persona", PERSONAS)
+def test_every_url_answers_each_persona_as_the_access_table_says(request, world, persona):
+    client = client_as(request, persona)
+    wrong = []
+    for route in all_routes():
+        cache.clear()
+        url = url_for(route, world)
+        response = client.get(url)
+        got = outcome(response)
+        if got not in expected(route, persona):
+            wrong.append((route, url, got))
+        content = b"".join(response.streaming_content) if response.streaming else response.content
+        body = content.decode(errors="replace")
+        if persona not in ("learner", "instructor"):
+            assert world.question.text not in body, (url, "private question leaked")
+        if persona not in ("instructor", "staff"):
+            assert world.circle_topic_title not in body, (url, "private circle leaked")
+        if persona not in ("instructor", "staff"):
+            assert world.session.join_url not in body, (url, "Zoom join link in a page")
+
+    assert wrong == []
+
+
+def test_staff_without_the_qa_permission_never_open_a_question_in_the_admin(request, world):
+    client = client_as(request, "staff")
+    for route in all_routes():
+        if route.startswith("admin/qa/question/"):
+            response = client.get(url_for(route, world).replace("/1/", f"/{world.question.pk}/"))
+            assert (
+                response.status_code != 200 or world.question.text not in response.content.decode()
+            )
+
+
+def test_a_free_preview_lesson_is_open_to_everyone(request, world):
+    lesson = world.preview_lesson
+    url = reverse("lessons:lesson", args=[lesson.course.slug, lesson.slug])
+    for persona in PERSONAS:
+        assert client_as(request, persona).get(url).status_code == 200, persona

@@ -1,0 +1,117 @@
+"""One of everything a URL can point to, owned by the `learner` persona (tests/conftest.py),
+for the access matrix, the XSS corpus and the fuzz tests of tests/security/."""
+
+import datetime as dt
+from dataclasses import dataclass
+
+import pytest
+from django.core.files.base import ContentFile
+from django.utils import timezone
+
+from courses.models import Offer
+from forum import services as forum_services
+from forum.models import Category, Post, Topic
+from lessons.models import Lesson
+from newsletter import services as newsletter_services
+from newsletter.models import Issue, Subscriber
+from qa.models import Answer, LibraryEntry, Question
+from tests import factories
+from zoomgroups.models import GroupSession
+
+
+@dataclass
+class World:
+    course: object
+    cohort: object
+    lesson: Lesson
+    preview_lesson: Lesson
+    question: Question
+    entry: LibraryEntry
+    category: Category
+    circle: Category
+    topic: Topic
+    post: Post
+    session: GroupSession
+    issue: Issue
+    subscriber: Subscriber
+    confirm_token: str
+    offer: Offer
+    forum_unsubscribe_token: str
+    feed_token: str
+    circle_topic_title: str
+
+
+def next_friday(days_ahead: int = 7) -> dt.datetime:
+    start = timezone.now() + dt.timedelta(days=days_ahead)
+    while start.weekday() != 4:
+        start += dt.timedelta(days=1)
+    return start.replace(hour=17, minute=0, second=0, microsecond=0)
+
+
+@pytest.fixture
+def world(course, cohort, learner, other_learner, instructor, staff, outsider) -> World:
+    lesson = factories.make_lesson(course, title="Psychopathology", slug="psychopathology")
+    lesson.podcast_file.save("episode.mp3", ContentFile(b"ID3" + b"\0" * 2048), save=True)
+    preview = factories.make_lesson(course, title="Free preview", slug="free", free_preview=True)
+    question = Question.objects.create(
+        asker=learner, title="Private title", text="Quixote-private-question-5521"
+    )
+    Answer.objects.create(question=question, text="<p>Answer.</p>", sent_at=timezone.now())
+    entry = LibraryEntry.objects.create(
+        title="Entry",
+        question="De-identified question",
+        answer="<p>Answer</p>",
+        consent_given_at=timezone.now(),
+        deidentified_confirmed=True,
+        status=LibraryEntry.Status.PUBLISHED,
+    )
+    category = Category.objects.create(name="Practice", slug="practice", order=1)
+    circle = Category.objects.create(name="Circle", slug="circle", order=2, is_private=True)
+    topic = forum_services.create_topic(
+        category=category, author=learner, title="A topic", body="Opening post.", fmt="plain"
+    )
+    forum_services.create_topic(
+        category=circle, author=staff, title="Circle-only-case-8812", body="Circle.", fmt="plain"
+    )
+    session = GroupSession.objects.create(
+        cohort=cohort,
+        slot=1,
+        starts_at=next_friday(),
+        topic="Formulation",
+        join_url="https://zoom.example/j/123",
+    )
+    issue = Issue.objects.create(
+        number=1,
+        title="TIFT one",
+        body="<p>Body</p>",
+        status=Issue.Status.SENT,
+        sent_at=timezone.now(),
+    )
+    subscriber = Subscriber.objects.create(email="reader@example.com", name="Reader")
+    offer = Offer.objects.create(
+        cohort=cohort,
+        name="Lee",
+        email=learner.email,
+        price_cents=0,
+        expires_at=timezone.now() + dt.timedelta(days=2),
+    )
+    return World(
+        course=course,
+        cohort=cohort,
+        lesson=lesson,
+        preview_lesson=preview,
+        question=question,
+        entry=entry,
+        category=category,
+        circle=circle,
+        topic=topic,
+        post=topic.posts.get(),
+        session=session,
+        issue=issue,
+        subscriber=subscriber,
+        confirm_token=newsletter_services.confirmation_token(subscriber),
+        offer=offer,
+        forum_unsubscribe_token=forum_services.unsubscribe_token(learner.pk, topic.pk),
+        feed_token=learner.feed_token,
+        circle_topic_title="Circle-only-case-8812",
+    )
