@@ -1,6 +1,8 @@
 """Forum fixtures: an open category, a private circle, topics, and the refunded persona."""
 
 import pytest
+from django.contrib.postgres.search import SearchVector
+from django.db import connection
 
 from courses.models import Enrollment
 from forum import rendering, services
@@ -69,6 +71,10 @@ def add_posts(topic: Topic, author, n: int, body: str = "Reply number {i}") -> N
         ]
     )
     services.refresh_topic_stats(topic)
+    if connection.vendor == "postgresql":  # what services.index_post_for_search stores
+        topic.posts.filter(search_vector=None).update(
+            search_vector=SearchVector("body", weight="B", config="english")
+        )
 
 
 @pytest.fixture
