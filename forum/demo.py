@@ -220,9 +220,14 @@ def seed(stdout) -> None:
 
 def _seed_long_topic(categories: dict[str, Category], users: dict[str, User]) -> bool:
     slug, title = LONG_TOPIC
-    voices = [users.get(e) for e in ("maya@demo.test", "tomas@demo.test", "learner@demo.test")]
-    if None in voices or Topic.objects.filter(category__slug=slug, title=title).exists():
+    maya, tomas, dana = (
+        users.get(e) for e in ("maya@demo.test", "tomas@demo.test", "learner@demo.test")
+    )
+    if maya is None or tomas is None or dana is None:
         return False
+    if Topic.objects.filter(category__slug=slug, title=title).exists():
+        return False
+    voices = [maya, tomas, dana]
     when = timezone.now() - dt.timedelta(days=20)
     topic = Topic.objects.create(
         category=categories[slug], title=title, author=voices[0], created_at=when
@@ -277,6 +282,8 @@ def _seed_moderation(users: dict[str, User]) -> None:
     )
     services.hide_post(post=to_hide, by=staff)
     opening = questions.posts.order_by("id").first()
+    if opening is None:
+        return
     Report.objects.create(
         post=opening,
         reporter=learner,

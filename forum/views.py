@@ -12,7 +12,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.db import connection
-from django.db.models import Exists, OuterRef, Q
+from django.db.models import Exists, F, OuterRef, Q
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -40,6 +40,9 @@ class MemberRequest(HttpRequest):
 
 POSTS_PER_PAGE = 20
 TOPICS_PER_PAGE = 25
+# A common word can match a large share of all posts. Ranking every match would make the
+# search page cost more as the forum grows, so only the newest matches are ranked.
+SEARCH_CANDIDATES = 500
 
 SUSPENDED_MESSAGE = (
     "Your posting in the forum is paused by staff. You can still read everything; "
@@ -88,8 +91,16 @@ def _may_post(request: MemberRequest, form: ComposerForm) -> bool:
     return allowed
 
 
-@member_required
-def index(request: MemberRequest) -> HttpResponse:
+@never_cache
+def index(request: HttpRequest) -> HttpResponse:
+    """The forum's front page. Anyone else gets the 404 of every forum URL, with a word on who
+    the forum is for, since the main navigation links here."""
+    if not is_member(request.user):
+        return render(request, "forum/members_only.html", status=404)
+    return _index(request)  # type: ignore[arg-type]
+
+
+def _index(request: MemberRequest) -> HttpResponse:
     profile = services.get_profile(request.user)
     categories = Category.objects.visible_to(request.user).with_stats(
         request.user, profile.marked_all_read_at
@@ -155,17 +166,20 @@ def topic(request: MemberRequest, pk: int) -> HttpResponse:
         .annotate(following=Exists(following)),
         pk=pk,
     )
-    posts = (
-        Post.objects.visible_to(request.user)
-        .filter(topic=t)
-        .select_related("author__forum_profile")
-        .order_by("id")
+    # The page's ids first (an index-only scan, however deep the page), then its posts: an
+    # OFFSET over whole rows would sort thousands of posts for the last page of a long topic.
+    post_ids = Post.objects.visible_to(request.user).filter(topic=t).order_by("id")
+    page = Paginator(post_ids.values_list("id", flat=True), POSTS_PER_PAGE).get_page(
+        _page_number(request)
     )
-    page = Paginator(posts, POSTS_PER_PAGE).get_page(_page_number(request))
     state = ReadState.objects.filter(user=request.user, topic=t).first()
     read_up_to = state.last_read_post_id if state else 0
     profile = services.get_profile(request.user)
-    page_posts = list(page.object_list)
+    page_posts = list(
+        Post.objects.filter(id__in=list(page.object_list))
+        .select_related("author__forum_profile")
+        .order_by("id")
+    )
     seen_at = profile.marked_all_read_at
     new_ids = {
         post.pk
@@ -408,15 +422,23 @@ def search(request: MemberRequest) -> HttpResponse:
         else:
             posts = posts.filter(
                 Q(body__icontains=query) | Q(topic__title__icontains=query)
-            ).order_by("-id")
+            ).order_by("-id")[:SEARCH_CANDIDATES]
         page = Paginator(posts, POSTS_PER_PAGE).get_page(_page_number(request))
         for post in page.object_list:
             snippet = getattr(post, "headline", None) or _plain_snippet(post.body, query)
             results.append({"post": post, "snippet": _highlight(snippet)})
+    capped = page is not None and page.paginator.count >= SEARCH_CANDIDATES
     return render(
         request,
         "forum/search.html",
-        {"form": form, "query": query, "results": results, "page": page},
+        {
+            "form": form,
+            "query": query,
+            "results": results,
+            "page": page,
+            "capped": capped,
+            "candidates": SEARCH_CANDIDATES,
+        },
     )
 
 
@@ -424,10 +446,13 @@ def _postgres_search(posts, query: str):
     from django.contrib.postgres.search import SearchHeadline, SearchQuery, SearchRank
 
     sq = SearchQuery(query, search_type="websearch", config="english")
+    newest = posts.filter(search_vector=sq).order_by("-id").values("id")[:SEARCH_CANDIDATES]
     return (
-        posts.filter(search_vector=sq)
+        Post.objects.filter(id__in=newest)
+        .select_related("topic__category", "author")
         .annotate(
-            rank=SearchRank("search_vector", sq),
+            # F(): the stored vector itself; a bare name would be re-parsed from text per row.
+            rank=SearchRank(F("search_vector"), sq),
             headline=SearchHeadline(
                 "body",
                 sq,

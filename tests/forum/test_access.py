@@ -247,3 +247,17 @@ def test_moving_a_topic_into_a_circle_hides_it_from_non_members(learner, topic, 
 def test_new_topics_in_a_circle_by_staff_stay_in_the_circle(staff, learner, circle):
     make_topic(circle, staff, title="Staff note to the circle")
     assert not Topic.objects.visible_to(learner).exists()
+
+
+@pytest.mark.parametrize("persona", ["outsider", "refunded", None])
+def test_the_forum_front_page_is_a_404_that_says_who_the_forum_is_for(
+    request, client_for, client, category, topic, persona
+):
+    c = client_for(request.getfixturevalue(persona)) if persona else client
+
+    response = c.get(reverse("forum:index"))
+
+    assert response.status_code == 404
+    page = response.content.decode()
+    assert "The forum is for enrolled learners" in page
+    assert category.name not in page and topic.title not in page
