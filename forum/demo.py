@@ -67,9 +67,11 @@ PLUG = (
 )
 PLUG_AT = 7  # a reply by Tomás that staff have hidden
 
+# Two more learners in the demo learner's run, in other time zones (the Friday groups page
+# then shows their local time with the program's beside it).
 EXTRA_LEARNERS = [
-    ("maya@demo.test", "demo-maya", "Maya Chen", "LMFT"),
-    ("tomas@demo.test", "demo-tomas", "Tomás Ortega", "LPC"),
+    ("maya@demo.test", "demo-maya", "Maya Chen", "LMFT", "Europe/London"),
+    ("tomas@demo.test", "demo-tomas", "Tomás Ortega", "LPC", "Australia/Sydney"),
 ]
 
 TOPICS = [
@@ -144,9 +146,10 @@ TOPICS = [
 ]
 
 
-def _learner(email: str, password: str, name: str, credentials: str) -> User:
+def _learner(email: str, password: str, name: str, credentials: str, time_zone: str) -> User:
     user, created = User.objects.get_or_create(
-        email=email, defaults={"display_name": name, "credentials": credentials}
+        email=email,
+        defaults={"display_name": name, "credentials": credentials, "time_zone": time_zone},
     )
     if created:
         user.set_password(password)
@@ -162,8 +165,8 @@ def _learner(email: str, password: str, name: str, credentials: str) -> User:
 
 
 def seed(stdout) -> None:
-    for email, password, name, credentials in EXTRA_LEARNERS:
-        _learner(email, password, name, credentials)
+    for email, password, name, credentials, time_zone in EXTRA_LEARNERS:
+        _learner(email, password, name, credentials, time_zone)
     users = {u.email: u for u in User.objects.filter(email__endswith="@demo.test")}
     for user in users.values():
         services.get_profile(user)
