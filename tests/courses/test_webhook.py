@@ -316,7 +316,7 @@ def test_late_payment_on_a_full_cohort_is_refunded_and_never_over_the_cap(
     [refund] = fake_stripe.refunds
     assert refund["payment_intent"] == completed["data"]["object"]["payment_intent"]
     refund_call = next(r for r in fake_stripe.requests if r[1] == "/v1/refunds")
-    assert refund_call[3] == f"refund-hold-{hold.pk}"
+    assert refund_call[3] == f"refund-{refund['payment_intent']}"  # the idempotency key
     assert SeatHold.objects.get(pk=hold.pk).state == SeatHold.State.REFUNDED
     assert any("refunded" in m.subject for m in mailoutbox if m.to == ["buyer@example.com"])
 
