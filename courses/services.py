@@ -739,12 +739,27 @@ def offer_seat_by_hand(*, entry_id: int, cohort_id: int | None = None) -> Offer:
 
 
 def _expire_offer(offer: Offer) -> None:
+    """The offer's time is up: its seat passes on, and the person is told."""
     offer.status = Offer.Status.EXPIRED
     offer.save(update_fields=["status"])
     if offer.waitlist_entry_id:
         WaitlistEntry.objects.filter(
             pk=offer.waitlist_entry_id, status=WaitlistEntry.Status.OFFERED
         ).update(status=WaitlistEntry.Status.LAPSED)
+    cohort = Cohort.objects.select_related("course").get(pk=offer.cohort_id)
+    aid = offer.aid_request_id is not None
+    again = "courses:aid_request" if aid else "courses:waitlist"
+    send_email.delay_on_commit(
+        "offer_lapsed",
+        [offer.email],
+        {
+            "name": offer.name,
+            "course_title": cohort.course.title,
+            "cohort_name": cohort.name,
+            "aid": aid,
+            "link": site_link(reverse(again, args=[cohort.course.slug])),
+        },
+    )
 
 
 def _mark_offer_accepted(offer: Offer, user: User, now: dt.datetime) -> None:

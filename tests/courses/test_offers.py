@@ -60,6 +60,10 @@ def test_offer_expiry_passes_the_seat_to_the_next_person(
     second = Offer.objects.get(email="second@example.com")
     assert second.is_open(timezone.now() + dt.timedelta(hours=49))
     assert [m.to for m in mailoutbox if "seat is waiting" in m.subject] == [["second@example.com"]]
+    [lapsed] = [m for m in mailoutbox if "passed on" in m.subject]
+    assert lapsed.to == ["first@example.com"]
+    assert reverse("courses:waitlist", args=[course.slug]) in lapsed.body
+    assert first.token not in lapsed.body
 
 
 def test_a_pending_offer_holds_the_seat_against_checkout(
