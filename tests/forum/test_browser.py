@@ -1,5 +1,6 @@
-"""The forum journey in a real browser: two learners converse, the first is notified by email,
-the second reports a post, staff hide it in the admin, and it disappears for members."""
+"""The forum journey in a real browser: two learners converse and each is notified by email of
+the other's reply, the second reports a post, staff hide it in the admin, and it disappears for
+members."""
 
 import re
 
@@ -42,8 +43,21 @@ def test_two_learners_converse_and_staff_hide_a_reported_post(
     assert "Sam Second, LPC replied in “Staying with shame in session”" in to_a[0].subject
     assert "name it gently" not in to_a[0].body
 
-    # B reports A's post.
-    opening = Post.objects.filter(author=learner).get()
+    # A answers; B, who follows the topic since replying, is told in turn.
+    login_browser(learner)
+    page.goto(topic_url)
+    page.get_by_label("Your post").fill("Thank you, that helps.")
+    page.get_by_role("button", name="Post reply").click()
+    expect(page.get_by_text("Your reply is posted.")).to_be_visible()
+    to_b = [m for m in mail.outbox if m.to == [second_learner.email]]
+    assert len(to_b) == 1
+    assert "Lee Learner, LMHC replied in “Staying with shame in session”" in to_b[0].subject
+    assert "that helps" not in to_b[0].body
+
+    # B reports A's opening post.
+    login_browser(second_learner)
+    page.goto(topic_url)
+    opening = Post.objects.filter(author=learner).order_by("id").first()
     page.locator(f"#post-{opening.pk}").get_by_role("link", name="Report").click()
     page.get_by_label("It is disrespectful or harassing").check()
     page.get_by_label("Anything staff should know (optional)").fill("Testing the queue.")
@@ -73,5 +87,6 @@ def test_two_learners_converse_and_staff_hide_a_reported_post(
     page.goto(topic_url)
     expect(page.get_by_text("I slow down and name it gently.")).to_be_visible()
     expect(page.get_by_text("How do you")).to_have_count(0)
+    expect(page.get_by_text("Thank you, that helps.")).to_be_visible()
     page.screenshot(path=screenshot_dir / "forum-after-hiding.png", full_page=True)
-    assert Topic.objects.get().post_count == 1
+    assert Topic.objects.get().post_count == 2
