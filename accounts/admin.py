@@ -1,8 +1,36 @@
 from django.contrib import admin
+from django.contrib.auth.admin import GroupAdmin as BaseGroupAdmin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.contrib.auth.forms import AdminUserCreationForm, UserChangeForm
+from django.contrib.auth.models import Group
+from django.forms import ModelForm
+from django.http import HttpRequest
 
 from accounts.models import User
+from audit.models import AuditEvent
+
+PERMISSION_FIELDS = ["is_active", "is_staff", "is_superuser", "groups", "user_permissions"]
+
+
+def describe_changes(form: ModelForm, fields: list[str]) -> str:
+    """What changed, in words (`is_staff: False → True; groups: +Staff`); "" for nothing."""
+    parts = []
+    for name in fields:
+        if name not in form.changed_data:
+            continue
+        before, after = form.initial.get(name), form.cleaned_data.get(name)
+        if isinstance(after, bool):
+            parts.append(f"{name}: {bool(before)} → {after}")
+            continue
+        old_pks = {getattr(item, "pk", item) for item in before or []}
+        new_items = {item.pk: item for item in after or []}
+        model = form.fields[name].queryset.model
+        removed = model.objects.filter(pk__in=old_pks - new_items.keys())
+        changes = sorted(f"+{item}" for pk, item in new_items.items() if pk not in old_pks)
+        changes += sorted(f"−{item}" for item in removed)
+        if changes:
+            parts.append(f"{name}: {', '.join(changes)}")
+    return "; ".join(parts)
 
 
 class UserCreationForm(AdminUserCreationForm):
@@ -35,9 +63,38 @@ class UserAdmin(BaseUserAdmin):
         ),
         ("Dates", {"fields": ["last_login", "date_joined"]}),
     ]
+
+    def save_related(self, request: HttpRequest, form, formsets, change: bool) -> None:
+        super().save_related(request, form, formsets, change)
+        detail = describe_changes(form, PERMISSION_FIELDS) if change else ""
+        if detail:
+            AuditEvent.record(
+                action=AuditEvent.Action.PERMISSIONS_CHANGED,
+                obj=form.instance,
+                detail=detail,
+                request=request,
+            )
+
     add_fieldsets = [
         (
             None,
             {"classes": ["wide"], "fields": ["email", "usable_password", "password1", "password2"]},
         )
     ]
+
+
+admin.site.unregister(Group)
+
+
+@admin.register(Group)
+class GroupAdmin(BaseGroupAdmin):
+    def save_related(self, request: HttpRequest, form, formsets, change: bool) -> None:
+        super().save_related(request, form, formsets, change)
+        detail = describe_changes(form, ["permissions"]) if change else "new group"
+        if detail:
+            AuditEvent.record(
+                action=AuditEvent.Action.PERMISSIONS_CHANGED,
+                obj=form.instance,
+                detail=detail,
+                request=request,
+            )

@@ -60,6 +60,7 @@ INSTALLED_APPS = [
     "qa",
     "forum",
     "newsletter",
+    "audit",
     "django.contrib.admin",
     "django.contrib.auth",
     "django.contrib.contenttypes",

@@ -6,6 +6,7 @@ from django.http import HttpRequest, HttpResponse
 from django.urls import reverse
 from django.utils.html import format_html
 
+from audit.models import AuditEvent
 from courses import services
 from courses import tasks as enrolment_tasks
 from courses.models import (
@@ -204,6 +205,12 @@ class EnrollmentAdmin(admin.ModelAdmin):
         )
         obj.pk = enrollment.pk
         obj._state.adding = False
+        AuditEvent.record(
+            action=AuditEvent.Action.ENROLMENT_CREATED,
+            obj=enrollment,
+            detail=f"{enrollment.status} in cohort #{enrollment.cohort_id}",
+            request=request,
+        )
 
     @admin.display(description="email", ordering="user__email")
     def user_email(self, enrollment: Enrollment) -> str:
@@ -215,10 +222,16 @@ class EnrollmentAdmin(admin.ModelAdmin):
 
     @admin.action(description="Cancel: end access now (no refund)", permissions=["change"])
     def cancel_enrolments(self, request: HttpRequest, queryset) -> None:
-        ended = sum(
-            services.end_access(enrollment_id=pk, status=Enrollment.Status.CANCELLED)
-            for pk in queryset.values_list("pk", flat=True)
-        )
+        ended = 0
+        for pk, status in queryset.values_list("pk", "status"):
+            if services.end_access(enrollment_id=pk, status=Enrollment.Status.CANCELLED):
+                ended += 1
+                AuditEvent.record(
+                    action=AuditEvent.Action.ENROLMENT_CANCELLED,
+                    obj=Enrollment(pk=pk),
+                    detail=f"{status} → cancelled",
+                    request=request,
+                )
         self.message_user(request, f"{ended} enrolment(s) cancelled.", messages.SUCCESS)
 
     @admin.action(description="Refund through Stripe and end access", permissions=["change"])
@@ -229,10 +242,21 @@ class EnrollmentAdmin(admin.ModelAdmin):
             except services.EnrolmentError as exc:
                 self.message_user(request, str(exc), messages.ERROR)
             else:
+                AuditEvent.record(
+                    action=AuditEvent.Action.ENROLMENT_REFUNDED,
+                    obj=Enrollment(pk=pk),
+                    detail="refunded through Stripe",
+                    request=request,
+                )
                 self.message_user(request, f"Enrolment #{pk} refunded.", messages.SUCCESS)
 
     @admin.action(description="Export as CSV", permissions=["view"])
     def export_csv(self, request: HttpRequest, queryset) -> HttpResponse:
+        AuditEvent.record(
+            action=AuditEvent.Action.EXPORT,
+            detail=f"{queryset.count()} enrolments as CSV",
+            request=request,
+        )
         response = HttpResponse(content_type="text/csv; charset=utf-8")
         response["Content-Disposition"] = 'attachment; filename="enrolments.csv"'
         writer = csv.writer(response)

@@ -9,6 +9,7 @@ from django.urls import path
 from django.utils import timezone
 from django.utils.html import format_html
 
+from audit.models import AuditEvent
 from newsletter import services
 from newsletter.forms import ImportForm
 from newsletter.models import Delivery, Infographic, Issue, Subscriber
@@ -17,6 +18,14 @@ from newsletter.models import Delivery, Infographic, Issue, Subscriber
 class _Echo:
     def write(self, value: str) -> str:
         return value
+
+
+def audit_export(request: HttpRequest, queryset) -> None:
+    AuditEvent.record(
+        action=AuditEvent.Action.EXPORT,
+        detail=f"{queryset.count()} newsletter readers as CSV",
+        request=request,
+    )
 
 
 def csv_response(queryset, filename: str) -> StreamingHttpResponse:
@@ -168,6 +177,7 @@ class SubscriberAdmin(admin.ModelAdmin):
 
     @admin.action(description="Export the selected readers as CSV", permissions=["view"])
     def export_csv(self, request: HttpRequest, queryset) -> StreamingHttpResponse:
+        audit_export(request, queryset)
         return csv_response(queryset, "tift-subscribers.csv")
 
     @admin.action(description="Send confirmation email (pending only)", permissions=["change"])
@@ -193,7 +203,9 @@ class SubscriberAdmin(admin.ModelAdmin):
         if not self.has_view_permission(request):
             raise PermissionDenied
         cl = self.get_changelist_instance(request)
-        return csv_response(cl.get_queryset(request), "tift-subscribers.csv")
+        queryset = cl.get_queryset(request)
+        audit_export(request, queryset)
+        return csv_response(queryset, "tift-subscribers.csv")
 
     def import_view(self, request: HttpRequest) -> HttpResponse:
         if not self.has_add_permission(request):

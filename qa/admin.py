@@ -23,6 +23,7 @@ from django.utils import timezone
 from django.utils.html import escape, format_html, format_html_join
 from django.utils.timesince import timesince
 
+from audit.models import AuditEvent
 from qa import services
 from qa.models import Answer, LibraryEntry, Question, Topic, can_see_all_questions
 
@@ -223,6 +224,9 @@ class QuestionAdmin(admin.ModelAdmin):
                 self.message_user(request, " ".join(error.messages), messages.ERROR)
                 return HttpResponseRedirect(request.path)
             if sent:
+                AuditEvent.record(
+                    action=AuditEvent.Action.QUESTION_ANSWERED, obj=obj, request=request
+                )
                 self.message_user(request, "The answer is sent; the learner gets an email.")
             else:
                 self.message_user(
@@ -235,6 +239,8 @@ class QuestionAdmin(admin.ModelAdmin):
         return super().response_change(request, obj)
 
     def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
+        if obj is not None and request.method == "GET":
+            AuditEvent.record(action=AuditEvent.Action.QUESTION_VIEWED, obj=obj, request=request)
         context["qa_can_start_entry"] = bool(
             obj is not None
             and obj.may_be_published

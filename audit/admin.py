@@ -1,0 +1,32 @@
+from django.contrib import admin
+from django.http import HttpRequest
+
+from audit.models import AuditEvent
+
+
+@admin.register(AuditEvent)
+class AuditEventAdmin(admin.ModelAdmin):
+    """Read-only, and for superusers only: staff cannot see who watched them."""
+
+    list_display = ["at", "actor_label", "action", "object_label", "detail", "ip"]
+    list_filter = ["action", "object_type"]
+    search_fields = ["actor_label", "object_label", "object_id", "detail"]
+    date_hierarchy = "at"
+    list_per_page = 100
+    fields = list_display
+    readonly_fields = list_display
+
+    def has_module_permission(self, request: HttpRequest) -> bool:
+        return request.user.is_active and request.user.is_superuser
+
+    def has_view_permission(self, request: HttpRequest, obj=None) -> bool:
+        return request.user.is_active and request.user.is_superuser
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
