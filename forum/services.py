@@ -387,10 +387,16 @@ def notify_mentions(*, post_id: int) -> int:
     handles = rendering.find_mentions(post.body)
     if not handles:
         return 0
+    # Followers who get every reply right away hear of this post from notify_subscribers:
+    # one email per post is enough.
+    followers_told = Subscription.objects.filter(
+        topic_id=post.topic_id, user__forum_profile__email_mode=ForumProfile.EmailMode.IMMEDIATE
+    ).values("user_id")
     profiles = (
         ForumProfile.objects.filter(handle__in=handles, user__is_active=True)
         .exclude(user_id=post.author_id)
         .exclude(email_mode=ForumProfile.EmailMode.OFF)
+        .exclude(user_id__in=followers_told)
         .select_related("user")
     )
     sent = 0

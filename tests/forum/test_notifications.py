@@ -166,6 +166,37 @@ def test_mentioned_member_is_told_without_the_text(
     assert f'<span class="mention">@{handle}</span>' in topic.posts.latest("id").html
 
 
+def test_a_mentioned_follower_gets_one_email_not_two(
+    client_for, learner, second_learner, topic, mailoutbox, django_capture_on_commit_callbacks
+):
+    handle = services.get_profile(learner).handle  # learner started the topic: a follower
+    reply(
+        client_for(second_learner),
+        topic,
+        body=f"@{handle} what do you think?",
+        capture=django_capture_on_commit_callbacks,
+    )
+
+    assert [m.to for m in mailoutbox] == [[learner.email]]
+    assert "replied in" in mailoutbox[0].subject
+
+
+def test_a_mentioned_follower_on_the_daily_digest_is_told_of_the_mention_now(
+    client_for, learner, second_learner, topic, mailoutbox, django_capture_on_commit_callbacks
+):
+    ForumProfile.objects.filter(user=learner).update(email_mode="daily")
+    handle = services.get_profile(learner).handle
+    reply(
+        client_for(second_learner),
+        topic,
+        body=f"@{handle} what do you think?",
+        capture=django_capture_on_commit_callbacks,
+    )
+
+    assert [m.to for m in mailoutbox] == [[learner.email]]
+    assert "mentioned you" in mailoutbox[0].subject
+
+
 def test_mentioning_someone_who_cannot_see_the_circle_sends_nothing(
     client_for, learner, circle_member, circle_topic, mailoutbox, django_capture_on_commit_callbacks
 ):
