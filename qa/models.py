@@ -17,8 +17,9 @@ import datetime as dt
 from typing import TYPE_CHECKING
 
 from django.conf import settings
+from django.contrib.postgres.search import SearchVector, SearchVectorField
 from django.core.exceptions import ValidationError
-from django.db import models
+from django.db import connection, models
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import strip_tags
@@ -259,27 +260,14 @@ class LibraryEntryQuerySet(models.QuerySet["LibraryEntry"]):
 
     def search(self, query: str) -> LibraryEntryQuerySet:
         """Full text on PostgreSQL (ranked, `headline` annotated); a plain match elsewhere."""
-        from django.db import connection
-
         if connection.vendor == "postgresql":
-            from django.contrib.postgres.search import (
-                SearchHeadline,
-                SearchQuery,
-                SearchRank,
-                SearchVector,
-            )
+            from django.contrib.postgres.search import SearchHeadline, SearchQuery, SearchRank
             from django.db.models.functions import Concat
 
-            vector = (
-                SearchVector("title", weight="A", config="english")
-                + SearchVector("question", weight="B", config="english")
-                + SearchVector("answer_plain", weight="C", config="english")
-            )
             search_query = SearchQuery(query, search_type="websearch", config="english")
             return (
-                self.annotate(document=vector)
-                .filter(document=search_query)
-                .annotate(rank=SearchRank(vector, search_query))
+                self.filter(search_vector=search_query)
+                .annotate(rank=SearchRank(models.F("search_vector"), search_query))
                 .annotate(
                     headline=SearchHeadline(
                         Concat(
@@ -353,6 +341,9 @@ class LibraryEntry(models.Model):
     published_at = models.DateTimeField(null=True, blank=True, editable=False)
     created_at = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(auto_now=True)
+    # Title, question and answer for full-text search, written by save() on PostgreSQL
+    # (a GIN index is created by migration 0002), so that a search ranks stored vectors.
+    search_vector = SearchVectorField(null=True, editable=False)
 
     objects = LibraryEntryQuerySet.as_manager()
 
@@ -380,6 +371,8 @@ class LibraryEntry(models.Model):
         if self.is_published and self.published_at is None:
             self.published_at = timezone.now()
         super().save(*args, **kwargs)
+        if connection.vendor == "postgresql":
+            LibraryEntry.objects.filter(pk=self.pk).update(search_vector=LIBRARY_SEARCH_VECTOR)
 
     def get_absolute_url(self) -> str:
         return reverse("qa:library_entry", kwargs={"pk": self.pk})
@@ -410,3 +403,10 @@ class LibraryEntry(models.Model):
     def clean(self) -> None:
         if self.is_published and (problems := self.publishing_problems()):
             raise ValidationError(problems)
+
+
+LIBRARY_SEARCH_VECTOR = (
+    SearchVector("title", weight="A", config="english")
+    + SearchVector("question", weight="B", config="english")
+    + SearchVector("answer_plain", weight="C", config="english")
+)

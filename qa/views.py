@@ -2,8 +2,9 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.cache import cache
 from django.core.paginator import Paginator
-from django.db.models import Count, Prefetch, Q
+from django.db.models import Count, Max, Prefetch, Q
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.html import escape
@@ -167,6 +168,39 @@ def plain_snippet(text: str, query: str, width: int = 220) -> str:
     return highlight(("…" if start else "") + excerpt + ("…" if end < len(text) else ""))
 
 
+BROWSE_CACHE_SECONDS = 300
+
+
+def browse_counts() -> tuple[list[dict], list[dict]]:
+    """The library's topics and lessons with their numbers of published entries.
+
+    Counting means reading every entry, so the result is cached, under a key that changes
+    whenever an entry is added, removed or saved; it is the same for every member.
+    """
+    version = LibraryEntry.objects.aggregate(n=Count("id"), top=Max("id"), last=Max("updated_at"))
+    stamp = version["last"].timestamp() if version["last"] else 0
+    key = f"qa:library-browse:{version['n']}:{version['top']}:{stamp}"
+    cached = cache.get(key)
+    if cached is not None:
+        return cached
+    topics = list(
+        Topic.objects.annotate(
+            entry_count=Count("entries", filter=Q(entries__status=LibraryEntry.Status.PUBLISHED))
+        )
+        .filter(entry_count__gt=0)
+        .values("pk", "slug", "name", "entry_count")
+    )
+    lessons = list(
+        lesson_model()
+        .objects.filter(library_entries__status=LibraryEntry.Status.PUBLISHED)
+        .annotate(entry_count=Count("library_entries", distinct=True))
+        .order_by("course__order", "order")
+        .values("pk", "title", "course_id", "course__title", "entry_count")
+    )
+    cache.set(key, (topics, lessons), BROWSE_CACHE_SECONDS)
+    return topics, lessons
+
+
 @never_cache
 @login_required
 def library(request: HttpRequest) -> HttpResponse:
@@ -195,16 +229,7 @@ def library(request: HttpRequest) -> HttpResponse:
                 if headline is not None
                 else plain_snippet(f"{entry.question} {entry.answer_plain}", query)
             )
-    topics = Topic.objects.annotate(
-        entry_count=Count("entries", filter=Q(entries__status=LibraryEntry.Status.PUBLISHED))
-    ).filter(entry_count__gt=0)
-    lessons = (
-        lesson_model()
-        .objects.filter(library_entries__status=LibraryEntry.Status.PUBLISHED)
-        .annotate(entry_count=Count("library_entries", distinct=True))
-        .select_related("course")
-        .order_by("course__order", "order")
-    )
+    topics, lessons = browse_counts()
     params = request.GET.copy()
     params.pop("page", None)
     context = {
