@@ -15,10 +15,9 @@ import re
 
 import pytest
 from django.core.cache import cache
-from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
-from tests.security.world import World
+from tests.security.world import World, client_as
 
 pytestmark = pytest.mark.django_db
 
@@ -47,28 +46,6 @@ def outcome(response) -> str:
         location = response["Location"]
         return LOGIN if location.startswith(login) or "/admin/login/" in location else MOVED
     return {404: GONE, 405: POST, 403: DENIED}.get(code, str(code))
-
-
-def client_as(request, persona: str) -> Client:
-    if persona == "visitor":
-        return Client()
-    user = request.getfixturevalue(persona)
-    client = request.getfixturevalue("client_for")(user)
-    if user.is_staff:
-        pass_mfa(client, user)
-    return client
-
-
-def pass_mfa(client: Client, user) -> None:
-    """Staff reach the admin only in a session that passed two-factor authentication
-    (accounts/mfa.py); the matrix is about who may see what, so their sessions have."""
-    from allauth.account.internal.flows.login import record_authentication
-    from django.test import RequestFactory
-
-    fake = RequestFactory().get("/")
-    fake.session = client.session
-    record_authentication(fake, user, "mfa", type="totp")
-    fake.session.save()
 
 
 def url_for(route: str, w: World) -> str:

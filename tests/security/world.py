@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 import pytest
 from django.core.files.base import ContentFile
+from django.test import Client, RequestFactory
 from django.utils import timezone
 
 from courses.models import Offer
@@ -115,3 +116,25 @@ def world(course, cohort, learner, other_learner, instructor, staff, outsider) -
         feed_token=learner.feed_token,
         circle_topic_title="Circle-only-case-8812",
     )
+
+
+def client_as(request, persona: str) -> Client:
+    """A test client signed in as the persona fixture named `persona` ("visitor": anonymous)."""
+    if persona == "visitor":
+        return Client()
+    user = request.getfixturevalue(persona)
+    client = request.getfixturevalue("client_for")(user)
+    if user.is_staff:
+        pass_mfa(client, user)
+    return client
+
+
+def pass_mfa(client: Client, user) -> None:
+    """Staff reach the admin only in a session that passed two-factor authentication
+    (accounts/mfa.py); these tests are about who may see what, so their sessions have."""
+    from allauth.account.internal.flows.login import record_authentication
+
+    fake = RequestFactory().get("/")
+    fake.session = client.session
+    record_authentication(fake, user, "mfa", type="totp")
+    fake.session.save()
