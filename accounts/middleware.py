@@ -3,7 +3,7 @@ from collections.abc import Callable
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
-from django.urls import reverse
+from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 from django.utils.http import urlencode
 
@@ -38,9 +38,13 @@ class AdminRequiresMFAMiddleware:
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         user = getattr(request, "user", None)
+        try:
+            admin_prefix, admin_logout = reverse("admin:index"), reverse("admin:logout")
+        except NoReverseMatch:  # a URLconf without the admin
+            return self.get_response(request)
         if (
-            request.path.startswith(reverse("admin:index"))
-            and request.path != reverse("admin:logout")
+            request.path.startswith(admin_prefix)
+            and request.path != admin_logout
             and mfa.is_required_for(user)
             and not mfa.session_passed_mfa(request)
         ):

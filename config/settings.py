@@ -85,6 +85,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "lib.caching.PrivatePagesNoStoreMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "allauth.account.middleware.AccountMiddleware",
@@ -218,7 +219,6 @@ NEWSLETTER_SEND_HOUR = env_int("NEWSLETTER_SEND_HOUR", 9)
 NEWSLETTER_CONFIRM_DAYS = env_int("NEWSLETTER_CONFIRM_DAYS", 7)
 NEWSLETTER_BATCH_SIZE = env_int("NEWSLETTER_BATCH_SIZE", 200)
 NEWSLETTER_STALE_MINUTES = env_int("NEWSLETTER_STALE_MINUTES", 15)
-NEWSLETTER_SMTP_CONNECTIONS = env_int("NEWSLETTER_SMTP_CONNECTIONS", 4)
 
 STATIC_URL = "/static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
@@ -343,13 +343,33 @@ CSP_IMG_SRC = env_list("CSP_IMG_SRC", "https:")
 CSP_MEDIA_SRC = env_list("CSP_MEDIA_SRC", "https:")
 
 ADMINS = [("Admin", addr) for addr in env_list("ADMIN_EMAILS")]
+# Error reports keep the traceback and field names but never what people typed (request
+# bodies, query values, uploads, frame variables): lib/errorreports.py. Loggers that would
+# print request or query parameters at DEBUG (SQL, the Stripe client) stay above DEBUG.
+DEFAULT_EXCEPTION_REPORTER = "lib.errorreports.PrivateExceptionReporter"
+DEFAULT_EXCEPTION_REPORTER_FILTER = "lib.errorreports.PrivateExceptionReporterFilter"
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "filters": {"require_debug_false": {"()": "django.utils.log.RequireDebugFalse"}},
+    "handlers": {
+        "console": {"class": "logging.StreamHandler", "formatter": "plain"},
+        "mail_admins": {
+            "class": "django.utils.log.AdminEmailHandler",
+            "level": "ERROR",
+            "filters": ["require_debug_false"],
+            "include_html": False,
+        },
+    },
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", "INFO")},
     "loggers": {
-        "django.request": {"handlers": ["console"], "level": "ERROR", "propagate": False},
+        "django.request": {
+            "handlers": ["console", "mail_admins"],
+            "level": "ERROR",
+            "propagate": False,
+        },
+        "django.db.backends": {"level": "INFO"},
+        "stripe": {"level": "INFO"},
     },
 }
