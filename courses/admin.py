@@ -212,6 +212,17 @@ class EnrollmentAdmin(admin.ModelAdmin):
             request=request,
         )
 
+    def delete_model(self, request: HttpRequest, obj: Enrollment) -> None:
+        super().delete_model(request, obj)
+        enrolment_tasks.offer_free_seats.delay_on_commit(obj.cohort_id)
+
+    def delete_queryset(self, request: HttpRequest, queryset) -> None:
+        # Deleting (for data removal) frees seats like a cancellation: offer them at once.
+        cohort_ids = set(queryset.values_list("cohort_id", flat=True))
+        super().delete_queryset(request, queryset)
+        for cohort_id in cohort_ids:
+            enrolment_tasks.offer_free_seats.delay_on_commit(cohort_id)
+
     @admin.display(description="email", ordering="user__email")
     def user_email(self, enrollment: Enrollment) -> str:
         return enrollment.user.email

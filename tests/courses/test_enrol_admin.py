@@ -99,6 +99,36 @@ def test_cancel_action_ends_access_at_once(client_for, staff, learner, cohort):
     assert not Enrollment.objects.for_user(learner).granting_access().exists()
 
 
+def test_deleting_an_enrolment_offers_its_seat_to_the_waitlist(
+    client_for, staff, course, django_capture_on_commit_callbacks
+):
+    full = factories.make_cohort(course, seat_cap=1)
+    enrollment = factories.enrol(factories.make_user(), full)
+    services.join_waitlist(course=course, cohort=full, name="w", email="w@example.com")
+    c = client_for(staff)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        action(c, "enrollment", "delete_selected", [enrollment.pk], post="yes")
+
+    assert not Enrollment.objects.filter(pk=enrollment.pk).exists()
+    assert Offer.objects.get().email == "w@example.com"
+
+
+def test_deleting_one_enrolment_from_its_page_offers_its_seat(
+    client_for, staff, course, django_capture_on_commit_callbacks
+):
+    full = factories.make_cohort(course, seat_cap=1)
+    enrollment = factories.enrol(factories.make_user(), full)
+    services.join_waitlist(course=course, cohort=full, name="w", email="w@example.com")
+    url = reverse("admin:courses_enrollment_delete", args=[enrollment.pk])
+
+    with django_capture_on_commit_callbacks(execute=True):
+        client_for(staff).post(url, {"post": "yes"})
+
+    assert not Enrollment.objects.filter(pk=enrollment.pk).exists()
+    assert Offer.objects.get().email == "w@example.com"
+
+
 def test_refund_action_refunds_through_stripe_and_ends_access(
     client_for, staff, learner, cohort, fake_stripe
 ):
