@@ -22,4 +22,6 @@ urlpatterns = [
     path("post/<int:pk>/delete/", views.delete, name="delete"),
     path("post/<int:pk>/quote/", views.quote, name="quote"),
     path("post/<int:pk>/report/", views.report, name="report"),
+    path("post/<int:pk>/hide/", views.moderate, {"action": "hide"}, name="hide"),
+    path("post/<int:pk>/restore/", views.moderate, {"action": "restore"}, name="restore"),
 ]

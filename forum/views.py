@@ -201,8 +201,13 @@ def topic(request: MemberRequest, pk: int) -> HttpResponse:
         "form": ComposerForm(),
         "can_reply": _can_reply(request, t),
         "suspended": profile.posting_suspended,
+        "may_moderate": _may_moderate(request),
     }
     return render(request, "forum/topic.html", context)
+
+
+def _may_moderate(request: MemberRequest) -> bool:
+    return is_program_staff(request.user) and request.user.has_perm("forum.change_post")
 
 
 def _can_reply(request: MemberRequest, t: Topic) -> bool:
@@ -350,6 +355,22 @@ def report(request: MemberRequest, pk: int) -> HttpResponse:
         messages.success(request, "Thank you. Staff will look at this post soon.")
         return redirect(post)
     return render(request, "forum/report.html", {"form": form, "post": post, "topic": post.topic})
+
+
+@member_required
+@require_POST
+def moderate(request: MemberRequest, pk: int, action: str) -> HttpResponse:
+    """Staff hide or restore a post from the topic page (the same as the admin's actions)."""
+    if not _may_moderate(request):
+        raise Http404
+    post = get_object_or_404(Post.objects.visible_to(request.user), pk=pk)
+    if action == "hide":
+        services.hide_post(post=post, by=request.user)
+        messages.success(request, "The post is hidden from members. Its open reports are closed.")
+    else:
+        services.restore_post(post=post)
+        messages.success(request, "The post is visible to members again.")
+    return redirect(post)
 
 
 @member_required

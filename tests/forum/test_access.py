@@ -36,6 +36,8 @@ def forum_urls(category, topic):
         ("get", reverse("forum:quote", args=[post_id])),
         ("get", reverse("forum:report", args=[post_id])),
         ("post", reverse("forum:report", args=[post_id])),
+        ("post", reverse("forum:hide", args=[post_id])),
+        ("post", reverse("forum:restore", args=[post_id])),
     ]
 
 

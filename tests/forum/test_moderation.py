@@ -233,3 +233,49 @@ def test_no_moderator_email_for_a_report_already_dealt_with(staff, learner, repl
 
     assert tasks.notify_moderators(report.pk) == 0
     assert mailoutbox == []
+
+
+def test_staff_hide_and_restore_a_post_from_the_topic_page(
+    client_for, staff, learner, topic, reply
+):
+    services.report_post(post=reply, reporter=learner, reason="other", details="")
+    c = client_for(staff)
+    assert "Hide from members" in c.get(topic.get_absolute_url()).content.decode()
+
+    response = c.post(reverse("forum:hide", args=[reply.pk]))
+
+    assert response.status_code == 302
+    reply.refresh_from_db()
+    assert reply.is_hidden and reply.hidden_by == staff
+    assert Report.objects.get().status == "hidden"
+    assert (
+        "Something unkind."
+        not in client_for(learner).get(topic.get_absolute_url()).content.decode()
+    )
+    assert "Restore for members" in c.get(topic.get_absolute_url()).content.decode()
+
+    c.post(reverse("forum:restore", args=[reply.pk]))
+
+    assert "Something unkind." in client_for(learner).get(topic.get_absolute_url()).content.decode()
+
+
+@pytest.mark.parametrize("persona", ["learner", "second_learner", "outsider"])
+def test_members_cannot_hide_or_restore_posts(request, client_for, staff, topic, reply, persona):
+    c = client_for(request.getfixturevalue(persona))
+    assert "Hide from members" not in c.get(topic.get_absolute_url()).content.decode()
+
+    assert c.post(reverse("forum:hide", args=[reply.pk])).status_code == 404
+    services.hide_post(post=reply, by=staff)
+    assert c.post(reverse("forum:restore", args=[reply.pk])).status_code == 404
+    reply.refresh_from_db()
+    assert reply.is_hidden
+
+
+def test_staff_without_the_moderation_permission_cannot_hide(client_for, topic, reply):
+    from tests import factories
+
+    plain_staff = factories.make_user("plain-staff@example.com", is_staff=True)
+
+    assert client_for(plain_staff).post(reverse("forum:hide", args=[reply.pk])).status_code == 404
+    reply.refresh_from_db()
+    assert not reply.is_hidden
