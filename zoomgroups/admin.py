@@ -33,6 +33,30 @@ class ProgramTimeMixin:
             return super().changelist_view(request, *args, **kwargs)
 
 
+class WhenFilter(admin.SimpleListFilter):
+    """Upcoming sessions, past ones, and past ones still waiting for their recording link."""
+
+    title = "when"
+    parameter_name = "when"
+
+    def lookups(self, request, model_admin):
+        return [
+            ("upcoming", "Upcoming"),
+            ("past", "Past"),
+            ("no_recording", "Past, recording not posted"),
+        ]
+
+    def queryset(self, request, queryset):
+        now = timezone.now()
+        if self.value() == "upcoming":
+            return queryset.filter(starts_at__gte=now)
+        if self.value() == "past":
+            return queryset.filter(starts_at__lt=now)
+        if self.value() == "no_recording":
+            return queryset.filter(starts_at__lt=now, recording_url="")
+        return queryset
+
+
 @admin.register(GroupSession)
 class GroupSessionAdmin(ProgramTimeMixin, admin.ModelAdmin):
     list_display = [
@@ -44,7 +68,7 @@ class GroupSessionAdmin(ProgramTimeMixin, admin.ModelAdmin):
         "attendance_count",
         "attendance_link",
     ]
-    list_filter = ["cohort__course", "cohort"]
+    list_filter = [WhenFilter, "cohort__course", "cohort"]
     list_select_related = ["cohort__course"]
     search_fields = ["topic", "cohort__name", "cohort__course__title"]
     date_hierarchy = "starts_at"

@@ -292,3 +292,24 @@ def test_admin_pages_use_the_same_queries_for_few_and_many(client_for, staff, co
 
     assert GroupSession.objects.count() == 20
     assert small == large
+
+
+@time_machine.travel(FRIDAY_NOON + dt.timedelta(days=8), tick=False)
+def test_changelist_filters_upcoming_past_and_missing_recordings(client_for, staff, cohort):
+    done, waiting, coming = services.schedule_sessions(  # 19 March, 26 March, 2 April
+        cohort=cohort,
+        starts=services.fridays(first=FRIDAY_NOON.date(), time=dt.time(12), count=3),
+        topic="Group",
+    )
+    GroupSession.objects.filter(pk=done.pk).update(recording_url="https://video.example/1")
+    c = client_for(staff)
+    url = reverse("admin:zoomgroups_groupsession_changelist")
+
+    def listed(when: str) -> set[int]:
+        response = c.get(url, {"when": when})
+        assert response.status_code == 200
+        return {s.pk for s in response.context["cl"].result_list}
+
+    assert listed("upcoming") == {coming.pk}
+    assert listed("past") == {done.pk, waiting.pk}
+    assert listed("no_recording") == {waiting.pk}
