@@ -85,7 +85,6 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--subscribers", type=int, default=100_000)
     parser.add_argument("--batch-size", type=int, default=200)
-    parser.add_argument("--connections", type=int, default=4, help="SMTP connections per batch")
     parser.add_argument("--max-seconds", type=int, default=900)
     args = parser.parse_args()
 
@@ -98,7 +97,6 @@ def main() -> int:
         DATABASE_URL=database_url,
         EMAIL_URL=f"smtp://127.0.0.1:{port}?timeout=30",
         NEWSLETTER_BATCH_SIZE=str(args.batch_size),
-        NEWSLETTER_SMTP_CONNECTIONS=str(args.connections),
         LOG_LEVEL="WARNING",
         REDIS_URL="",
         CELERY_BROKER_URL="",
@@ -180,10 +178,7 @@ def main() -> int:
 
     print(f"Database:            {connection.vendor} ({connection.settings_dict['NAME']})")
     print(f"Readers:             {args.subscribers}")
-    print(
-        f"Batch size:          {args.batch_size}, "
-        f"{settings.NEWSLETTER_SMTP_CONNECTIONS} SMTP connections per batch"
-    )
+    print(f"Batch size:          {settings.NEWSLETTER_BATCH_SIZE}, one SMTP connection per batch")
     print(f"Snapshot:            {snapshot:.1f} s")
     print(f"Send time:           {elapsed:.1f} s (snapshot included)")
     print(f"Recorded sent:       {sent}   issue status: {issue.status}")

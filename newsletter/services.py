@@ -6,15 +6,18 @@ Sending, step by step (each step is safe to run twice):
 2. `snapshot_audience` writes one queued Delivery per confirmed reader, in chunks, with
    `ignore_conflicts` against the unique (issue, subscriber) pair.
 3. `fan_out` enqueues one `send_batch` task per range of delivery ids.
-4. `send_batch` claims the queued rows of its range with one UPDATE (a random claim token),
-   sends them over a few parallel SMTP connections (NEWSLETTER_SMTP_CONNECTIONS, reused for
-   the whole batch), and marks each row sent as soon as the server took it; a connection
-   waits for that mark before its next message.
+4. `send_batch` claims the queued rows of its range with one UPDATE under a random claim
+   token, then sends them over one SMTP connection (reused for the whole batch), one message
+   at a time: each row is marked sent right after the server accepted its message and before
+   the next message goes out. So a worker killed at any point leaves at most one message that
+   the server took but the database does not know about: the one in flight.
    A reader who unsubscribed since the snapshot is skipped. Temporary failures go back to the
    queue and the task retries with backoff; permanent ones are marked failed or bounced.
 5. `recover_stalled` (beat) re-queues claims older than NEWSLETTER_STALE_MINUTES — rows a
-   killed worker left — and fans out again; only the messages in flight when a worker died
-   (one per connection) can go out twice.
+   killed worker left — and fans out again. A live batch renews its claim every tenth of that
+   time, so only dead workers' rows go stale; and every write a batch makes names its token,
+   so a batch that was presumed dead (stuck for the whole window) finds its rows gone at its
+   next write and stops, after at most the one message it had in flight.
 """
 
 from __future__ import annotations
@@ -24,12 +27,11 @@ import csv
 import datetime as dt
 import io
 import logging
-import queue
 import secrets
 import smtplib
-import threading
+import time
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from django.conf import settings
 from django.core import signing
@@ -393,9 +395,20 @@ class BatchResult:
     skipped: int = 0
     failed: int = 0
     transient: BaseException | None = None
+    claim_lost: bool = False
 
 
-def claim_batch(*, issue_id: int, first_id: int, last_id: int) -> list[Delivery]:
+@dataclass
+class Claim:
+    """The rows of one range that this batch took, under a random token. The token is the
+    batch's lease: every later write about these rows names it, so once `recover_stalled`
+    has given the rows to someone else, this batch can no longer touch them (and stops)."""
+
+    token: str
+    deliveries: list[Delivery]
+
+
+def claim_batch(*, issue_id: int, first_id: int, last_id: int) -> Claim:
     """Atomically take the queued rows of the range; a second claimer gets none of them."""
     token = secrets.token_hex(16)
     Delivery.objects.filter(
@@ -409,18 +422,44 @@ def claim_batch(*, issue_id: int, first_id: int, last_id: int) -> list[Delivery]
         claimed_at=timezone.now(),
         attempts=F("attempts") + 1,
     )
-    return list(
+    deliveries = list(
         Delivery.objects.filter(issue_id=issue_id, claim=token, pk__gte=first_id, pk__lte=last_id)
         .select_related("subscriber")
         .order_by("pk")
     )
+    return Claim(token=token, deliveries=deliveries)
 
 
-def _mark(delivery_ids: list[int], status: str, error: str = "", **fields) -> None:
-    if delivery_ids:
-        Delivery.objects.filter(pk__in=delivery_ids).update(
-            status=status, error=error[:255], claim="", **fields
+def _mark(claim: Claim, deliveries: list[Delivery], status: str, error: str = "", **fields) -> int:
+    """Set the status of rows this batch still holds; returns how many it still held."""
+    if not deliveries:
+        return 0
+    return Delivery.objects.filter(pk__in=[d.pk for d in deliveries], claim=claim.token).update(
+        status=status, error=error[:255], claim="", **fields
+    )
+
+
+def mark_sent(*, delivery_id: int, claim: str) -> bool:
+    """Record one message as sent, right after the server accepted it and before the next
+    one goes out. False when the row is no longer this batch's (recovery re-queued it)."""
+    with db_connection.cursor() as cursor:  # plain SQL: this runs for every message
+        cursor.execute(
+            f"UPDATE {Delivery._meta.db_table} SET status = %s, sent_at = %s, claim = '', "  # noqa: S608 - the table name is ours
+            "error = '' WHERE id = %s AND claim = %s",
+            [Delivery.Status.SENT, timezone.now(), delivery_id, claim],
         )
+        return cursor.rowcount == 1
+
+
+def renew_claim(*, claim: str, held: int) -> bool:
+    """Push the lease forward for the rows still held; False if any were taken away."""
+    with db_connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {Delivery._meta.db_table} SET claimed_at = %s "  # noqa: S608 - the table name is ours
+            "WHERE claim = %s AND status = %s",
+            [timezone.now(), claim, Delivery.Status.SENDING],
+        )
+        return cursor.rowcount == held
 
 
 def _is_recipient_refused(exc: BaseException) -> bool:
@@ -429,12 +468,11 @@ def _is_recipient_refused(exc: BaseException) -> bool:
     )
 
 
-@dataclass
-class _Outcome:
-    delivery: Delivery
-    error: BaseException | None = None
-    sent: bool = False
-    ack: threading.Event = field(default_factory=threading.Event)
+def _stops_the_batch(exc: BaseException) -> bool:
+    """Errors that say nothing about this reader: retry the whole rest of the batch later."""
+    return mail.is_transient(exc) or isinstance(
+        exc, smtplib.SMTPSenderRefused | smtplib.SMTPAuthenticationError
+    )
 
 
 @dataclass
@@ -498,54 +536,39 @@ class _Template:
         smtp.sendmail(self.from_email, [subscriber.email], raw)
 
 
-def _lane(items: list[Delivery], render: tuple[str, str, str], results, stop) -> None:
-    """One SMTP connection sending its share of a batch, one message at a time. After each
-    message it waits until the main thread has recorded the outcome, so a dead worker leaves
-    at most one unrecorded message per connection."""
-    from django.core.mail.backends.smtp import EmailBackend as SMTPBackend
+class _Sender:
+    """One connection to the configured email backend, kept open for a whole batch."""
 
-    subject, text, html = render
-    connection = mail.open_connection()
-    try:
-        connection.open()
-        template = _Template.build(render) if isinstance(connection, SMTPBackend) else None
-    except Exception as exc:  # no connection: report every message (a transient error)
-        for delivery in items:
-            results.put(_Outcome(delivery, error=exc))
-        results.put(None)
-        return
-    try:
-        for delivery in items:
-            if stop.is_set():
-                results.put(_Outcome(delivery))
-                continue
-            subscriber = delivery.subscriber
-            outcome = _Outcome(delivery)
-            try:
-                if template is not None and template.fits(subscriber):
-                    template.send(connection.connection, subscriber)
-                else:
-                    url = subscriber.unsubscribe_url
-                    message = mail.build_message(
-                        subject=subject,
-                        text=text.replace(UNSUBSCRIBE_PLACEHOLDER, url),
-                        html=html.replace(UNSUBSCRIBE_PLACEHOLDER, url),
-                        to=[subscriber.email],
-                        headers=list_headers(subscriber),
-                        connection=connection,
-                    )
-                    connection.send_messages([message])
-                outcome.sent = True
-            except Exception as exc:
-                outcome.error = exc
-            results.put(outcome)
-            while not outcome.ack.wait(0.05):
-                if stop.is_set():
-                    break
-    finally:
+    def __init__(self, render: tuple[str, str, str]) -> None:
+        from django.core.mail.backends.smtp import EmailBackend as SMTPBackend
+
+        self.render = render
+        self.connection = mail.open_connection()
+        self.connection.open()
+        self.template = (
+            _Template.build(render) if isinstance(self.connection, SMTPBackend) else None
+        )
+
+    def send(self, subscriber: Subscriber) -> None:
+        if self.template is not None and self.template.fits(subscriber):
+            self.template.send(self.connection.connection, subscriber)
+            return
+        subject, text, html = self.render
+        url = subscriber.unsubscribe_url
+        message = mail.build_message(
+            subject=subject,
+            text=text.replace(UNSUBSCRIBE_PLACEHOLDER, url),
+            html=html.replace(UNSUBSCRIBE_PLACEHOLDER, url),
+            to=[subscriber.email],
+            headers=list_headers(subscriber),
+            connection=self.connection,
+        )
+        if not self.connection.send_messages([message]):
+            raise smtplib.SMTPServerDisconnected("the connection is closed")
+
+    def close(self) -> None:
         with contextlib.suppress(Exception):  # a broken connection is closed either way
-            connection.close()
-        results.put(None)
+            self.connection.close()
 
 
 @contextlib.contextmanager
@@ -566,104 +589,91 @@ def _fast_commits():
 
 
 def send_batch(*, issue_id: int, first_id: int, last_id: int) -> BatchResult:
-    """Send the claimed rows over NEWSLETTER_SMTP_CONNECTIONS parallel connections (threads
-    that only talk SMTP; this thread records each outcome). See the module docstring."""
+    """Send the claimed rows of one range over one connection, one message at a time, each
+    recorded as sent before the next goes out. See the module docstring."""
     result = BatchResult()
     issue = Issue.objects.filter(pk=issue_id, status=Issue.Status.SENDING).first()
     if issue is None:
         return result
-    deliveries = claim_batch(issue_id=issue_id, first_id=first_id, last_id=last_id)
-    if not deliveries:
-        return result
-    gone = [d.pk for d in deliveries if d.subscriber.status != Subscriber.Status.CONFIRMED]
-    _mark(gone, Delivery.Status.SKIPPED)
-    result.skipped = len(gone)
-    todo = [d for d in deliveries if d.subscriber.status == Subscriber.Status.CONFIRMED]
-    if not todo:
-        finish_issue_if_done(issue_id=issue_id)
-        return result
-
-    render = render_issue(issue)
-    lanes = max(1, min(settings.NEWSLETTER_SMTP_CONNECTIONS, len(todo)))
-    results: queue.Queue[_Outcome | None] = queue.Queue()
-    stop = threading.Event()
-    threads = [
-        threading.Thread(target=_lane, args=(todo[n::lanes], render, results, stop), daemon=True)
-        for n in range(lanes)
-    ]
-    for thread in threads:
-        thread.start()
-    unsent: list[Delivery] = []
-    transient: BaseException | None = None
-    try:
+    claim = claim_batch(issue_id=issue_id, first_id=first_id, last_id=last_id)
+    gone = [d for d in claim.deliveries if d.subscriber.status != Subscriber.Status.CONFIRMED]
+    result.skipped = _mark(claim, gone, Delivery.Status.SKIPPED)
+    todo = [d for d in claim.deliveries if d.subscriber.status == Subscriber.Status.CONFIRMED]
+    if todo:
         with _fast_commits():
-            running = lanes
-            while running:
-                # Take every outcome that is ready (at most one per connection), record them
-                # in one statement, then let those connections go on.
-                outcomes = [results.get()]
-                with contextlib.suppress(queue.Empty):
-                    while True:
-                        outcomes.append(results.get_nowait())
-                running -= outcomes.count(None)
-                done = [o for o in outcomes if o is not None]
-                sent = [o.delivery.pk for o in done if o.sent]
-                mark_sent(sent)
-                result.sent += len(sent)
-                for outcome in done:
-                    if outcome.sent:
-                        continue
-                    if outcome.error is None or mail.is_transient(outcome.error):
-                        # Not tried, or a temporary failure: stop; retry the rest later.
-                        transient = transient or outcome.error
-                        stop.set()
-                        unsent.append(outcome.delivery)
-                    else:
-                        _record_permanent_failure(outcome.delivery, outcome.error)
-                        result.failed += 1
-                # Only once recorded may these connections send again. If recording failed,
-                # the `finally` below stops every connection instead.
-                for outcome in done:
-                    outcome.ack.set()
-            if unsent:
-                error = repr(transient) if transient else "not tried"
-                retry = [d.pk for d in unsent if d.attempts < MAX_ATTEMPTS]
-                give_up = [d.pk for d in unsent if d.attempts >= MAX_ATTEMPTS]
-                _mark(retry, Delivery.Status.QUEUED, error, claimed_at=None)
-                _mark(give_up, Delivery.Status.FAILED, error)
-                result.failed += len(give_up)
-                result.transient = (transient or RuntimeError("batch stopped")) if retry else None
-    finally:
-        stop.set()
-        for thread in threads:
-            thread.join(timeout=30)
+            _send_claimed(claim, todo, render_issue(issue), result)
     finish_issue_if_done(issue_id=issue_id)
     return result
 
 
-def _record_permanent_failure(delivery: Delivery, exc: BaseException) -> None:
+def _send_claimed(
+    claim: Claim, todo: list[Delivery], render: tuple[str, str, str], result: BatchResult
+) -> None:
+    try:
+        sender = _Sender(render)
+    except Exception as exc:  # no connection: the whole batch waits for a retry
+        _release(claim, todo, exc, result)
+        return
+    renew_every = settings.NEWSLETTER_STALE_MINUTES * 60 / 10
+    renewed = time.monotonic()
+    try:
+        for index, delivery in enumerate(todo):
+            if time.monotonic() - renewed >= renew_every:
+                if not renew_claim(claim=claim.token, held=len(todo) - index):
+                    result.claim_lost = True
+                    break
+                renewed = time.monotonic()
+            try:
+                sender.send(delivery.subscriber)
+            except Exception as exc:
+                if _stops_the_batch(exc):
+                    _release(claim, todo[index:], exc, result)
+                    break
+                if not _record_permanent_failure(claim, delivery, exc):
+                    result.claim_lost = True
+                    break
+                result.failed += 1
+                continue
+            if not mark_sent(delivery_id=delivery.pk, claim=claim.token):
+                result.claim_lost = True
+                break
+            result.sent += 1
+    finally:
+        sender.close()
+    if result.claim_lost:
+        logger.warning(
+            "TIFT batch %s lost its claim to the recovery sweep; stopped", claim.token[:8]
+        )
+
+
+def _release(
+    claim: Claim, deliveries: list[Delivery], exc: BaseException, result: BatchResult
+) -> None:
+    """Put rows back in the queue after a temporary failure (or give up after MAX_ATTEMPTS);
+    the task retries with backoff."""
+    error = repr(exc)
+    retry = [d for d in deliveries if d.attempts < MAX_ATTEMPTS]
+    give_up = [d for d in deliveries if d.attempts >= MAX_ATTEMPTS]
+    requeued = _mark(claim, retry, Delivery.Status.QUEUED, error, claimed_at=None)
+    result.failed += _mark(claim, give_up, Delivery.Status.FAILED, error)
+    result.transient = exc if requeued else None
+
+
+def _record_permanent_failure(claim: Claim, delivery: Delivery, exc: BaseException) -> bool:
+    """Mark a refused message bounced (and its reader) or failed; False if no longer ours."""
     if _is_recipient_refused(exc):
-        _mark([delivery.pk], Delivery.Status.BOUNCED, repr(exc))
         Subscriber.objects.filter(pk=delivery.subscriber_id).update(
             status=Subscriber.Status.BOUNCED
         )
-    else:
-        _mark([delivery.pk], Delivery.Status.FAILED, repr(exc))
-        logger.warning("TIFT delivery %s failed: %r", delivery.pk, exc)
-
-
-def mark_sent(delivery_ids: list[int]) -> None:
-    """Record messages as sent, right after the server accepted them. Each connection waits
-    for this before its next message, so a crash leaves at most one unrecorded message per
-    connection."""
-    if not delivery_ids:
-        return
-    with db_connection.cursor() as cursor:  # plain SQL: this runs for every message
-        cursor.execute(
-            f"UPDATE {Delivery._meta.db_table} SET status = %s, sent_at = %s, claim = '', "  # noqa: S608 - the table name is ours
-            f"error = '' WHERE id IN ({', '.join(['%s'] * len(delivery_ids))})",
-            [Delivery.Status.SENT, timezone.now(), *delivery_ids],
-        )
+        return bool(_mark(claim, [delivery], Delivery.Status.BOUNCED, repr(exc)))
+    # The type and code only: a server's message may quote the reader's address.
+    logger.warning(
+        "TIFT delivery %s failed: %s %s",
+        delivery.pk,
+        type(exc).__name__,
+        getattr(exc, "smtp_code", ""),
+    )
+    return bool(_mark(claim, [delivery], Delivery.Status.FAILED, repr(exc)))
 
 
 def delivery_counts(issue_id: int) -> dict[str, int]:

@@ -19,6 +19,16 @@ class WorkerKilled(BaseException):
     """Stands in for SIGKILL: not an Exception, so no handler of ours catches it."""
 
 
+class FakeClock:
+    """Stands in for the `time` module in newsletter.services: a monotonic clock we move."""
+
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def monotonic(self) -> float:
+        return self.now
+
+
 @pytest.fixture
 def due_issue(make_issue):
     return make_issue(
@@ -155,42 +165,121 @@ def test_an_issue_is_not_sent_before_its_time(make_issue, make_reader, mailoutbo
     assert mailoutbox == []
 
 
-@pytest.mark.parametrize("connections", [1, 3])
-def test_a_worker_killed_mid_batch_loses_nothing_and_repeats_only_the_messages_in_flight(
-    run_tasks, due_issue, make_reader, mailoutbox, settings, monkeypatch, connections
+def test_a_worker_killed_mid_batch_loses_nothing_and_repeats_only_the_message_in_flight(
+    run_tasks, due_issue, make_reader, mailoutbox, settings, monkeypatch
 ):
     settings.NEWSLETTER_BATCH_SIZE = 4
-    settings.NEWSLETTER_SMTP_CONNECTIONS = connections
     readers = [make_reader(f"r{n:02}@example.com") for n in range(12)]
     real_mark_sent = services.mark_sent
-    calls = []
+    recorded = []
 
-    def dies_on_the_fifth(delivery_ids: list[int]) -> None:
-        calls.extend(delivery_ids)
-        if len(calls) >= 5:  # the server took message 5; the worker dies before recording it
+    def dies_before_recording_the_sixth(*, delivery_id: int, claim: str) -> bool:
+        if len(recorded) == 5:  # the server took message 6; the worker dies before recording it
             raise WorkerKilled
-        real_mark_sent(delivery_ids)
+        recorded.append(delivery_id)
+        return real_mark_sent(delivery_id=delivery_id, claim=claim)
 
-    monkeypatch.setattr(services, "mark_sent", dies_on_the_fifth)
+    monkeypatch.setattr(services, "mark_sent", dies_before_recording_the_sixth)
     with pytest.raises(WorkerKilled), run_tasks():
         services.send_due_issues()
     monkeypatch.setattr(services, "mark_sent", real_mark_sent)
-    in_flight = len(mailoutbox) - 4  # sent in the second batch, none of them recorded
-    assert 1 <= in_flight <= connections
+    assert len(mailoutbox) == 6  # batch 1, then two of batch 2: one recorded, one in flight
+    in_flight = mailoutbox[5].to[0]
     counts = services.delivery_counts(due_issue.pk)
-    assert (counts["sent"], counts["sending"], counts["queued"]) == (4, 4, 4)
+    assert (counts["sent"], counts["sending"], counts["queued"]) == (5, 3, 4)
 
     with run_tasks():
         services.recover_stalled()  # too early: the claims are not stale yet
-    assert len(mailoutbox) == 4 + in_flight
+    assert len(mailoutbox) == 6
     with time_machine.travel(timezone.now() + dt.timedelta(minutes=16)), run_tasks():
         services.recover_stalled()
 
     got = recipients(mailoutbox)
     assert set(got) == {r.email for r in readers}  # no loss
-    assert sum(got.values()) - len(readers) == in_flight  # only those in flight went twice
+    assert got - Counter({r.email: 1 for r in readers}) == Counter({in_flight: 1})
     due_issue.refresh_from_db()
     assert (due_issue.status, due_issue.sent_count) == ("sent", 12)
+
+
+def _on_send(monkeypatch, hooks: dict):
+    """Run hooks[n] while the locmem backend sends message n (1-based), then send it."""
+    from django.core.mail.backends.locmem import EmailBackend
+
+    real = EmailBackend.send_messages
+    sent = []
+
+    def send_messages(self, messages):
+        sent.append(1)
+        if len(sent) in hooks:
+            hooks[len(sent)]()
+        return real(self, messages)
+
+    monkeypatch.setattr(EmailBackend, "send_messages", send_messages)
+
+
+def test_a_batch_presumed_dead_stops_at_its_next_write_after_the_message_in_flight(
+    run_tasks, due_issue, make_reader, mailoutbox, monkeypatch
+):
+    """A worker stuck past NEWSLETTER_STALE_MINUTES (say, a very slow SMTP server) wakes up to
+    find the sweep gave its rows away: it must not go on sending them."""
+    readers = [make_reader(f"r{n:02}@example.com") for n in range(6)]
+    later = timezone.now() + dt.timedelta(minutes=16)
+    _on_send(monkeypatch, {3: lambda: services.recover_stalled(now=later)})
+
+    with run_tasks():
+        services.send_due_issues()
+
+    got = recipients(mailoutbox)
+    assert got - Counter({r.email: 1 for r in readers}) == Counter({"r02@example.com": 1})
+    due_issue.refresh_from_db()
+    assert (due_issue.status, due_issue.sent_count) == ("sent", 6)
+
+
+def test_a_batch_that_finds_its_rows_gone_when_renewing_its_claim_sends_nothing_more(
+    run_tasks, due_issue, make_reader, mailoutbox, monkeypatch
+):
+    readers = [make_reader(f"r{n:02}@example.com") for n in range(6)]
+    clock = FakeClock()
+    monkeypatch.setattr(services, "time", clock)
+    real_mark_sent = services.mark_sent
+
+    def swept_after_the_second(*, delivery_id: int, claim: str) -> bool:
+        recorded = real_mark_sent(delivery_id=delivery_id, claim=claim)
+        if Delivery.objects.filter(status="sent").count() == 2:
+            services.recover_stalled(now=timezone.now() + dt.timedelta(minutes=16))
+            clock.now += 100  # past the renewal interval (a tenth of 15 minutes)
+        return recorded
+
+    monkeypatch.setattr(services, "mark_sent", swept_after_the_second)
+    with run_tasks():
+        services.send_due_issues()
+
+    assert recipients(mailoutbox) == Counter({r.email: 1 for r in readers})
+
+
+def test_a_long_batch_renews_its_claim_so_the_sweep_leaves_it_alone(
+    run_tasks, due_issue, make_reader, mailoutbox, monkeypatch
+):
+    readers = [make_reader(f"r{n:02}@example.com") for n in range(6)]
+    clock = FakeClock()
+    monkeypatch.setattr(services, "time", clock)
+    swept = []
+
+    def twenty_minutes_pass() -> None:
+        Delivery.objects.filter(status="sending").update(
+            claimed_at=timezone.now() - dt.timedelta(minutes=20)
+        )
+        clock.now += 20 * 60
+
+    _on_send(
+        monkeypatch,
+        {3: twenty_minutes_pass, 4: lambda: swept.append(services.recover_stalled())},
+    )
+    with run_tasks():
+        services.send_due_issues()
+
+    assert swept == [0]  # before message 4 the batch renewed its claim: nothing was stale
+    assert recipients(mailoutbox) == Counter({r.email: 1 for r in readers})
 
 
 def test_an_issue_whose_snapshot_was_interrupted_is_resumed(
