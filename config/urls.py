@@ -32,4 +32,8 @@ urlpatterns = [
 ]
 
 if settings.DEBUG:
-    urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)
+    # Only public uploads (the newsletter's infographic) have a plain URL. Lesson media are
+    # private: they are served only by views that check access (lessons.views.lesson_media).
+    urlpatterns += static(
+        f"{settings.MEDIA_URL}newsletter/", document_root=settings.MEDIA_ROOT / "newsletter"
+    )

@@ -1,13 +1,18 @@
 """Upload validation by content, not by name: each kind lists the file signatures it accepts.
 
 Use as model-field validators: `validators=[uploads.audio]`. SVG is never accepted (it can
-carry script). Size limits are per kind.
+carry script). Size limits are per kind. Uploaded images are re-encoded (`reencode_image`):
+only the pixels survive, not metadata (a phone photo's location) or bytes hidden after the
+image data. Files are served with the type their content announces (`content_type`), never
+one guessed from the uploaded name.
 """
 
+import io
 from dataclasses import dataclass
+from pathlib import PurePath
 
 from django.core.exceptions import ValidationError
-from django.core.files.base import File
+from django.core.files.base import ContentFile, File
 from django.utils.deconstruct import deconstructible
 
 MB = 1024 * 1024
@@ -77,3 +82,45 @@ image = UploadValidator("image", ("image/png", "image/jpeg", "image/gif", "image
 document = UploadValidator(
     "document or image", ("application/pdf", "image/png", "image/jpeg", "image/webp"), 25 * MB
 )
+
+
+def content_type(upload: File) -> str | None:
+    """The content type the file's first bytes announce (None: not a kind we know)."""
+    position = upload.tell() if hasattr(upload, "tell") else 0
+    upload.seek(0)
+    head = upload.read(64)
+    upload.seek(position)
+    return _sniff(head.encode() if isinstance(head, str) else head)
+
+
+# Re-encoding decodes the whole picture: refuse sizes that would take the server's memory.
+MAX_IMAGE_PIXELS = 40_000_000
+IMAGE_FORMATS = {"image/png": "PNG", "image/jpeg": "JPEG", "image/gif": "GIF", "image/webp": "WEBP"}
+
+
+def reencode_image(upload: File) -> ContentFile:
+    """A fresh copy of an uploaded PNG, JPEG, GIF or WebP with nothing but its pixels, named
+    with the extension of its real format. Raises ValidationError when it cannot be read."""
+    from PIL import Image, ImageOps
+
+    kind = content_type(upload)
+    if kind not in IMAGE_FORMATS:
+        raise ValidationError("This is not an image we accept (PNG, JPEG, GIF or WebP).")
+    fmt = IMAGE_FORMATS[kind]
+    upload.seek(0)
+    try:
+        with Image.open(upload) as original:
+            if original.width * original.height > MAX_IMAGE_PIXELS:
+                raise ValidationError("This image is too large; please use at most 40 megapixels.")
+            original.load()
+            image = ImageOps.exif_transpose(original)  # keep the orientation, drop the EXIF
+            if fmt == "JPEG" and image.mode not in ("RGB", "L"):
+                image = image.convert("RGB")
+            output = io.BytesIO()
+            image.save(output, format=fmt, **({"quality": 90} if fmt != "PNG" else {}))
+    except ValidationError:
+        raise
+    except Exception as exc:  # Pillow raises many kinds for broken or hostile files
+        raise ValidationError("This image could not be read; is the file damaged?") from exc
+    stem = PurePath(getattr(upload, "name", "") or "image").stem or "image"
+    return ContentFile(output.getvalue(), name=f"{stem}.{fmt.lower().replace('jpeg', 'jpg')}")

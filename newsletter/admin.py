@@ -11,7 +11,7 @@ from django.utils.html import format_html
 
 from audit.models import AuditEvent
 from newsletter import services
-from newsletter.forms import ImportForm
+from newsletter.forms import ImportForm, InfographicForm
 from newsletter.models import Delivery, Infographic, Issue, Subscriber
 
 
@@ -249,6 +249,7 @@ class DeliveryAdmin(admin.ModelAdmin):
 
 @admin.register(Infographic)
 class InfographicAdmin(admin.ModelAdmin):
+    form = InfographicForm
     list_display = ["title", "active", "uploaded_at", "download"]
     list_editable = ["active"]
 

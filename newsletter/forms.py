@@ -1,4 +1,8 @@
 from django import forms
+from django.core.files.uploadedfile import UploadedFile
+
+from lib import uploads
+from newsletter.models import Infographic
 
 
 class SignupForm(forms.Form):
@@ -45,3 +49,18 @@ class ScheduleForm(forms.Form):
         widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
         help_text="In the program's time zone.",
     )
+
+
+class InfographicForm(forms.ModelForm):
+    class Meta:
+        model = Infographic
+        fields = ["title", "file", "active"]
+
+    def clean_file(self):
+        """An image is stored re-encoded (pixels only); a PDF as uploaded."""
+        upload = self.cleaned_data["file"]
+        if not isinstance(upload, UploadedFile):
+            return upload  # unchanged: the stored file was checked when it was uploaded
+        if uploads.content_type(upload) in uploads.IMAGE_FORMATS:
+            return uploads.reencode_image(upload)
+        return upload

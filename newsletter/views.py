@@ -9,7 +9,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods, require_POST
 
-from lib import ratelimit
+from lib import ratelimit, uploads
 from newsletter import services
 from newsletter.forms import SignupForm
 from newsletter.models import Infographic, Issue, Subscriber
@@ -95,7 +95,9 @@ def infographic(request: HttpRequest) -> FileResponse:
     except FileNotFoundError as exc:
         raise Http404("The infographic file is missing.") from exc
     name = current.file.name.rsplit("/", 1)[-1]
-    return FileResponse(handle, as_attachment=False, filename=name)
+    # The type comes from the content (checked at upload), never from the uploaded name.
+    kind = uploads.content_type(handle) or "application/octet-stream"
+    return FileResponse(handle, as_attachment=False, filename=name, content_type=kind)
 
 
 @never_cache

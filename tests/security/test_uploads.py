@@ -1,0 +1,163 @@
+"""Uploads: checked by content, images re-encoded (pixels only), served with the type of their
+content and `nosniff`; private lesson media only through views that check access."""
+
+import io
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from django.core.exceptions import ValidationError
+from django.core.files.base import ContentFile
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.urls import reverse
+from PIL import Image
+
+from lib import uploads
+from newsletter.models import Infographic
+from tests import factories
+
+pytestmark = pytest.mark.django_db
+
+ROOT = Path(__file__).resolve().parents[2]
+
+PAYLOAD = b"<html><script>alert(document.cookie)</script></html>"
+
+
+def image_bytes(fmt: str = "PNG", size=(40, 30), exif: bool = False) -> bytes:
+    out = io.BytesIO()
+    image = Image.new("RGB", size, (200, 120, 40))
+    extra = {}
+    if exif:
+        data = Image.Exif()
+        data[0x010F] = "PhoneMaker"  # Make
+        data[0x010E] = "Session room, 12 Elm Street"  # ImageDescription
+        extra["exif"] = data
+    image.save(out, format=fmt, **extra)
+    return out.getvalue()
+
+
+def upload_infographic(client, name: str, content: bytes):
+    return client.post(
+        reverse("admin:newsletter_infographic_add"),
+        {"title": "One page", "file": SimpleUploadedFile(name, content), "active": "on"},
+    )
+
+
+def test_an_uploaded_image_is_re_encoded_without_metadata_or_hidden_bytes(client_for, staff):
+    original = image_bytes("JPEG", exif=True) + PAYLOAD  # a polyglot: JPEG, then HTML
+    assert b"PhoneMaker" in original
+
+    response = upload_infographic(client_for(staff), "model.jpg", original)
+
+    assert response.status_code == 302
+    stored = Infographic.objects.get().file.read()
+    assert PAYLOAD not in stored
+    assert b"PhoneMaker" not in stored and b"Elm Street" not in stored
+    with Image.open(io.BytesIO(stored)) as image:
+        assert (image.format, image.size) == ("JPEG", (40, 30))
+        assert not image.getexif()
+
+
+def test_an_image_with_a_misleading_name_is_stored_and_served_as_what_it_is(
+    client, client_for, staff
+):
+    upload_infographic(client_for(staff), "page.html", image_bytes("PNG"))
+
+    infographic = Infographic.objects.get()
+    assert infographic.file.name.endswith(".png")
+    response = client.get(reverse("newsletter:infographic"))
+    assert response["Content-Type"] == "image/png"
+    assert response["X-Content-Type-Options"] == "nosniff"
+
+
+def test_a_pdf_is_served_as_a_pdf_whatever_its_name(client):
+    from newsletter.demo import tiny_pdf
+
+    infographic = Infographic(title="Model")
+    infographic.file.save("model.html", ContentFile(tiny_pdf("Model")), save=False)
+    infographic.save()
+    response = client.get(reverse("newsletter:infographic"))
+    assert response["Content-Type"] == "application/pdf"
+
+
+def test_a_damaged_image_gets_a_message_not_a_500(client_for, staff):
+    damaged = b"\x89PNG\r\n\x1a\n" + b"\x00" * 200
+    response = upload_infographic(client_for(staff), "model.png", damaged)
+    assert response.status_code == 200
+    assert "This image could not be read" in response.content.decode()
+    assert not Infographic.objects.exists()
+
+
+def test_an_image_too_large_to_decode_safely_is_refused(client_for, staff):
+    huge = image_bytes("PNG", size=(8000, 6000))  # 48 megapixels, a few kilobytes compressed
+    assert len(huge) < 500_000
+    response = upload_infographic(client_for(staff), "model.png", huge)
+    assert "too large" in response.content.decode()
+    assert not Infographic.objects.exists()
+
+
+@pytest.mark.parametrize(
+    "content",
+    [
+        b'<svg xmlns="http://www.w3.org/2000/svg" onload="alert(1)"/>',
+        b'<?xml version="1.0"?><svg xmlns="http://www.w3.org/2000/svg"/>',
+        PAYLOAD,
+        b"MZ\x90\x00 an executable",
+    ],
+)
+def test_svg_html_and_programs_are_refused_everywhere(content):
+    for validator in (uploads.image, uploads.document, uploads.audio, uploads.video):
+        with pytest.raises(ValidationError):
+            validator(SimpleUploadedFile("file.png", content))
+    with pytest.raises(ValidationError):
+        uploads.reencode_image(SimpleUploadedFile("file.png", content))
+
+
+def test_lesson_uploads_are_refused_past_their_size_limit(client_for, instructor, course):
+    big = uploads.UploadValidator("caption (WebVTT)", ("text/vtt",), 10)
+    with pytest.raises(ValidationError, match="at most"):
+        big(SimpleUploadedFile("c.vtt", b"WEBVTT\n\n" + b"x" * 20))
+    assert uploads.captions.max_bytes == 2 * uploads.MB
+    assert uploads.video.max_bytes == 1024 * uploads.MB
+
+
+# Private media -------------------------------------------------------------------------------
+
+
+def test_lesson_files_have_no_public_address_even_in_development():
+    """In development (DEBUG=1) only the public infographic folder is served from /media/."""
+    code = (
+        "import django; django.setup()\n"
+        "from django.urls import resolve, Resolver404\n"
+        "paths = ['/media/lessons/audio/episode.mp3', '/media/newsletter/infographics/a.pdf']\n"
+        "for path in paths:\n"
+        "    try:\n"
+        "        resolve(path); print('served', path)\n"
+        "    except Resolver404:\n"
+        "        print('none', path)\n"
+    )
+    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "config.settings", "DEBUG": "1"}
+    env.pop("SECRET_KEY", None)
+    result = subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True, timeout=60
+    )
+    assert result.stdout.split("\n")[:2] == [
+        "none /media/lessons/audio/episode.mp3",
+        "served /media/newsletter/infographics/a.pdf",
+    ], result.stderr
+
+
+def test_lesson_media_only_through_the_access_checked_view(client_for, learner, outsider, course):
+    lesson = factories.make_lesson(course, video_url="")
+    lesson.video_file.save("intro.mp4", ContentFile(b"\x00\x00\x00\x18ftypmp42" + b"\x00" * 64))
+    url = reverse("lessons:media", args=[course.slug, lesson.slug, "video"])
+
+    assert client_for(None).get(url).status_code == 404
+    assert client_for(outsider).get(url).status_code == 404
+    response = client_for(learner).get(url)
+    assert response.status_code == 200
+    assert response["Content-Type"] == "video/mp4"
+    assert response["X-Content-Type-Options"] == "nosniff"
+    assert "no-store" in response["Cache-Control"]
