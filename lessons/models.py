@@ -146,6 +146,9 @@ class Lesson(models.Model):
 
     objects = LessonQuerySet.as_manager()
 
+    # Large columns only search reads; pages that do not search may defer them.
+    SEARCH_ONLY_FIELDS = ("chapter_text", "search_vector")
+
     class Meta:
         ordering = ["course__order", "course__number", "order", "id"]
         constraints = [

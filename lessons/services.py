@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import datetime as dt
 from typing import TYPE_CHECKING
 
 from django.db import IntegrityError, transaction
@@ -23,14 +24,22 @@ def _progress_for_update(user: User, lesson: Lesson) -> Progress:
         return Progress.objects.select_for_update().get(user=user, lesson=lesson)
 
 
-@transaction.atomic
+# Reloading a lesson within this time writes nothing: a write (and the wait for its commit)
+# on every view made lesson pages the slowest reads of the site under load (issue 9).
+VISIT_RESOLUTION = dt.timedelta(minutes=1)
+
+
 def record_visit(*, user: User, lesson: Lesson) -> Progress:
     """Remember that the learner opened the lesson ("continue where you left off")."""
     now = timezone.now()
-    updated = Progress.objects.filter(user=user, lesson=lesson).update(last_seen_at=now)
-    if not updated:
-        return _progress_for_update(user, lesson)
-    return Progress.objects.get(user=user, lesson=lesson)
+    progress = Progress.objects.filter(user=user, lesson=lesson).first()
+    if progress is None:
+        with transaction.atomic():
+            return _progress_for_update(user, lesson)
+    if progress.last_seen_at < now - VISIT_RESOLUTION:
+        Progress.objects.filter(pk=progress.pk).update(last_seen_at=now)
+        progress.last_seen_at = now
+    return progress
 
 
 @transaction.atomic

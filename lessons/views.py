@@ -25,7 +25,9 @@ MATERIAL_LABELS = {"chapter": "chapter", "video": "video", "podcast": "podcast e
 
 def get_lesson(request: HttpRequest, course_slug: str, slug: str) -> Lesson:
     return get_object_or_404(
-        Lesson.objects.visible_to(request.user).select_related("course"),
+        Lesson.objects.visible_to(request.user)
+        .select_related("course")
+        .defer(*Lesson.SEARCH_ONLY_FIELDS),
         course__slug=course_slug,
         slug=slug,
     )

@@ -66,7 +66,9 @@ def course(request: HttpRequest, slug: str) -> HttpResponse:
     """The syllabus is public; lessons open for learners of the course, staff, or as previews."""
     course = get_object_or_404(Course.objects.prefetch_related(open_cohorts()), slug=slug)
     has_access = Course.objects.accessible_to(request.user).filter(pk=course.pk).exists()
-    lessons = list(course.lessons.all())
+    # The syllabus does not need a chapter's search copies (plain text and vector): leaving
+    # them in the database halves what this page reads (tens of kilobytes per lesson).
+    lessons = list(course.lessons.defer(*Lesson.SEARCH_ONLY_FIELDS))
     progress = {}
     if request.user.is_authenticated and has_access:
         progress = {
