@@ -265,8 +265,15 @@ class LibraryEntryQuerySet(models.QuerySet["LibraryEntry"]):
             from django.db.models.functions import Concat
 
             search_query = SearchQuery(query, search_type="websearch", config="english")
-            return (
+            # Rank only the newest matches, so that a common word costs the same however
+            # large the library grows (as the forum's search does).
+            newest = (
                 self.filter(search_vector=search_query)
+                .order_by("-published_at", "-id")
+                .values("id")[:SEARCH_CANDIDATES]
+            )
+            return (
+                self.filter(id__in=newest)
                 .annotate(rank=SearchRank(models.F("search_vector"), search_query))
                 .annotate(
                     headline=SearchHeadline(
@@ -293,6 +300,8 @@ class LibraryEntryQuerySet(models.QuerySet["LibraryEntry"]):
         )
         return self.filter(match)
 
+
+SEARCH_CANDIDATES = 500
 
 # Markers the database puts around matches; the view escapes the text, then turns them into
 # <mark>. They are unlikely in prose and contain no HTML.
