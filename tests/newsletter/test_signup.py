@@ -29,6 +29,13 @@ def test_visitor_sees_the_signup_form_on_the_archive(client):
     assert 'action="/newsletter/signup/"' in response.content.decode()
 
 
+def test_visitor_sees_the_signup_form_on_the_home_page(client):
+    response = client.get("/")
+
+    assert response.status_code == 200
+    assert 'action="/newsletter/signup/"' in response.content.decode()
+
+
 def test_signup_creates_a_pending_reader_and_sends_a_confirmation_link(
     client, mailoutbox, django_capture_on_commit_callbacks
 ):
