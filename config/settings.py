@@ -312,6 +312,8 @@ WAITLIST_OFFER_HOURS = env_int("WAITLIST_OFFER_HOURS", 48)
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 CSRF_COOKIE_SAMESITE = "Lax"
+# Scripts never need the CSRF cookie: htmx requests take the token from the form (site.js).
+CSRF_COOKIE_HTTPONLY = True
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
