@@ -1,0 +1,148 @@
+"""What the issue-9 performance work changed in behaviour: bounded searches, the long topic's
+pages, the library's stored search vector and cached browse counts, and lesson visits that
+do not write on every reload."""
+
+import datetime as dt
+
+import pytest
+import time_machine
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+from django.utils import timezone
+
+from forum import services as forum_services
+from forum.models import Category, Post
+from lessons.models import Progress
+from qa.models import LibraryEntry
+from tests import factories
+from tests.qa.conftest import make_entry, make_topic
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def category(db):
+    return Category.objects.create(name="Practice", slug="practice", order=1)
+
+
+def post_in(topic, author, body):
+    return forum_services.create_reply(topic=topic, author=author, body=body, fmt="markdown")
+
+
+@pytest.fixture(autouse=True)
+def _no_rate_limit(settings):
+    settings.FORUM_POST_RATE_LIMIT = 1000
+
+
+def test_forum_search_ranks_only_the_newest_matches_and_says_so(
+    client_for, learner, category, monkeypatch
+):
+    monkeypatch.setattr("forum.views.SEARCH_CANDIDATES", 3)
+    topic = forum_services.create_topic(
+        category=category, author=learner, title="Shame", body="shame one", fmt="markdown"
+    )
+    replies = [post_in(topic, learner, f"shame {word}") for word in ("two", "three", "four")]
+    response = client_for(learner).get(reverse("forum:search") + "?q=shame")
+    found = {r["post"].pk for r in response.context["results"]}
+    assert found == {p.pk for p in replies}  # the opening post is the oldest match
+    assert "among the 3 newest posts that match" in response.content.decode()
+
+
+def test_forum_search_below_the_cap_says_nothing_about_it(client_for, learner, category):
+    forum_services.create_topic(
+        category=category, author=learner, title="Grief", body="grief here", fmt="markdown"
+    )
+    response = client_for(learner).get(reverse("forum:search") + "?q=grief")
+    assert len(response.context["results"]) == 1
+    assert "newest posts that match" not in response.content.decode()
+
+
+def test_pages_of_a_long_topic_hold_the_right_posts_in_order(client_for, learner, category):
+    topic = forum_services.create_topic(
+        category=category, author=learner, title="Long", body="post 0", fmt="markdown"
+    )
+    Post.objects.bulk_create(
+        Post(topic=topic, author=learner, body=f"post {i}", html=f"<p>post {i}</p>")
+        for i in range(1, 45)
+    )
+    forum_services.refresh_topic_stats(topic)
+    hidden = Post.objects.get(topic=topic, body="post 30")
+    hidden.is_hidden = True
+    hidden.save()
+    c = client_for(learner)
+    url = topic.get_absolute_url()
+
+    def bodies(page: object) -> list[str]:
+        return [p.body for p in c.get(f"{url}?page={page}").context["posts"]]
+
+    assert bodies(1) == [f"post {i}" for i in range(20)]
+    assert bodies(2) == [f"post {i}" for i in range(20, 41) if i != 30]
+    assert bodies("last") == ["post 41", "post 42", "post 43", "post 44"]
+
+
+@pytest.mark.postgres
+def test_library_entries_keep_a_search_vector_that_follows_their_text(client_for, learner):
+    entry = make_entry(title="Working with grief", question="A client lost a parent.")
+    entry.refresh_from_db()
+    assert entry.search_vector is not None
+    search = lambda q: list(LibraryEntry.objects.published().search(q))  # noqa: E731
+    assert search("grief") == [entry]
+    entry.title = "Working with silence"
+    entry.save()
+    assert search("grief") == []
+    assert search("silence") == [entry]
+    page = client_for(learner).get(reverse("qa:library") + "?q=silence")
+    assert list(page.context["page"].object_list) == [entry]
+
+
+@pytest.mark.postgres
+def test_library_search_ranks_only_the_newest_matches(monkeypatch):
+    monkeypatch.setattr("qa.models.SEARCH_CANDIDATES", 2)
+    entries = [make_entry(title=f"Shame, part {i}") for i in range(3)]
+    found = set(LibraryEntry.objects.published().search("shame"))
+    assert found == set(entries[1:])
+
+
+def test_library_browse_counts_follow_a_new_entry_at_once(client_for, learner):
+    shame = make_topic("Shame")
+    make_entry(topics=[shame])
+    c = client_for(learner)
+
+    def counts() -> dict[str, int]:
+        topics = c.get(reverse("qa:library")).context["topics"]
+        return {t["name"]: t["entry_count"] for t in topics}
+
+    assert counts() == {"Shame": 1}
+    make_entry(topics=[shame])
+    assert counts() == {"Shame": 2}
+    grief = make_topic("Grief")
+    make_entry(topics=[grief])
+    assert counts() == {"Shame": 2, "Grief": 1}
+
+
+def test_library_browse_counts_are_read_once_then_cached(client_for, learner):
+    make_entry(topics=[make_topic("Shame")])
+    c = client_for(learner)
+    c.get(reverse("qa:library"))
+    with CaptureQueriesContext(connection) as ctx:
+        c.get(reverse("qa:library"))
+    assert not [q for q in ctx.captured_queries if "entry_count" in q["sql"]]
+
+
+def test_reloading_a_lesson_within_a_minute_writes_nothing(client_for, learner, course):
+    lesson = factories.make_lesson(course)
+    c = client_for(learner)
+    start = timezone.now()
+    with time_machine.travel(start, tick=False):
+        c.get(lesson.get_absolute_url())  # the first visit creates the row
+    first_seen = Progress.objects.get(user=learner, lesson=lesson).last_seen_at
+    with time_machine.travel(start + dt.timedelta(seconds=30), tick=False):
+        with CaptureQueriesContext(connection) as ctx:
+            assert c.get(lesson.get_absolute_url()).status_code == 200
+        assert not [q for q in ctx.captured_queries if q["sql"].startswith("UPDATE")]
+    assert Progress.objects.get(user=learner, lesson=lesson).last_seen_at == first_seen
+    later = start + dt.timedelta(minutes=2)
+    with time_machine.travel(later, tick=False):
+        c.get(lesson.get_absolute_url())
+    assert Progress.objects.get(user=learner, lesson=lesson).last_seen_at == later
