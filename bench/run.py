@@ -16,7 +16,6 @@ import argparse
 import json
 import os
 import re
-import resource
 import signal
 import socket
 import subprocess
@@ -68,12 +67,18 @@ def seed(env: dict[str, str], scale: int, reseed: bool) -> dict | None:
     manage(env, "migrate", "--noinput", "-v0")
     args = ["seed_load", "--scale", str(scale)] + (["--reset"] if reseed else ["--if-empty"])
     started = time.monotonic()
-    before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-    manage(env, *args)
-    peak_kb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    out = subprocess.run(
+        [PYTHON, "manage.py", *args], cwd=ROOT, env=env, check=True, text=True,
+        stdout=subprocess.PIPE,
+    ).stdout  # fmt: skip
+    print(out, end="", flush=True)
+    if "nothing to do" in out:
+        return {"skipped": "the database had data already (--reseed rebuilds it)"}
+    # seed_load prints its own peak RSS (ru_maxrss of RUSAGE_CHILDREN would include migrate).
+    match = re.search(r"peak RSS ([\d.]+) MB", out.strip().splitlines()[-1])
     return {
         "seconds": round(time.monotonic() - started, 1),
-        "peak_rss_mb": round(max(peak_kb, before) / 1024, 1),
+        "peak_rss_mb": float(match.group(1)) if match else None,
     }
 
 
@@ -173,6 +178,7 @@ def main() -> None:
     if args.only:
         pages = [p for p in pages if p[0] == "baseline" or re.search(args.only, p[0])]
 
+    load_before = os.getloadavg()
     port = free_port()
     server = start_gunicorn(env, port, args.workers)
     base = f"http://127.0.0.1:{port}"
@@ -208,8 +214,13 @@ def main() -> None:
         os.killpg(server.pid, signal.SIGTERM)
         server.wait(timeout=30)
 
+    # Other processes on the machine take CPU from the server and from wrk: say how many.
+    load = {
+        "before": [round(x, 2) for x in load_before],
+        "after": [round(x, 2) for x in os.getloadavg()],
+    }
     report = {
-        "machine": {"cores": os.cpu_count()},
+        "machine": {"cores": os.cpu_count(), "load_average_1_5_15_min": load},
         "settings": {"scale": args.scale, "duration": args.duration, "workers": args.workers},
         "seed_load": seed_stats,
         "gunicorn_worker_peak_rss_mb": worker_rss,
@@ -219,6 +230,7 @@ def main() -> None:
     (RESULTS / "pages.json").write_text(json.dumps(report, indent=2))
     print_table(rows)
     print(f"\ngunicorn worker peak RSS: {worker_rss} MB; seed_load: {seed_stats}")
+    print(f"load average (1, 5, 15 min) before: {load['before']}, after: {load['after']}")
     print(f"Written: {RESULTS / 'pages.json'}")
 
 
