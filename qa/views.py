@@ -11,6 +11,7 @@ from django.utils.html import escape
 from django.utils.safestring import mark_safe
 from django.views.decorators.cache import never_cache
 
+from audit.models import AuditEvent
 from courses.models import Course, is_member
 from lib import ratelimit
 from qa import services
@@ -107,6 +108,13 @@ def question(request: HttpRequest, pk: int) -> HttpResponse:
     )
     may_reply = services.can_reply(request.user, item)
     is_asker = item.asker_id == request.user.pk
+    if not is_asker and request.method == "GET":
+        AuditEvent.record(
+            action=AuditEvent.Action.QUESTION_VIEWED,
+            obj=item,
+            detail="on the site",
+            request=request,
+        )
     data = request.POST if request.method == "POST" else None
     form = ReplyForm(data, check_identifiers=is_asker) if may_reply else None
     if request.method == "POST":
