@@ -150,3 +150,21 @@ def test_a_message_from_another_origin_records_nothing(page, live_server, login_
 
     expect(page.get_by_role("button", name="Mark the video as done")).to_be_visible()
     assert not Progress.objects.get(user=learner, lesson=lesson).done_materials
+
+
+def test_keyboard_user_keeps_focus_on_the_toggle_after_marking(page, live_server, login_browser):
+    course = factories.make_course(1)
+    learner = factories.make_user("keys@example.com")
+    factories.enrol(learner, factories.make_cohort(course))
+    lesson = factories.make_lesson(course, slug="by-keyboard", video_url="")
+
+    login_browser(learner)
+    page.goto(f"{live_server.url}{lesson.get_absolute_url()}")
+    page.get_by_role("button", name="Mark the chapter as done").focus()
+    page.keyboard.press("Enter")
+
+    undo = page.get_by_role("button", name="Mark the chapter as not done")
+    expect(undo).to_be_focused()
+    page.keyboard.press("Enter")
+    expect(page.get_by_role("button", name="Mark the chapter as done")).to_be_focused()
+    assert not Progress.objects.get(user=learner, lesson=lesson).done_materials
