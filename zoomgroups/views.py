@@ -133,10 +133,12 @@ def index(request: HttpRequest) -> HttpResponse:
     now = timezone.now()
     visible = GroupSession.objects.visible_to(request.user).select_related("cohort__course")
     upcoming = [s for s in visible.upcoming(now) if not s.is_past(now)]
+    running = [s.pk for s in upcoming if s.starts_at <= now]  # listed under Upcoming
     past_page = Paginator(
-        visible.filter(starts_at__lte=now).order_by("-starts_at", "-id"), PAST_PER_PAGE
+        visible.filter(starts_at__lte=now).exclude(pk__in=running).order_by("-starts_at", "-id"),
+        PAST_PER_PAGE,
     ).get_page(request.GET.get("page"))
-    past = [s for s in past_page if s.is_past(now)]
+    past = list(past_page)
     cards = cards_for(upcoming + past, request.user, now)
     feed_url = request.build_absolute_uri(
         reverse("zoomgroups:feed", kwargs={"token": signed_in(request).feed_token})

@@ -180,6 +180,27 @@ def test_past_sessions_are_paginated(client_for, staff):
     assert client.get(reverse("zoomgroups:index") + "?page=zz").status_code == 200
 
 
+def test_a_session_going_on_now_is_upcoming_and_past_pages_stay_full(client_for, staff, cohort):
+    services.schedule_sessions(
+        cohort=factories.make_cohort(),
+        starts=services.fridays(first=dt.date(2025, 1, 3), time=dt.time(12), count=10),
+        topic="Old group",
+    )
+    services.schedule_sessions(
+        cohort=factories.make_cohort(),
+        starts=services.fridays(first=dt.date(2025, 6, 6), time=dt.time(12), count=10),
+        topic="Old group",
+    )
+    live = make_session(cohort, topic="Going on now")
+    with time_machine.travel(FRIDAY_NOON + dt.timedelta(minutes=30), tick=False):
+        response = client_for(staff).get(reverse("zoomgroups:index"))
+
+    assert [card.session for card in response.context["upcoming"]] == [live]
+    past = response.context["past"]
+    assert len(past) == 20 and live not in [card.session for card in past]
+    assert response.context["past_page"].paginator.count == 20
+
+
 @pytest.mark.parametrize("count", [1, 10])
 def test_page_queries_do_not_grow_with_sessions(
     client_for, learner, cohort, count, django_assert_max_num_queries
