@@ -203,7 +203,9 @@ ACCOUNT_DEFAULT_HTTP_PROTOCOL = "https" if SITE_URL.startswith("https") else "ht
 
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = "UTC"
-USE_I18N = True
+# The site is in English only. Translation machinery off makes every "3 minutes ago", plural
+# and {% translate %} a plain string operation: a fifth of the CPU of the forum's lists (issue 9).
+USE_I18N = False
 USE_TZ = True
 # The program's own clock: Friday groups and newsletter sends are scheduled in this zone.
 PROGRAM_TIME_ZONE = env("PROGRAM_TIME_ZONE", "America/New_York")
