@@ -40,6 +40,7 @@ DELETION_PLAN: dict[str, str] = {
     "account.EmailAddress.user": "erased",
     "mfa.Authenticator.user": "erased",
     "admin.LogEntry.user": "kept: staff actions in the admin (learners have none)",
+    "audit.AuditEvent.actor": "kept: the audit log records staff actions, not learners'",
     "courses.Enrollment.user": "kept: payment record, access ended",
     "courses.SeatHold.user": "kept: payment record, an active hold is released",
     "courses.WaitlistEntry.user": "erased",
