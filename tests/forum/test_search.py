@@ -115,3 +115,12 @@ def test_postgres_search_uses_the_stored_vector_index(learner, category):
     with connection.cursor() as cursor:
         cursor.execute("SELECT indexdef FROM pg_indexes WHERE indexname = 'forum_post_search_gin'")
         assert "gin (search_vector)" in cursor.fetchone()[0]
+
+
+def test_a_too_long_search_says_so_next_to_the_field(client_for, learner, corpus):
+    response = results(client_for(learner), "shame " * 50)
+
+    page = response.content.decode()
+    assert response.context["results"] == []
+    assert 'id="id_q_error"' in page
+    assert "at most 200 characters" in page
