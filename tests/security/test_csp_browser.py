@@ -133,3 +133,55 @@ def test_the_admin_rich_text_editor_works_under_the_policy(page, live_server, lo
     lesson.refresh_from_db()
     assert "Written under the policy." in lesson.chapter
     assert errors == []
+
+
+def test_site_and_admin_pages_run_without_policy_violations(
+    page, live_server, login_browser, learner, instructor, course
+):
+    """A sweep of the pages with scripts (htmx, the forum composer, the editors) as a learner,
+    then as the instructor in the admin: the policy blocks nothing the site itself needs."""
+    from forum import services as forum_services
+    from forum.models import Category, Post
+    from tests.qa.conftest import make_question
+
+    lesson = factories.make_lesson(course, slug="change-mechanisms", video_url="")
+    category = Category.objects.create(name="Practice questions", slug="practice", order=1)
+    topic = forum_services.create_topic(
+        category=category, author=learner, title="Avoidance", body="Text", fmt=Post.Format.MARKDOWN
+    )
+    question = make_question(learner)
+    page.route(re.compile(r"^https://.*"), lambda route: route.abort())
+    errors = collect_csp_errors(page)
+
+    login_browser(learner)
+    for path in [
+        "/",
+        "/dashboard/",
+        lesson.get_absolute_url(),
+        "/forum/",
+        f"/forum/t/{topic.pk}/",
+        f"/forum/c/{category.slug}/new/",
+        "/questions/",
+        f"/questions/{question.pk}/",
+        "/groups/",
+        "/profile/",
+        "/accounts/2fa/",
+    ]:
+        response = page.goto(f"{live_server.url}{path}")
+        assert response.status == 200, path
+        assert page.evaluate("typeof window.htmx") == "object", path
+
+    page.context.clear_cookies()
+    login_browser(instructor)
+    for path in [
+        "/admin/",
+        f"/admin/qa/question/{question.pk}/change/",
+        "/admin/newsletter/issue/add/",
+        f"/admin/lessons/lesson/{lesson.pk}/change/",
+        "/admin/courses/enrollment/",
+    ]:
+        response = page.goto(f"{live_server.url}{path}")
+        assert response.status == 200, path
+        if "change" in path or "add" in path:
+            expect(page.locator(".ProseMirror[contenteditable='true']").first).to_be_visible()
+    assert errors == []
