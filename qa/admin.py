@@ -15,7 +15,7 @@ from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import models
 from django.db.models import QuerySet
-from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.template.defaultfilters import linebreaksbr, urlize
 from django.urls import path, reverse
@@ -117,6 +117,25 @@ class QuestionAdmin(admin.ModelAdmin):
     def get_queryset(self, request: HttpRequest) -> QuerySet[Question]:
         return Question.objects.visible_to(request.user)
 
+    @staticmethod
+    def _require_qa_permission(request: HttpRequest) -> None:
+        """A question's admin pages answer 404, like the site's, to staff who may not read
+        questions (instead of the admin's 403 or "does not exist" redirect)."""
+        if not can_see_all_questions(request.user):
+            raise Http404
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        self._require_qa_permission(request)
+        return super().change_view(request, object_id, form_url, extra_context)
+
+    def history_view(self, request, object_id, extra_context=None):
+        self._require_qa_permission(request)
+        return super().history_view(request, object_id, extra_context)
+
+    def delete_view(self, request, object_id, extra_context=None):
+        self._require_qa_permission(request)
+        return super().delete_view(request, object_id, extra_context)
+
     @admin.display(description="asker", ordering="asker__display_name")
     def asker_name(self, obj: Question) -> str:
         return f"{obj.asker.public_name} <{obj.asker.email}>"
@@ -191,6 +210,7 @@ class QuestionAdmin(admin.ModelAdmin):
         return extra + urls
 
     def start_library_entry_view(self, request: HttpRequest, pk: int) -> HttpResponse:
+        self._require_qa_permission(request)
         if request.method != "POST" or not self.has_change_permission(request):
             raise PermissionDenied
         question = get_object_or_404(self.get_queryset(request), pk=pk)

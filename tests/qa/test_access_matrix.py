@@ -28,10 +28,14 @@ def question_urls(question):
 
 
 def admin_urls(question):
+    """(method, url) for every admin URL that takes a question id."""
     return [
-        reverse("admin:qa_question_change", args=[question.pk]),
-        reverse("admin:qa_question_history", args=[question.pk]),
-        reverse("admin:qa_question_delete", args=[question.pk]),
+        ("get", reverse("admin:qa_question_change", args=[question.pk])),
+        ("post", reverse("admin:qa_question_change", args=[question.pk])),
+        ("get", reverse("admin:qa_question_history", args=[question.pk])),
+        ("get", reverse("admin:qa_question_delete", args=[question.pk])),
+        ("post", reverse("admin:qa_question_delete", args=[question.pk])),
+        ("post", reverse("admin:qa_question_start_library_entry", args=[question.pk])),
     ]
 
 
@@ -98,15 +102,29 @@ def test_refunded_asker_still_reads_but_cannot_reply(client_for, learner, questi
     assert question.replies.count() == 0
 
 
-@pytest.mark.parametrize("persona", ["staff", "learner", "other_learner", "outsider"])
-def test_no_admin_url_of_a_question_shows_its_text_without_the_permission(
+def test_staff_without_the_permission_get_404_on_every_admin_url_of_a_question(
+    client_for, staff, question
+):
+    c = client_for(staff)
+    for method, url in admin_urls(question):
+        response = getattr(c, method)(url)
+        assert response.status_code == 404, (method, url)
+        assert CANARY not in response.content.decode()
+    question.refresh_from_db()
+    assert question.library_entry is None
+
+
+@pytest.mark.parametrize("persona", ["learner", "other_learner", "outsider"])
+def test_people_who_are_not_staff_are_sent_to_the_admin_sign_in(
     request, client_for, question, persona
 ):
     c = client_for(request.getfixturevalue(persona))
-    for url in admin_urls(question):
-        response = c.get(url)
-        assert response.status_code in (302, 403, 404), (persona, url)
+    for method, url in admin_urls(question):
+        response = getattr(c, method)(url)
+        assert response.status_code == 302, (persona, method, url)
+        assert response["Location"].startswith(reverse("admin:login"))
         assert CANARY not in response.content.decode()
+    assert question.__class__.objects.filter(pk=question.pk).exists()
 
 
 @pytest.mark.parametrize("persona", ["instructor", "permitted_staff"])
