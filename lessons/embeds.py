@@ -6,7 +6,9 @@ with `dnt=1`, so neither sets tracking cookies before the learner presses play.
 """
 
 import re
-from urllib.parse import parse_qs, urlparse
+from urllib.parse import parse_qs, quote, urlparse
+
+from django.conf import settings
 
 YOUTUBE_ID = re.compile(r"^[A-Za-z0-9_-]{11}$")
 VIMEO_ID = re.compile(r"^\d{6,12}$")
@@ -64,9 +66,9 @@ def embed_url(url: str) -> str | None:
 def with_player_events(embed: str) -> str:
     """An embed URL whose player tells the page (by postMessage) when the video ends.
 
-    Vimeo's player always does; YouTube's only with its JS API switched on. lesson.js listens
-    for it to record the video as watched.
+    Vimeo's player always does; YouTube's only with its JS API switched on, and YouTube asks
+    for the embedding site's origin alongside. lesson.js listens for it to record the video.
     """
     if embed.startswith("https://www.youtube-nocookie.com/"):
-        return f"{embed}&enablejsapi=1"
+        return f"{embed}&enablejsapi=1&origin={quote(settings.SITE_URL, safe='')}"
     return embed

@@ -44,6 +44,20 @@ def test_other_video_links_are_refused(url):
     assert embed_url(url) is None
 
 
+def test_lesson_page_embeds_ask_the_player_to_report_the_end(settings):
+    settings.SITE_URL = "https://learn.example.com"
+    youtube = Lesson(video_url="https://youtu.be/dQw4w9WgXcQ")
+    vimeo = Lesson(video_url="https://vimeo.com/76979871")
+
+    assert youtube.video_embed_url == (
+        "https://www.youtube-nocookie.com/embed/dQw4w9WgXcQ?rel=0"
+        "&enablejsapi=1&origin=https%3A%2F%2Flearn.example.com"
+    )
+    assert vimeo.video_embed_url == "https://player.vimeo.com/video/76979871?dnt=1"
+    # Q&A answers and anything else using embed_url keep the plain embed.
+    assert embed_url("https://youtu.be/dQw4w9WgXcQ").endswith("?rel=0")
+
+
 def test_lesson_with_an_unsupported_video_link_does_not_validate(course):
     lesson = Lesson(course=course, title="T", slug="t", video_url="https://evil.example/v/1")
     with pytest.raises(ValidationError) as error:
