@@ -150,6 +150,13 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     last_progress = (
         Progress.objects.filter(user=user, lesson__in=Lesson.objects.visible_to(user))
         .select_related("lesson__course")
+        # The card shows the lesson's title and course: not its chapter, transcript or copies.
+        .defer(
+            *(
+                f"lesson__{name}"
+                for name in ("chapter", "podcast_transcript", *Lesson.SEARCH_ONLY_FIELDS)
+            )
+        )
         .order_by("-last_seen_at")
         .first()
     )
