@@ -1,11 +1,13 @@
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.contrib.auth.admin import GroupAdmin as BaseGroupAdmin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.contrib.auth.forms import AdminUserCreationForm, UserChangeForm
 from django.contrib.auth.models import Group
 from django.forms import ModelForm
 from django.http import HttpRequest
+from django.template.response import TemplateResponse
 
+from accounts import services
 from accounts.models import User
 from audit.models import AuditEvent
 
@@ -54,6 +56,38 @@ class UserAdmin(BaseUserAdmin):
     list_filter = ["is_staff", "is_superuser", "is_active", "groups"]
     search_fields = ["email", "display_name", "credentials"]
     readonly_fields = ["date_joined", "last_login"]
+    actions = ["delete_accounts"]
+
+    @admin.action(
+        description="Delete accounts: erase personal data, keep payment records",
+        permissions=["delete"],
+    )
+    def delete_accounts(self, request: HttpRequest, queryset) -> TemplateResponse | None:
+        """What a learner's own "Delete my account" does, for one who asked by email. The
+        admin's plain delete refuses members with forum posts (they protect the row)."""
+        targets = [u for u in queryset if u.is_active and services.may_delete_account(u)]
+        if request.POST.get("confirmed") and targets:
+            keep = request.POST.get("forum_posts") != "erase"
+            for user in targets:
+                services.delete_account(user=user, keep_forum_posts=keep)
+            self.message_user(
+                request,
+                f"Deleted {len(targets)} account(s); payment records are kept "
+                f"for {services.PAYMENT_RECORD_YEARS} years.",
+                messages.SUCCESS,
+            )
+            return None
+        context = {
+            **self.admin_site.each_context(request),
+            "title": "Delete accounts",
+            "targets": targets,
+            "skipped": queryset.count() - len(targets),
+            "opts": self.model._meta,
+            "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME,
+            "payment_record_years": services.PAYMENT_RECORD_YEARS,
+        }
+        return TemplateResponse(request, "admin/accounts/user/delete_accounts.html", context)
+
     fieldsets = [
         (None, {"fields": ["email", "password"]}),
         ("Profile", {"fields": ["display_name", "credentials", "time_zone", "bio"]}),

@@ -363,3 +363,61 @@ def test_every_model_pointing_to_a_user_has_a_deletion_rule():
                 if key not in services.DELETION_PLAN:
                     missing.append(key)
     assert missing == []
+
+
+# Staff delete an account for a learner who asked by email ----------------------------------
+
+
+@pytest.fixture
+def superuser_client(db):
+    from tests.security.world import pass_mfa
+
+    admin_user = factories.make_user("root@example.com", is_staff=True, is_superuser=True)
+    c = Client()
+    c.force_login(admin_user)
+    pass_mfa(c, admin_user)
+    return c
+
+
+def test_superuser_deletes_a_learner_after_a_confirmation_page(
+    superuser_client, learner, learner_data, staff
+):
+    changelist = reverse("admin:accounts_user_changelist")
+    selection = {"action": "delete_accounts", "_selected_action": [learner.pk, staff.pk]}
+
+    confirm = superuser_client.post(changelist, selection)
+
+    assert confirm.status_code == 200
+    page = confirm.content.decode()
+    assert "learner@example.com" in page
+    assert "1 selected account is left alone" in page
+    learner.refresh_from_db()
+    assert learner.is_active
+
+    done = superuser_client.post(
+        changelist, {**selection, "confirmed": "1", "forum_posts": "erase"}, follow=True
+    )
+
+    assert "Deleted 1 account(s)" in done.content.decode()
+    learner.refresh_from_db()
+    staff.refresh_from_db()
+    assert not learner.is_active
+    assert staff.is_active
+    assert not Question.objects.filter(asker=learner).exists()
+    assert not Post.objects.filter(author=learner).exclude(body="").exists()
+
+
+def test_staff_without_the_delete_permission_do_not_get_the_action(client_for, staff, learner):
+    from tests.security.world import pass_mfa
+
+    c = client_for(staff)
+    pass_mfa(c, staff)
+    page = c.get(reverse("admin:accounts_user_changelist")).content.decode()
+
+    assert "delete_accounts" not in page
+    c.post(
+        reverse("admin:accounts_user_changelist"),
+        {"action": "delete_accounts", "_selected_action": [learner.pk], "confirmed": "1"},
+    )
+    learner.refresh_from_db()
+    assert learner.is_active
