@@ -23,6 +23,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from accounts.models import User
+from audit.models import AuditEvent
 from courses import payments
 from courses.models import (
     Cohort,
@@ -427,6 +428,12 @@ def record_charge_refund(*, charge: dict[str, Any]) -> Result:
     if not full:
         return Result(Outcome.PARTIAL_REFUND, "", enrollment)
     if end_access(enrollment_id=enrollment.pk, status=Enrollment.Status.REFUNDED):
+        # A refund made in Stripe's dashboard: ours are logged with who made them (admin).
+        AuditEvent.record(
+            action=AuditEvent.Action.ENROLMENT_REFUNDED,
+            obj=enrollment,
+            detail="refunded at Stripe (charge.refunded)",
+        )
         return Result(Outcome.ACCESS_ENDED, "refunded", enrollment)
     return Result(Outcome.ALREADY_DONE, f"enrolment is {enrollment.status}", enrollment)
 

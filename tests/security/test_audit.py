@@ -228,3 +228,32 @@ def test_nobody_changes_or_deletes_the_log(client_for, superuser, staff):
     assert client.get(reverse("admin:audit_auditevent_add")).status_code == 403
     event.refresh_from_db()
     assert event.detail == "1 enrolments as CSV"
+
+
+def test_a_refund_made_at_stripe_is_recorded_as_the_systems(learner):
+    from courses import services
+
+    enrollment = Enrollment.objects.get(user=learner)
+    Enrollment.objects.filter(pk=enrollment.pk).update(stripe_payment_intent="pi_dash")
+    charge = {"payment_intent": "pi_dash", "amount": 5000, "amount_refunded": 5000}
+
+    services.record_charge_refund(charge=charge)
+    services.record_charge_refund(charge=charge)  # Stripe retries: recorded once
+
+    event = only_event(action=Action.ENROLMENT_REFUNDED)
+    assert (event.actor, event.actor_label, event.object_id) == (None, "", str(enrollment.pk))
+    assert event.detail == "refunded at Stripe (charge.refunded)"
+
+
+def test_a_refund_from_the_admin_is_not_recorded_twice_when_stripe_confirms_it(
+    client_for, staff, learner, fake_stripe
+):
+    from courses import services
+
+    enrollment = Enrollment.objects.get(user=learner)
+    Enrollment.objects.filter(pk=enrollment.pk).update(stripe_payment_intent="pi_paid")
+    admin_action(client_for(staff), "courses_enrollment", "refund_enrolments", [enrollment.pk])
+    services.record_charge_refund(
+        charge={"payment_intent": "pi_paid", "amount": 5000, "refunded": True}
+    )
+    assert only_event(action=Action.ENROLMENT_REFUNDED).actor == staff
