@@ -26,7 +26,7 @@ def describe_changes(form: ModelForm, fields: list[str]) -> str:
             continue
         old_pks = {getattr(item, "pk", item) for item in before or []}
         new_items = {item.pk: item for item in after or []}
-        model = form.fields[name].queryset.model
+        model = form.fields[name].queryset.model  # type: ignore[attr-defined]
         removed = model.objects.filter(pk__in=old_pks - new_items.keys())
         changes = sorted(f"+{item}" for pk, item in new_items.items() if pk not in old_pks)
         changes += sorted(f"−{item}" for item in removed)

@@ -49,7 +49,7 @@ class AdminRequiresMFAMiddleware:
             and not mfa.session_passed_mfa(request)
         ):
             query = urlencode({"next": request.get_full_path()})
-            if mfa.has_authenticator_app(user):
+            if mfa.has_authenticator_app(request.user):  # type: ignore[arg-type]
                 return redirect(f"{reverse('mfa_reauthenticate')}?{query}")
             messages.info(
                 request,

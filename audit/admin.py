@@ -13,8 +13,8 @@ class AuditEventAdmin(admin.ModelAdmin):
     search_fields = ["actor_label", "object_label", "object_id", "detail"]
     date_hierarchy = "at"
     list_per_page = 100
-    fields = list_display
-    readonly_fields = list_display
+    fields = ["at", "actor_label", "action", "object_label", "detail", "ip"]
+    readonly_fields = ["at", "actor_label", "action", "object_label", "detail", "ip"]
 
     def has_module_permission(self, request: HttpRequest) -> bool:
         return request.user.is_active and request.user.is_superuser

@@ -6,6 +6,7 @@ the URL path, the user and the traceback, and replace every submitted value, que
 value, uploaded file and frame variable with a placeholder.
 """
 
+from collections.abc import ItemsView
 from typing import Any
 
 from django.http import HttpRequest
@@ -23,15 +24,17 @@ class PrivateExceptionReporterFilter(SafeExceptionReporterFilter):
             return {}
         return dict.fromkeys(request.POST, HIDDEN)
 
-    def get_safe_request_meta(self, request: HttpRequest | None) -> dict[str, Any]:
+    def get_safe_request_meta(self, request: HttpRequest) -> dict[str, Any]:
         meta = super().get_safe_request_meta(request)
         for key in ("QUERY_STRING", "HTTP_REFERER", "RAW_URI", "REQUEST_URI"):
             if key in meta:
                 meta[key] = HIDDEN
         return meta
 
-    def get_traceback_frame_variables(self, request: HttpRequest | None, tb_frame) -> list:
-        return [(name, HIDDEN) for name in tb_frame.f_locals]
+    def get_traceback_frame_variables(
+        self, request: HttpRequest | None, tb_frame: Any
+    ) -> ItemsView[str, Any]:
+        return dict.fromkeys(tb_frame.f_locals, HIDDEN).items()
 
 
 class PrivateExceptionReporter(ExceptionReporter):
