@@ -211,3 +211,19 @@ def test_demo_staff_sign_in_with_the_demo_authenticator(settings, client):
     client.post(reverse("account_login"), {"login": "staff@demo.test", "password": "demo-staff"})
     client.post(reverse("mfa_authenticate"), {"code": demo_code()})
     assert "Program administration" in client.get("/admin/").content.decode()
+
+
+def test_turning_on_the_app_is_confirmed_by_email(
+    client, learner, mailoutbox, django_capture_on_commit_callbacks
+):
+    sign_in_with_password(client, learner.email)
+    open_app_setup(client)
+    secret = client.session[SECRET_SESSION_KEY]
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(reverse("mfa_activate_totp"), {"code": code_for(secret)})
+
+    [message] = mailoutbox
+    assert message.to == [learner.email]
+    assert "authenticator" in (message.subject + message.body).lower()
+    assert secret not in message.body
+    assert message.body.startswith("Hello from How Therapy Works.")
