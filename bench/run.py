@@ -6,8 +6,10 @@ connections), sign in a learner, load each page with wrk, and compare with a bas
     .venv/bin/python bench/run.py --reseed            # rebuild the data first
 
 Prints a table (req/s, p50, p95, p99 in ms, ratio to the baseline's throughput at the same
-concurrency) and writes bench/results/pages.json. Needs wrk (apt-get install wrk) and a
-PostgreSQL server (DATABASE_URL, default postgres://postgres@127.0.0.1:5432/htw_bench).
+concurrency: the mean of the baseline loaded before and after the pages) and writes
+bench/results/pages.json. Every page is first loaded for a second, unmeasured, so that each
+worker has compiled its templates and opened its connection. Needs wrk (apt-get install wrk)
+and a PostgreSQL server (DATABASE_URL, default postgres://postgres@127.0.0.1:5432/htw_bench).
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 PYTHON = sys.executable
 RESULTS = ROOT / "bench" / "results"
+BASELINE_PATH = "/bench/baseline/"
 
 
 def bench_env(database_url: str) -> dict[str, str]:
@@ -177,7 +180,7 @@ def main() -> None:
     seed_stats = seed(env, args.scale, args.reseed)
     manage(env, "collectstatic", "--noinput", "-v0")
     cookie, pages = discover(env)
-    pages = [("baseline", "/bench/baseline/"), *pages]
+    pages = [("baseline", BASELINE_PATH), *pages]
     if args.only:
         pages = [p for p in pages if p[0] == "baseline" or re.search(args.only, p[0])]
 
@@ -191,27 +194,25 @@ def main() -> None:
             status = check_page(base + path, cookie)
             if status != 200:
                 raise SystemExit(f"{name} ({path}) answered {status}; the benchmark needs 200")
+        for _name, path in pages:  # warm-up, not recorded
+            run_wrk(base + path, cookie, max(args.connections), 1)
         for connections in args.connections:
-            baseline_rps = None
-            for name, path in pages:
+            # The baseline is loaded first and again last: other processes' load drifts during
+            # a run, and each page is compared with the mean of the two.
+            level = []
+            for name, path in [*pages, ("baseline_end", BASELINE_PATH)]:
                 result = run_wrk(base + path, cookie, connections, args.duration)
-                if name == "baseline":
-                    baseline_rps = result["rps"]
-                ratio = result["rps"] / baseline_rps if baseline_rps else 0.0
-                row = {
-                    "page": name,
-                    "path": path,
-                    "connections": connections,
-                    **result,
-                    "ratio": round(ratio, 2),
-                }
-                rows.append(row)
+                level.append({"page": name, "path": path, "connections": connections, **result})
                 print(
                     f"{name:<22} c={connections:<3} {result['rps']:>8.1f} req/s  "
                     f"p50 {result['p50'] / 1000:>6.1f}  p95 {result['p95'] / 1000:>6.1f}  "
-                    f"p99 {result['p99'] / 1000:>6.1f} ms  x{ratio:.2f}  errors {result['errors']}",
+                    f"p99 {result['p99'] / 1000:>6.1f} ms  errors {result['errors']}",
                     flush=True,
                 )
+            baseline_rps = (level[0]["rps"] + level[-1]["rps"]) / 2
+            for row in level:
+                row["ratio"] = round(row["rps"] / baseline_rps, 2) if baseline_rps else 0.0
+            rows += level
         worker_rss = worker_peak_rss_mb(server.pid)
     finally:
         os.killpg(server.pid, signal.SIGTERM)
