@@ -6,6 +6,8 @@ Each page is loaded once before counting: a learner's first visit may create a r
 profile, read state, lesson progress); that visit is held to the budget too.
 """
 
+import io
+
 import pytest
 from django.core.management import call_command
 from django.db import connection
@@ -38,7 +40,7 @@ PAGES = [
 
 
 def seed(scale: float, reset: bool = False) -> Client:
-    call_command("seed_load", scale=scale, reset=reset, stdout=open("/dev/null", "w"))  # noqa: SIM115
+    call_command("seed_load", scale=scale, reset=reset, stdout=io.StringIO())
     client = Client()
     client.force_login(bench_learner())
     return client
@@ -94,7 +96,7 @@ def test_seed_load_refuses_to_add_to_a_database_with_data():
 
     seed(0.002)
     with pytest.raises(CommandError, match="has data already"):
-        call_command("seed_load", scale=0.002, stdout=open("/dev/null", "w"))  # noqa: SIM115
+        call_command("seed_load", scale=0.002, stdout=io.StringIO())
 
 
 def test_seed_load_reset_refuses_a_database_with_real_accounts():
@@ -104,5 +106,5 @@ def test_seed_load_reset_refuses_a_database_with_real_accounts():
 
     factories.make_user("someone@example.com")
     with pytest.raises(CommandError, match="refused"):
-        call_command("seed_load", scale=0.002, reset=True, stdout=open("/dev/null", "w"))  # noqa: SIM115
+        call_command("seed_load", scale=0.002, reset=True, stdout=io.StringIO())
     assert User.objects.filter(email="someone@example.com").exists()
