@@ -29,6 +29,7 @@ class AuditEvent(models.Model):
         ENROLMENT_CREATED = "enrolment.created", "Enrolled someone by hand"
         ENROLMENT_CANCELLED = "enrolment.cancelled", "Cancelled an enrolment"
         ENROLMENT_REFUNDED = "enrolment.refunded", "Refunded an enrolment"
+        AID_GRANTED = "aid.granted", "Granted financial aid (sent an offer)"
         EXPORT = "export", "Exported data"
         PERMISSIONS_CHANGED = "permissions.changed", "Changed permissions"
 

@@ -426,6 +426,12 @@ class FinancialAidRequestAdmin(admin.ModelAdmin):
             except services.EnrolmentError as exc:
                 self.message_user(request, str(exc), messages.ERROR)
             else:
+                AuditEvent.record(
+                    action=AuditEvent.Action.AID_GRANTED,
+                    obj=aid,
+                    detail=f"offer #{offer.pk} at {offer.price_display}",
+                    request=request,
+                )
                 self.message_user(
                     request,
                     f"Offer at {offer.price_display} sent to {offer.email}.",

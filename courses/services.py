@@ -457,6 +457,11 @@ def record_dispute(*, dispute: dict[str, Any], closed: bool) -> Result:
     if outcome == "lost" and end_access(
         enrollment_id=enrollment.pk, status=Enrollment.Status.CANCELLED
     ):
+        AuditEvent.record(
+            action=AuditEvent.Action.ENROLMENT_CANCELLED,
+            obj=enrollment,
+            detail="dispute lost at Stripe",
+        )
         return Result(Outcome.ACCESS_ENDED, "dispute lost", enrollment)
     return Result(Outcome.DISPUTE, f"dispute {outcome}", enrollment)
 

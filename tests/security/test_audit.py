@@ -257,3 +257,39 @@ def test_a_refund_from_the_admin_is_not_recorded_twice_when_stripe_confirms_it(
         charge={"payment_intent": "pi_paid", "amount": 5000, "refunded": True}
     )
     assert only_event(action=Action.ENROLMENT_REFUNDED).actor == staff
+
+
+def test_a_lost_dispute_ending_access_is_recorded(learner):
+    from courses import services
+
+    enrollment = Enrollment.objects.get(user=learner)
+    Enrollment.objects.filter(pk=enrollment.pk).update(stripe_payment_intent="pi_disputed")
+    dispute = {"payment_intent": "pi_disputed", "status": "lost"}
+
+    services.record_dispute(dispute=dispute, closed=True)
+
+    event = only_event(action=Action.ENROLMENT_CANCELLED)
+    assert (event.actor, event.object_id, event.detail) == (
+        None,
+        str(enrollment.pk),
+        "dispute lost at Stripe",
+    )
+
+
+def test_granting_financial_aid_is_recorded(client_for, staff, course, cohort):
+    from courses.models import FinancialAidRequest, Offer
+
+    aid = FinancialAidRequest.objects.create(
+        course=course, name="Ada Aid", email="ada@example.com", message=f"private {CANARY}"
+    )
+    admin_action(client_for(staff), "courses_financialaidrequest", "grant_free_place", [aid.pk])
+
+    offer = Offer.objects.get()
+    event = only_event(action=Action.AID_GRANTED)
+    assert (event.actor, event.object_type, event.object_id) == (
+        staff,
+        "courses.financialaidrequest",
+        str(aid.pk),
+    )
+    assert event.detail.startswith(f"offer #{offer.pk} at ")
+    assert CANARY not in event.detail
