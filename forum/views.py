@@ -5,17 +5,22 @@ fetched through their `visible_to(user)` QuerySet method."""
 from __future__ import annotations
 
 import functools
+import hashlib
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.contrib import messages
+from django.contrib.humanize.templatetags.humanize import naturaltime
+from django.core.cache import cache
 from django.core.paginator import Paginator
 from django.db import connection
 from django.db.models import Exists, F, OuterRef, Q
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.template.loader import get_template, render_to_string
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.html import escape
 from django.utils.safestring import mark_safe
 from django.views.decorators.cache import never_cache
@@ -39,6 +44,7 @@ class MemberRequest(HttpRequest):
 
 
 POSTS_PER_PAGE = 20
+POST_CACHE_SECONDS = 600
 TOPICS_PER_PAGE = 25
 # A common word can match a large share of all posts. Ranking every match would make the
 # search page cost more as the forum grows, so only the newest matches are ranked.
@@ -203,7 +209,47 @@ def topic(request: MemberRequest, pk: int) -> HttpResponse:
         "suspended": profile.posting_suspended,
         "may_moderate": _may_moderate(request),
     }
+    if not context["may_moderate"]:  # moderators' posts carry a form with a CSRF token
+        context["articles"] = _post_articles(request, page_posts, context)
     return render(request, "forum/topic.html", context)
+
+
+@functools.cache
+def _post_template_digest() -> str:
+    source = get_template("forum/_post.html").template.source  # type: ignore[attr-defined]
+    return hashlib.sha256(source.encode()).hexdigest()[:16]
+
+
+def _post_articles(request: MemberRequest, posts: list[Post], context: dict) -> list[str]:
+    """Each post's <article>, rendered once and cached under a digest of everything it shows:
+    the post, its author's name and handle, the reader's flags (new, own, may reply,
+    suspended), the time zone, the rendered "n minutes ago" and the template itself. Any
+    change to one of them is a new key, so a cached article is never stale. Rendering twenty
+    posts was half the page's time (issue 9)."""
+    zone = timezone.get_current_timezone_name()
+    keys = []
+    for post in posts:
+        profile = getattr(post.author, "forum_profile", None)
+        parts = (
+            _post_template_digest(), post.pk, post.html, post.is_hidden, post.is_deleted,
+            post.edited_at, post.created_at, naturaltime(post.created_at), zone,
+            post.author.public_name, profile.handle if profile else "",
+            post.pk in context["new_ids"], post.author_id == request.user.pk,
+            context["can_reply"], context["suspended"],
+        )  # fmt: skip
+        keys.append("forum:post:" + hashlib.sha256(repr(parts).encode()).hexdigest())
+    cached = cache.get_many(keys)
+    missing = {}
+    for key, post in zip(keys, posts, strict=True):
+        if key not in cached:
+            shared = {k: context[k] for k in ("new_ids", "can_reply", "suspended")}
+            missing[key] = render_to_string(
+                "forum/_post.html",
+                {**shared, "post": post, "user": request.user, "may_moderate": False},
+            )
+    if missing:
+        cache.set_many(missing, POST_CACHE_SECONDS)
+    return [mark_safe(cached.get(key) or missing[key]) for key in keys]  # noqa: S308 - our render
 
 
 def _may_moderate(request: MemberRequest) -> bool:

@@ -146,3 +146,31 @@ def test_reloading_a_lesson_within_a_minute_writes_nothing(client_for, learner, 
     with time_machine.travel(later, tick=False):
         c.get(lesson.get_absolute_url())
     assert Progress.objects.get(user=learner, lesson=lesson).last_seen_at == later
+
+
+def test_topic_page_renders_a_post_once_and_again_when_anything_in_it_changes(
+    client_for, learner, category
+):
+    from django.core.cache import cache
+
+    cache.clear()
+    topic = forum_services.create_topic(
+        category=category, author=learner, title="Cached", body="First words", fmt="markdown"
+    )
+    c = client_for(learner)
+    url = topic.get_absolute_url()
+
+    def post_templates(response) -> int:
+        return sum(t.name == "forum/_post.html" for t in response.templates)
+
+    assert post_templates(c.get(url)) == 1
+    again = c.get(url)
+    assert post_templates(again) == 0  # served from the cache
+    assert "First words" in again.content.decode()
+    forum_services.edit_post(post=topic.posts.get(), body="Second words", fmt="markdown")
+    edited = c.get(url).content.decode()
+    assert "Second words" in edited
+    assert "First words" not in edited
+    learner.display_name = "Renamed Learner"
+    learner.save()
+    assert "Renamed Learner" in client_for(learner).get(url).content.decode()
