@@ -132,8 +132,36 @@ def category(request: MemberRequest, slug: str) -> HttpResponse:
     return render(
         request,
         "forum/category.html",
-        {"category": cat, "page": page, "can_post": not profile.posting_suspended},
+        {
+            "category": cat,
+            "page": page,
+            "rows": _topic_rows(list(page.object_list)),
+            "can_post": not profile.posting_suspended,
+        },
     )
+
+
+def _topic_rows(topics: list[Topic]) -> list[str]:
+    """Each topic's row of the list, cached like the posts of a topic page (see
+    `_post_articles`): the key holds everything the row shows, so it is never stale."""
+    keys = []
+    for t in topics:
+        parts = (
+            _template_digest("forum/_topic_row.html"), t.pk, t.title, t.is_pinned, t.is_locked,
+            t.is_hidden, t.is_unread, bool(t.read_up_to), t.author.public_name,  # type: ignore[attr-defined]
+            naturaltime(t.created_at), t.post_count,
+            t.last_poster.public_name if t.last_poster else "", naturaltime(t.last_post_at),
+        )  # fmt: skip
+        keys.append("forum:row:" + hashlib.sha256(repr(parts).encode()).hexdigest())
+    cached = cache.get_many(keys)
+    missing = {
+        key: render_to_string("forum/_topic_row.html", {"topic": t})
+        for key, t in zip(keys, topics, strict=True)
+        if key not in cached
+    }
+    if missing:
+        cache.set_many(missing, POST_CACHE_SECONDS)
+    return [mark_safe(cached.get(key) or missing[key]) for key in keys]  # noqa: S308 - our render
 
 
 @member_required
@@ -215,8 +243,8 @@ def topic(request: MemberRequest, pk: int) -> HttpResponse:
 
 
 @functools.cache
-def _post_template_digest() -> str:
-    source = get_template("forum/_post.html").template.source  # type: ignore[attr-defined]
+def _template_digest(name: str) -> str:
+    source = get_template(name).template.source  # type: ignore[attr-defined]
     return hashlib.sha256(source.encode()).hexdigest()[:16]
 
 
@@ -231,8 +259,8 @@ def _post_articles(request: MemberRequest, posts: list[Post], context: dict) -> 
     for post in posts:
         profile = getattr(post.author, "forum_profile", None)
         parts = (
-            _post_template_digest(), post.pk, post.html, post.is_hidden, post.is_deleted,
-            post.edited_at, post.created_at, naturaltime(post.created_at), zone,
+            _template_digest("forum/_post.html"), post.pk, post.html, post.is_hidden,
+            post.is_deleted, post.edited_at, post.created_at, naturaltime(post.created_at), zone,
             post.author.public_name, profile.handle if profile else "",
             post.pk in context["new_ids"], post.author_id == request.user.pk,
             context["can_reply"], context["suspended"],

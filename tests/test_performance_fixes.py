@@ -26,6 +26,13 @@ def category(db):
     return Category.objects.create(name="Practice", slug="practice", order=1)
 
 
+@pytest.fixture
+def second_learner(cohort):
+    user = factories.make_user("second@example.com", display_name="Sam Second")
+    factories.enrol(user, cohort)
+    return user
+
+
 def post_in(topic, author, body):
     return forum_services.create_reply(topic=topic, author=author, body=body, fmt="markdown")
 
@@ -174,3 +181,24 @@ def test_topic_page_renders_a_post_once_and_again_when_anything_in_it_changes(
     learner.display_name = "Renamed Learner"
     learner.save()
     assert "Renamed Learner" in client_for(learner).get(url).content.decode()
+
+
+def test_topic_list_rows_follow_replies_and_reading(client_for, learner, second_learner, category):
+    from django.core.cache import cache
+
+    cache.clear()
+    topic = forum_services.create_topic(
+        category=category, author=second_learner, title="Rows", body="Opening", fmt="markdown"
+    )
+    c = client_for(learner)
+    url = reverse("forum:category", args=[category.slug])
+    first = c.get(url).content.decode()
+    assert "0 replies" in first
+    assert ">New<" in first
+    assert not [t for t in c.get(url).templates if t.name == "forum/_topic_row.html"]  # cached
+    c.get(topic.get_absolute_url())  # read it
+    assert ">New<" not in c.get(url).content.decode()
+    post_in(topic, second_learner, "A reply")
+    after = c.get(url).content.decode()
+    assert "1 reply" in after
+    assert "New replies" in after
