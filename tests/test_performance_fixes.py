@@ -202,3 +202,24 @@ def test_topic_list_rows_follow_replies_and_reading(client_for, learner, second_
     after = c.get(url).content.decode()
     assert "1 reply" in after
     assert "New replies" in after
+
+
+def test_course_syllabus_rows_are_cached_and_follow_the_learners_progress(
+    client_for, learner, course
+):
+    from django.core.cache import cache
+
+    from lessons import services as lesson_services
+
+    cache.clear()
+    lesson = factories.make_lesson(course, title="Cached lesson")
+    c = client_for(learner)
+    url = course.get_absolute_url()
+    first = c.get(url)
+    assert "✓ Video" not in first.content.decode()
+    assert not [t for t in c.get(url).templates if t.name == "courses/_syllabus_row.html"]
+    lesson_services.record_material(user=learner, lesson=lesson, material="video")
+    assert "✓ Video" in c.get(url).content.decode()
+    lesson.title = "Renamed lesson"
+    lesson.save()
+    assert "Renamed lesson" in c.get(url).content.decode()

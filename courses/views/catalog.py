@@ -13,6 +13,7 @@ from accounts.models import User
 from accounts.roles import INSTRUCTOR
 from courses.models import Cohort, Course, Enrollment, FaqItem, Testimonial
 from lessons.models import Lesson, Progress
+from lib.fragments import render_cached
 from zoomgroups.services import next_session_for
 
 # Partials other features provide; a page includes them once they exist.
@@ -89,6 +90,7 @@ def course(request: HttpRequest, slug: str) -> HttpResponse:
         {
             "course": course,
             "rows": rows,
+            "syllabus": syllabus(course, rows, has_access, request.user.is_authenticated),
             "has_access": has_access,
             "cohort": course.open_cohorts[0] if course.open_cohorts else None,
             "enrol_cta_template": optional_template(ENROL_CTA_TEMPLATE),
@@ -97,6 +99,27 @@ def course(request: HttpRequest, slug: str) -> HttpResponse:
     if request.user.is_authenticated:
         response["Cache-Control"] = "private, no-store"
     return response
+
+
+def syllabus(course: Course, rows: list[dict], has_access: bool, signed_in: bool) -> list[str]:
+    """The syllabus rows, each rendered once for everyone who sees it the same way (issue 9)."""
+    items = []
+    for number, row in enumerate(rows, start=1):
+        lesson, progress = row["lesson"], row["progress"]
+        done = tuple(progress.done_materials) if progress else ()
+        completed = bool(progress and progress.completed_at)
+        materials = tuple(lesson.materials)
+        shown = (
+            course.slug, number, lesson.slug, lesson.title, lesson.summary, lesson.free_preview,
+            materials, row["open"], has_access, signed_in, completed, done,
+        )  # fmt: skip
+        context = {
+            "course_slug": course.slug, "number": number, "lesson": lesson, "open": row["open"],
+            "has_access": has_access, "signed_in": signed_in, "completed": completed,
+            "materials": materials, "done": done,
+        }  # fmt: skip
+        items.append((shown, context))
+    return render_cached("courses/_syllabus_row.html", items)
 
 
 def course_progress(user: User) -> list[dict]:

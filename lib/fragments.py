@@ -1,0 +1,42 @@
+"""Rendered fragments cached under a digest of everything they show (issue 9).
+
+The caller lists, for each fragment, the values it renders; the key is a digest of those and
+of the template's own source. Any change to one of them is another key, so a cached fragment
+is never stale and nothing needs invalidating; old keys simply expire.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+from collections.abc import Sequence
+
+from django.core.cache import cache
+from django.template.loader import get_template, render_to_string
+from django.utils.safestring import SafeString, mark_safe
+
+SECONDS = 600
+
+
+@functools.cache
+def template_digest(name: str) -> str:
+    source = get_template(name).template.source  # type: ignore[attr-defined]
+    return hashlib.sha256(source.encode()).hexdigest()[:16]
+
+
+def render_cached(name: str, items: Sequence[tuple[tuple, dict]]) -> list[SafeString]:
+    """`items` are (the values the fragment shows, its template context) pairs."""
+    digest = template_digest(name)
+    keys = [
+        "fragment:" + hashlib.sha256(repr((name, digest, shown)).encode()).hexdigest()
+        for shown, _ in items
+    ]
+    cached = cache.get_many(keys)
+    missing = {
+        key: render_to_string(name, context)
+        for key, (_, context) in zip(keys, items, strict=True)
+        if key not in cached
+    }
+    if missing:
+        cache.set_many(missing, SECONDS)
+    return [mark_safe(cached.get(key) or missing[key]) for key in keys]  # noqa: S308 - rendered here
