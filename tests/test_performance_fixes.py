@@ -223,3 +223,25 @@ def test_course_syllabus_rows_are_cached_and_follow_the_learners_progress(
     lesson.title = "Renamed lesson"
     lesson.save()
     assert "Renamed lesson" in c.get(url).content.decode()
+
+
+def test_home_cards_and_faq_are_cached_and_follow_edits(client, course):
+    from django.core.cache import cache
+
+    from courses.models import FaqItem
+
+    cache.clear()
+    item = FaqItem.objects.create(question="Is it online?", answer="<p>Yes, all of it.</p>")
+    factories.make_lesson(course, title="Cached on the home page")
+    first = client.get("/").content.decode()
+    assert "Is it online?" in first
+    assert "Cached on the home page" in first
+    names = [t.name for t in client.get("/").templates]
+    assert "courses/_home_faq.html" not in names
+    assert "courses/_home_program.html" not in names
+    item.answer = "<p>Yes, every part.</p>"
+    item.save()
+    factories.make_lesson(course, title="A new lesson")
+    again = client.get("/").content.decode()
+    assert "Yes, every part." in again
+    assert "A new lesson" in again

@@ -52,15 +52,43 @@ def home(request: HttpRequest) -> HttpResponse:
         .order_by("date_joined")
         .first()
     )
+    faq_items = list(FaqItem.objects.filter(published=True))
     context = {
         "courses": courses,
-        "faq_items": FaqItem.objects.filter(published=True),
+        # Rendered once for everyone: keyed by everything the cards and the FAQ show.
+        "program_cards": render_cached(
+            "courses/_home_program.html",
+            [(program_shown(courses), {"courses": courses})],
+        )[0],
+        "faq_section": render_cached(
+            "courses/_home_faq.html",
+            [
+                (
+                    tuple((item.question, item.answer) for item in faq_items),
+                    {"faq_items": faq_items},
+                )
+            ],
+        )[0],
+        "faq_items": faq_items,
         "testimonials": Testimonial.objects.filter(published=True),
         "instructor": instructor,
         "enrol_cta_template": optional_template(ENROL_CTA_TEMPLATE),
         "newsletter_signup_template": optional_template(NEWSLETTER_SIGNUP_TEMPLATE),
     }
     return render(request, "home.html", context)
+
+
+def program_shown(courses: list[Course]) -> tuple:
+    return tuple(
+        (
+            c.number,
+            c.title,
+            c.subtitle,
+            c.slug,
+            tuple(lesson.title for lesson in c.lessons.all()),
+        )
+        for c in courses
+    )
 
 
 def course(request: HttpRequest, slug: str) -> HttpResponse:
@@ -110,9 +138,19 @@ def syllabus(course: Course, rows: list[dict], has_access: bool, signed_in: bool
         completed = bool(progress and progress.completed_at)
         materials = tuple(lesson.materials)
         shown = (
-            course.slug, number, lesson.slug, lesson.title, lesson.summary, lesson.free_preview,
-            materials, row["open"], has_access, signed_in, completed, done,
-        )  # fmt: skip
+            course.slug,
+            number,
+            lesson.slug,
+            lesson.title,
+            lesson.summary,
+            lesson.free_preview,
+            materials,
+            row["open"],
+            has_access,
+            signed_in,
+            completed,
+            done,
+        )
         context = {
             "course_slug": course.slug, "number": number, "lesson": lesson, "open": row["open"],
             "has_access": has_access, "signed_in": signed_in, "completed": completed,
