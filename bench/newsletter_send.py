@@ -178,7 +178,10 @@ def main() -> int:
 
     print(f"Database:            {connection.vendor} ({connection.settings_dict['NAME']})")
     print(f"Readers:             {args.subscribers}")
-    print(f"Batch size:          {settings.NEWSLETTER_BATCH_SIZE}, one SMTP connection per batch")
+    print(
+        f"Batch size:          {settings.NEWSLETTER_BATCH_SIZE}, "
+        f"{settings.NEWSLETTER_SMTP_CONNECTIONS} SMTP connections (lanes) per batch"
+    )
     print(f"Snapshot:            {snapshot:.1f} s")
     print(f"Send time:           {elapsed:.1f} s (snapshot included)")
     print(f"Recorded sent:       {sent}   issue status: {issue.status}")

@@ -7,17 +7,18 @@ Sending, step by step (each step is safe to run twice):
    `ignore_conflicts` against the unique (issue, subscriber) pair.
 3. `fan_out` enqueues one `send_batch` task per range of delivery ids.
 4. `send_batch` claims the queued rows of its range with one UPDATE under a random claim
-   token, then sends them over one SMTP connection (reused for the whole batch), one message
-   at a time: each row is marked sent right after the server accepted its message and before
-   the next message goes out. So a worker killed at any point leaves at most one message that
-   the server took but the database does not know about: the one in flight.
+   token, then splits them over NEWSLETTER_SMTP_CONNECTIONS lanes (threads, each with its own
+   SMTP connection reused for the whole batch and its own database connection). Every lane is
+   the same plain loop: send one message, mark its row sent right after the server accepted
+   it, then the next. So a worker killed at any point leaves at most one message per lane
+   that the server took but the database does not know about: the ones in flight.
    A reader who unsubscribed since the snapshot is skipped. Temporary failures go back to the
    queue and the task retries with backoff; permanent ones are marked failed or bounced.
 5. `recover_stalled` (beat) re-queues claims older than NEWSLETTER_STALE_MINUTES — rows a
    killed worker left — and fans out again. A live batch renews its claim every tenth of that
    time, so only dead workers' rows go stale; and every write a batch makes names its token,
    so a batch that was presumed dead (stuck for the whole window) finds its rows gone at its
-   next write and stops, after at most the one message it had in flight.
+   next write and stops, after at most the message each lane had in flight.
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ import io
 import logging
 import secrets
 import smtplib
+import threading
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -451,15 +453,12 @@ def mark_sent(*, delivery_id: int, claim: str) -> bool:
         return cursor.rowcount == 1
 
 
-def renew_claim(*, claim: str, held: int) -> bool:
-    """Push the lease forward for the rows still held; False if any were taken away."""
-    with db_connection.cursor() as cursor:
-        cursor.execute(
-            f"UPDATE {Delivery._meta.db_table} SET claimed_at = %s "  # noqa: S608 - the table name is ours
-            "WHERE claim = %s AND status = %s",
-            [timezone.now(), claim, Delivery.Status.SENDING],
-        )
-        return cursor.rowcount == held
+def renew_claim(*, claim: str, deliveries: list[Delivery]) -> bool:
+    """Push the lease forward for the rows still to send; False if any were taken away."""
+    renewed = Delivery.objects.filter(
+        pk__in=[d.pk for d in deliveries], claim=claim, status=Delivery.Status.SENDING
+    ).update(claimed_at=timezone.now())
+    return renewed == len(deliveries)
 
 
 def _is_recipient_refused(exc: BaseException) -> bool:
@@ -609,6 +608,42 @@ def send_batch(*, issue_id: int, first_id: int, last_id: int) -> BatchResult:
 def _send_claimed(
     claim: Claim, todo: list[Delivery], render: tuple[str, str, str], result: BatchResult
 ) -> None:
+    """Split the batch over NEWSLETTER_SMTP_CONNECTIONS lanes. Each lane is the same plain
+    loop (send, record, next) on its own SMTP and database connection, so each can leave at
+    most one message unrecorded. A single lane runs in this thread."""
+    lanes = max(1, min(settings.NEWSLETTER_SMTP_CONNECTIONS, len(todo)))
+    if lanes == 1:
+        _send_lane(claim, todo, render, result)
+        return
+    shares = [BatchResult() for _ in range(lanes)]
+    threads = [
+        threading.Thread(target=_lane_thread, args=(claim, todo[n::lanes], render, shares[n]))
+        for n in range(lanes)
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    for share in shares:
+        result.sent += share.sent
+        result.failed += share.failed
+        result.claim_lost |= share.claim_lost
+        result.transient = result.transient or share.transient
+
+
+def _lane_thread(
+    claim: Claim, todo: list[Delivery], render: tuple[str, str, str], result: BatchResult
+) -> None:
+    try:
+        with _fast_commits():
+            _send_lane(claim, todo, render, result)
+    finally:
+        db_connection.close()  # this thread's own connection
+
+
+def _send_lane(
+    claim: Claim, todo: list[Delivery], render: tuple[str, str, str], result: BatchResult
+) -> None:
     try:
         sender = _Sender(render)
     except Exception as exc:  # no connection: the whole batch waits for a retry
@@ -619,7 +654,7 @@ def _send_claimed(
     try:
         for index, delivery in enumerate(todo):
             if time.monotonic() - renewed >= renew_every:
-                if not renew_claim(claim=claim.token, held=len(todo) - index):
+                if not renew_claim(claim=claim.token, deliveries=todo[index:]):
                     result.claim_lost = True
                     break
                 renewed = time.monotonic()
