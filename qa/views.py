@@ -14,6 +14,7 @@ from django.views.decorators.cache import never_cache
 from audit.models import AuditEvent
 from courses.models import Course, is_member
 from lib import ratelimit
+from lib.fragments import render_cached
 from qa import services
 from qa.forms import AskForm, LibrarySearchForm, ReplyForm, lesson_model
 from qa.models import (
@@ -240,8 +241,26 @@ def library(request: HttpRequest) -> HttpResponse:
     topics, lessons = browse_counts()
     params = request.GET.copy()
     params.pop("page", None)
+    cards = render_cached(
+        "qa/_library_card.html",
+        [
+            (
+                (
+                    entry.pk,
+                    entry.title,
+                    str(getattr(entry, "snippet", "")),
+                    entry.question,
+                    entry.video_url,
+                    tuple((t.slug, t.name) for t in entry.topics.all()),
+                ),
+                {"entry": entry},
+            )
+            for entry in page.object_list
+        ],
+    )
     context = {
         "page": page,
+        "cards": cards,
         "form": form,
         "query": query,
         "topic": topic,

@@ -245,3 +245,17 @@ def test_home_cards_and_faq_are_cached_and_follow_edits(client, course):
     again = client.get("/").content.decode()
     assert "Yes, every part." in again
     assert "A new lesson" in again
+
+
+def test_library_cards_are_cached_and_follow_edits(client_for, learner):
+    from django.core.cache import cache
+
+    cache.clear()
+    entry = make_entry(title="Before the edit")
+    c = client_for(learner)
+    assert "Before the edit" in c.get(reverse("qa:library")).content.decode()
+    again = c.get(reverse("qa:library"))
+    assert "qa/_library_card.html" not in [t.name for t in again.templates]
+    entry.title = "After the edit"
+    entry.save()
+    assert "After the edit" in c.get(reverse("qa:library")).content.decode()
