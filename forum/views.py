@@ -32,6 +32,7 @@ from forum import rendering, services
 from forum.forms import ComposerForm, ReportForm, SearchForm, SettingsForm, TopicForm
 from forum.models import Category, Post, ReadState, Subscription, Topic
 from lib import ratelimit
+from lib.fragments import render_cached
 
 if TYPE_CHECKING:
     from accounts.models import User
@@ -522,6 +523,23 @@ def search(request: MemberRequest) -> HttpResponse:
         for post in page.object_list:
             snippet = getattr(post, "headline", None) or _plain_snippet(post.body, query)
             results.append({"post": post, "snippet": _highlight(snippet)})
+    result_rows = render_cached(
+        "forum/_search_result.html",
+        [
+            (
+                (
+                    r["post"].pk,
+                    r["post"].topic.title,
+                    r["post"].topic.category.name,
+                    r["post"].author.public_name,
+                    naturaltime(r["post"].created_at),
+                    str(r["snippet"]),
+                ),
+                {"result": r},
+            )
+            for r in results
+        ],
+    )
     capped = page is not None and page.paginator.count >= SEARCH_CANDIDATES
     return render(
         request,
@@ -530,6 +548,7 @@ def search(request: MemberRequest) -> HttpResponse:
             "form": form,
             "query": query,
             "results": results,
+            "result_rows": result_rows,
             "page": page,
             "capped": capped,
             "candidates": SEARCH_CANDIDATES,
