@@ -74,8 +74,10 @@ form_data = st.dictionaries(
 tokens = st.one_of(st.sampled_from(["x", "0", "a" * 300, "..", "%2e%2e"]), st.text(min_size=1))
 
 
-def snapshot(user, *, with_questions: bool = True) -> dict:
-    """Everything of `user`'s that someone else must not be able to change."""
+def snapshot(user, *, with_questions: bool = True, with_moderation: bool = True) -> dict:
+    """Everything of `user`'s that someone else must not be able to change. The instructor
+    answers questions and staff moderate posts: `with_questions` / `with_moderation` False
+    leave those out for them."""
     user.refresh_from_db()
     email = user.email
     rows = {
@@ -94,7 +96,7 @@ def snapshot(user, *, with_questions: bool = True) -> dict:
         ),
         "posts": list(
             Post.objects.filter(author=user).values_list(
-                "body", "html", "format", "is_deleted", "is_hidden", "edited_at"
+                "body", "html", "format", "is_deleted", "edited_at"
             )
         ),
         "following": list(Subscription.objects.filter(user=user).values_list("topic")),
@@ -116,6 +118,8 @@ def snapshot(user, *, with_questions: bool = True) -> dict:
         ),
         "offers": list(Offer.objects.filter(email=email).values_list("status", "accepted_by")),
     }  # fmt: skip
+    if with_moderation:
+        rows["hidden"] = list(Post.objects.filter(author=user).values_list("is_hidden"))
     if with_questions:
         questions = Question.objects.filter(asker=user)
         rows["questions"] = list(questions.values())
@@ -160,22 +164,27 @@ VICTIM = {
 @pytest.mark.parametrize("persona", list(VICTIM))
 def test_random_input_to_every_site_url(request, world, persona):
     victim = request.getfixturevalue(VICTIM[persona])
-    # The instructor answers questions: the victim's question threads are theirs to change.
-    with_questions = persona != "instructor"
-    before = snapshot(victim, with_questions=with_questions)
-    client = client_as(request, persona)
+    # The instructor answers questions; staff (and the instructor) hide and restore posts.
+    allowed = {
+        "with_questions": persona != "instructor",
+        "with_moderation": persona not in ("instructor", "staff"),
+    }
+    before = snapshot(victim, **allowed)
     routes = site_routes()
 
     def fuzz(route: str):
         @FUZZ
         @given(token=tokens, query=form_data, post=form_data)
         def attempt(token, query, post):
+            # A fresh sign-in each time: a POST to the sign-out URL must not turn the rest of
+            # the run into a visitor's.
+            client = client_as(request, persona)
             url = fuzzed_url(route, world, token)
             cache.clear()
             check(client.get(url, query), "GET", url)
             cache.clear()
             check(client.post(url, post), "POST", url)
-            assert snapshot(victim, with_questions=with_questions) == before, (persona, url, post)
+            assert snapshot(victim, **allowed) == before, (persona, url, post)
 
         return attempt
 
@@ -188,12 +197,12 @@ def test_random_input_to_the_admin_changes_nothing(request, world, persona):
     """Non-staff never get past the admin's door, whatever they send."""
     victim = request.getfixturevalue(VICTIM[persona])
     before = snapshot(victim)
-    client = client_as(request, persona)
     routes = [r for r in all_routes() if r.startswith("admin/")]
 
     @FUZZ
     @given(route=st.sampled_from(routes), post=form_data)
     def attempt(route, post):
+        client = client_as(request, persona)  # admin/logout/ signs out: start afresh
         url = url_for(route, world)
         cache.clear()
         response = client.post(url, post)
