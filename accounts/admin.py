@@ -1,4 +1,5 @@
 from django.contrib import admin, messages
+from django.contrib.admin import helpers
 from django.contrib.auth.admin import GroupAdmin as BaseGroupAdmin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.contrib.auth.forms import AdminUserCreationForm, UserChangeForm
@@ -83,7 +84,7 @@ class UserAdmin(BaseUserAdmin):
             "targets": targets,
             "skipped": queryset.count() - len(targets),
             "opts": self.model._meta,
-            "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME,
+            "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
             "payment_record_years": services.PAYMENT_RECORD_YEARS,
         }
         return TemplateResponse(request, "admin/accounts/user/delete_accounts.html", context)

@@ -251,7 +251,7 @@ def _export_question(question: Any) -> dict[str, Any]:
             "video_url": answer.video_url,
             "sent_at": _iso(answer.sent_at),
         }
-        if sent
+        if sent and answer is not None
         else None,
         "follow_ups": [
             {

@@ -14,10 +14,11 @@ from django.views.decorators.http import require_POST
 from accounts import services
 from accounts.forms import DeleteAccountForm, ProfileForm
 from lib import ratelimit
+from lib.typed import AuthenticatedHttpRequest
 
 
 @login_required
-def profile(request: HttpRequest) -> HttpResponse:
+def profile(request: AuthenticatedHttpRequest) -> HttpResponse:
     form = ProfileForm(request.POST or None, instance=request.user)
     if request.method == "POST" and form.is_valid():
         form.save()
@@ -28,7 +29,7 @@ def profile(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_POST
-def reset_feed_token(request: HttpRequest) -> HttpResponse:
+def reset_feed_token(request: AuthenticatedHttpRequest) -> HttpResponse:
     request.user.reset_feed_token()
     messages.success(
         request,
@@ -40,7 +41,7 @@ def reset_feed_token(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @never_cache
-def export_data(request: HttpRequest) -> HttpResponse:
+def export_data(request: AuthenticatedHttpRequest) -> HttpResponse:
     """All of the learner's data as one JSON file (a download, never cached)."""
     data = services.export_user_data(user=request.user)
     response = HttpResponse(
@@ -53,7 +54,7 @@ def export_data(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @never_cache
-def delete_account(request: HttpRequest) -> HttpResponse:
+def delete_account(request: AuthenticatedHttpRequest) -> HttpResponse:
     user = request.user
     allowed = services.may_delete_account(user)
     form = DeleteAccountForm(request.POST or None, user=user)

@@ -12,7 +12,7 @@ app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
 
 # Every periodic job of the site, in one place. Each entry names a task by its dotted path.
-app.conf.beat_schedule: dict[str, dict] = {}
+app.conf.beat_schedule = {}
 app.conf.beat_schedule["courses-sweep-enrolment"] = {
     "task": "courses.tasks.sweep_enrolment",
     "schedule": crontab(minute="*/5"),  # lapsed seat holds and offers pass to the next person

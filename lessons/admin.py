@@ -16,7 +16,7 @@ def percent(part: int, whole: int) -> str:
     return f"{round(100 * part / whole)}%" if whole else "—"
 
 
-def learners_of_course() -> Subquery:
+def learners_of_course() -> Coalesce:
     """Learners with access to the lesson's course (any cohort), counted once each."""
     return Coalesce(
         Subquery(
@@ -33,7 +33,7 @@ def learners_of_course() -> Subquery:
     )
 
 
-def completions_by_learners() -> Subquery:
+def completions_by_learners() -> Coalesce:
     """Learners with access to the course who completed the lesson (not staff, not refunded)."""
     return Coalesce(
         Subquery(
@@ -168,7 +168,8 @@ class LessonAdmin(admin.ModelAdmin):
             raise PermissionDenied
         cohorts = Cohort.objects.select_related("course").order_by("-starts_on")
         cohort = None
-        learners, rows = 0, []
+        learners: int = 0
+        rows: list[dict] = []
         cohort_id = request.GET.get("cohort", "")
         if cohort_id.isdigit():
             cohort = cohorts.filter(pk=int(cohort_id)).first()

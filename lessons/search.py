@@ -81,8 +81,8 @@ def search_lessons(lessons: LessonQuerySet, query: str) -> list[Hit]:
             | Q(chapter_text__icontains=term)
             | Q(podcast_transcript__icontains=term)
         )
-    found = lessons.filter(condition).order_by("course__order", "order")[:MAX_RESULTS]
+    matches = lessons.filter(condition).order_by("course__order", "order")[:MAX_RESULTS]
     return [
         Hit(lesson, highlight(_plain_snippet(lesson.chapter_text or lesson.summary, terms)))
-        for lesson in found
+        for lesson in matches
     ]

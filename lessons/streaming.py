@@ -8,6 +8,7 @@ no Range header (or several ranges) the whole file with 200. Every answer says
 
 import re
 from collections.abc import Iterator
+from typing import Literal
 
 from django.core.files import File
 from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
@@ -16,7 +17,7 @@ RANGE = re.compile(r"^bytes=(\d*)-(\d*)$")
 CHUNK = 64 * 1024
 
 
-def parse_range(header: str, size: int) -> tuple[int, int] | bool | None:
+def parse_range(header: str, size: int) -> tuple[int, int] | Literal[False] | None:
     """(start, end) inclusive for a single satisfiable range; None to send the whole file;
     False when the range is malformed or cannot be satisfied."""
     header = header.strip()
@@ -54,10 +55,13 @@ def _chunks(handle: File, start: int, length: int) -> Iterator[bytes]:
         handle.close()
 
 
-def serve_file(request: HttpRequest, field_file: File, content_type: str) -> HttpResponse:
+def serve_file(
+    request: HttpRequest, field_file: File, content_type: str
+) -> HttpResponse | StreamingHttpResponse:
     """Answer a GET or HEAD for `field_file`, honouring a Range header."""
     size = field_file.size
     wanted = parse_range(request.headers.get("Range", ""), size)
+    response: HttpResponse | StreamingHttpResponse
     if wanted is False:
         response = HttpResponse(status=416)
         response["Content-Range"] = f"bytes */{size}"

@@ -1,7 +1,7 @@
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.db.models import Count
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.cache import never_cache
@@ -19,6 +19,7 @@ from lessons.feeds import PodcastFeed
 from lessons.models import MATERIALS, Lesson, Progress
 from lessons.search import search_lessons
 from lessons.streaming import serve_file
+from lib.typed import AuthenticatedHttpRequest
 
 MATERIAL_LABELS = {"chapter": "chapter", "video": "video", "podcast": "podcast episode"}
 
@@ -79,7 +80,7 @@ def lesson(request: HttpRequest, course_slug: str, slug: str) -> HttpResponse:
 @never_cache
 @login_required
 @require_POST
-def record_progress(request: HttpRequest, course_slug: str, slug: str) -> HttpResponse:
+def record_progress(request: AuthenticatedHttpRequest, course_slug: str, slug: str) -> HttpResponse:
     lesson = get_lesson(request, course_slug, slug)
     material = request.POST.get("material", "")
     if material not in MATERIALS or not lesson.has_material(material):
@@ -101,7 +102,9 @@ def record_progress(request: HttpRequest, course_slug: str, slug: str) -> HttpRe
 
 @never_cache
 @require_http_methods(["GET", "HEAD"])
-def lesson_media(request: HttpRequest, course_slug: str, slug: str, kind: str) -> HttpResponse:
+def lesson_media(
+    request: HttpRequest, course_slug: str, slug: str, kind: str
+) -> HttpResponse | StreamingHttpResponse:
     """The lesson's uploaded audio, video or captions, for the signed-in page (range-aware)."""
     lesson = get_lesson(request, course_slug, slug)
     field = {
@@ -109,7 +112,7 @@ def lesson_media(request: HttpRequest, course_slug: str, slug: str, kind: str) -
         "video": lesson.video_file,
         "captions": lesson.video_captions,
     }.get(kind)
-    if not field:
+    if not field or not field.name:  # a FieldFile is false exactly when it has no name
         raise Http404("No such file.")
     content_type = {"audio": lesson.podcast_mime_type, "video": "video/mp4"}.get(kind, "text/vtt")
     if kind == "video" and field.name.lower().endswith(".webm"):
@@ -125,7 +128,9 @@ def podcast_feed(request: HttpRequest, token: str) -> HttpResponse:
 
 @never_cache
 @require_http_methods(["GET", "HEAD"])
-def podcast_audio(request: HttpRequest, token: str, pk: int) -> HttpResponse:
+def podcast_audio(
+    request: HttpRequest, token: str, pk: int
+) -> HttpResponse | StreamingHttpResponse:
     """An episode's audio for podcast apps: the feed token stands in for a session."""
     user = User.objects.filter(feed_token=token, is_active=True).first()
     if user is None:
@@ -137,7 +142,7 @@ def podcast_audio(request: HttpRequest, token: str, pk: int) -> HttpResponse:
 @never_cache
 @login_required
 @require_GET
-def search(request: HttpRequest) -> HttpResponse:
+def search(request: AuthenticatedHttpRequest) -> HttpResponse:
     query = request.GET.get("q", "")[:200]
     visible = Lesson.objects.visible_to(request.user)
     hits = search_lessons(visible, query)
@@ -149,7 +154,7 @@ def search(request: HttpRequest) -> HttpResponse:
     )
 
 
-def podcast_feed_url(request: HttpRequest) -> str:
+def podcast_feed_url(request: AuthenticatedHttpRequest) -> str:
     return request.build_absolute_uri(
         reverse("lessons:podcast_feed", kwargs={"token": request.user.feed_token})
     )

@@ -22,7 +22,7 @@ def nav_items(request: HttpRequest) -> list[dict]:
     for label, url_name, audience in NAV_ITEMS:
         if audience == "member" and not signed_in:
             continue
-        if audience == "staff" and not (signed_in and user.is_staff):
+        if audience == "staff" and not (signed_in and user is not None and user.is_staff):
             continue
         try:
             url = reverse(url_name)

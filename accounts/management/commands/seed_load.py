@@ -24,7 +24,7 @@ import resource
 import secrets
 import time
 from collections.abc import Iterable, Iterator
-from typing import TypeVar
+from typing import TypeVar, cast
 
 from allauth.account.models import EmailAddress
 from django.apps import apps
@@ -204,10 +204,11 @@ def insert(model: type[models.Model], objects: Iterable[models.Model]) -> None:
     large tables; the objects get no primary key), elsewhere with `bulk_create` in batches."""
     if connection.vendor != "postgresql":
         for batch in batched(objects):
-            model.objects.bulk_create(batch)
+            model._default_manager.bulk_create(batch)
         return
     fields = [f for f in model._meta.concrete_fields if not f.primary_key]
-    columns = ", ".join(connection.ops.quote_name(f.column) for f in fields)
+    # A concrete field always has a column (the stubs allow None for non-concrete ones).
+    columns = ", ".join(connection.ops.quote_name(cast(str, f.column)) for f in fields)
     table = connection.ops.quote_name(model._meta.db_table)
     with (
         connection.cursor() as cursor,
@@ -326,7 +327,7 @@ class Command(BaseCommand):
             blocked = []
             for model in pending:
                 try:
-                    model.objects.all().delete()
+                    model._default_manager.all().delete()
                 except models.ProtectedError:
                     blocked.append(model)
             pending = blocked
