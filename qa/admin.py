@@ -9,6 +9,7 @@ pointing to its question.
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any, cast
 
 from django.conf import settings
 from django.contrib import admin, messages
@@ -23,9 +24,18 @@ from django.utils import timezone
 from django.utils.html import escape, format_html, format_html_join
 from django.utils.timesince import timesince
 
+from accounts.models import User
 from audit.models import AuditEvent
+from lib.typed import AuthenticatedHttpRequest
 from qa import services
-from qa.models import Answer, LibraryEntry, Question, Topic, can_see_all_questions
+from qa.models import (
+    Answer,
+    LibraryEntry,
+    LibraryEntryQuerySet,
+    Question,
+    Topic,
+    can_see_all_questions,
+)
 
 # The admin index shows the number of waiting questions (templates/admin/qa/index.html
 # extends the admin's own index, so branding overrides of admin/index.html still apply).
@@ -51,7 +61,7 @@ class OverdueFilter(admin.SimpleListFilter):
         return queryset
 
 
-URL_FIELDS = {models.URLField: {"assume_scheme": "https"}}
+URL_FIELDS: dict[type[models.Field], dict[str, Any]] = {models.URLField: {"assume_scheme": "https"}}
 
 
 class AnswerInline(admin.StackedInline):
@@ -105,7 +115,8 @@ class QuestionAdmin(admin.ModelAdmin):
         "thread",
         "library",
     ]
-    readonly_fields = fields
+    # The stubs type `fields` and `readonly_fields` as different invariant lists.
+    readonly_fields = fields  # type: ignore[assignment]
     inlines = [AnswerInline]
 
     class Media:
@@ -209,7 +220,7 @@ class QuestionAdmin(admin.ModelAdmin):
         ]
         return extra + urls
 
-    def start_library_entry_view(self, request: HttpRequest, pk: int) -> HttpResponse:
+    def start_library_entry_view(self, request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
         self._require_qa_permission(request)
         if request.method != "POST" or not self.has_change_permission(request):
             raise PermissionDenied
@@ -239,7 +250,8 @@ class QuestionAdmin(admin.ModelAdmin):
     def response_change(self, request: HttpRequest, obj: Question) -> HttpResponse:
         if "_send_answer" in request.POST:
             try:
-                sent = services.send_answer(question_id=obj.pk, by=request.user)
+                # Only signed-in staff reach the admin, so request.user is a User.
+                sent = services.send_answer(question_id=obj.pk, by=cast(User, request.user))
             except ValidationError as error:
                 self.message_user(request, " ".join(error.messages), messages.ERROR)
                 return HttpResponseRedirect(request.path)
@@ -318,7 +330,7 @@ class LibraryEntryAdmin(admin.ModelAdmin):
     readonly_fields = ["consent", "published_at"]
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[LibraryEntry]:
-        entries = super().get_queryset(request)
+        entries = cast(LibraryEntryQuerySet, super().get_queryset(request))
         # Drafts may still hold details not yet de-identified: only the instructor sees them.
         if not can_see_all_questions(request.user):
             entries = entries.published()

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from typing import cast
+
 from django import forms
 from django.apps import apps
 
@@ -68,10 +70,11 @@ class AskForm(IdentifierCheckMixin, forms.ModelForm):
     def __init__(self, *args, user, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         courses = Course.objects.accessible_to(user)
-        self.fields["course"].queryset = courses
-        self.fields["course"].empty_label = "No particular trimester"
-        self.fields["course"].required = False
-        self.fields["lesson"].queryset = (
+        course_field = cast(forms.ModelChoiceField, self.fields["course"])  # a ForeignKey's field
+        course_field.queryset = courses
+        course_field.empty_label = "No particular trimester"
+        course_field.required = False
+        cast(LessonChoiceField, self.fields["lesson"]).queryset = (
             lesson_model()
             .objects.filter(course__in=courses)
             .select_related("course")
@@ -80,7 +83,8 @@ class AskForm(IdentifierCheckMixin, forms.ModelForm):
         self.identifier_summary = ""
 
     def clean(self) -> dict:
-        cleaned = super().clean()
+        super().clean()
+        cleaned = self.cleaned_data  # what ModelForm.clean returns
         lesson = cleaned.get("lesson")
         if lesson is not None:
             cleaned["course"] = lesson.course
@@ -110,7 +114,8 @@ class ReplyForm(IdentifierCheckMixin, forms.ModelForm):
         self.run_identifier_check = check_identifiers
 
     def clean(self) -> dict:
-        cleaned = super().clean()
+        super().clean()
+        cleaned = self.cleaned_data  # what ModelForm.clean returns
         if self.run_identifier_check:
             self.check_identifiers(cleaned)
         return cleaned

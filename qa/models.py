@@ -312,6 +312,9 @@ HIGHLIGHT_STOP = "\x03"
 class LibraryEntry(models.Model):
     """A de-identified question and answer for every learner. No link to any person."""
 
+    # Not a column: the library view sets it on search results only (read with getattr).
+    snippet: str
+
     class Status(models.TextChoices):
         DRAFT = "draft", "Draft"
         PUBLISHED = "published", "Published"

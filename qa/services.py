@@ -22,6 +22,7 @@ from qa.models import Answer, LibraryEntry, Question, Reply, can_see_all_questio
 if TYPE_CHECKING:
     from accounts.models import User
     from courses.models import Course
+    from lessons.models import Lesson
 
 logger = logging.getLogger(__name__)
 
@@ -47,13 +48,13 @@ def ask_question(
     title: str,
     text: str,
     course: Course | None = None,
-    lesson: object | None = None,
+    lesson: Lesson | None = None,
     consent_to_publish: bool = False,
 ) -> Question:
     if not is_member(asker):
         raise PermissionDenied("Questions are for enrolled learners.")
     if lesson is not None:
-        course = lesson.course  # type: ignore[attr-defined]
+        course = lesson.course
     now = timezone.now()
     question = Question.objects.create(
         asker=asker,

@@ -1,5 +1,8 @@
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
+from typing import Any
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.cache import cache
@@ -15,6 +18,7 @@ from audit.models import AuditEvent
 from courses.models import Course, is_member
 from lib import ratelimit
 from lib.fragments import render_cached
+from lib.typed import AuthenticatedHttpRequest
 from qa import services
 from qa.forms import AskForm, LibrarySearchForm, ReplyForm, lesson_model
 from qa.models import (
@@ -51,7 +55,7 @@ def _ask_initial(request: HttpRequest) -> dict:
 
 @never_cache
 @login_required
-def ask(request: HttpRequest) -> HttpResponse:
+def ask(request: AuthenticatedHttpRequest) -> HttpResponse:
     if not is_member(request.user):
         return render(request, "qa/members_only.html")
     data = request.POST if request.method == "POST" else None
@@ -84,7 +88,7 @@ def ask(request: HttpRequest) -> HttpResponse:
 
 @never_cache
 @login_required
-def my_questions(request: HttpRequest) -> HttpResponse:
+def my_questions(request: AuthenticatedHttpRequest) -> HttpResponse:
     questions = (
         Question.objects.filter(asker=request.user)
         .select_related("course", "lesson", "answer")
@@ -100,7 +104,7 @@ def my_questions(request: HttpRequest) -> HttpResponse:
 
 @never_cache
 @login_required
-def question(request: HttpRequest, pk: int) -> HttpResponse:
+def question(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     item = get_object_or_404(
         Question.objects.visible_to(request.user).select_related(
             "asker", "course", "lesson", "answer"
@@ -180,7 +184,7 @@ def plain_snippet(text: str, query: str, width: int = 220) -> str:
 BROWSE_CACHE_SECONDS = 300
 
 
-def browse_counts() -> tuple[list[dict], list[dict]]:
+def browse_counts() -> tuple[Sequence[Mapping[str, Any]], Sequence[Mapping[str, Any]]]:
     """The library's topics and lessons with their numbers of published entries.
 
     Counting means reading every entry, so the result is cached, under a key that changes
@@ -212,7 +216,7 @@ def browse_counts() -> tuple[list[dict], list[dict]]:
 
 @never_cache
 @login_required
-def library(request: HttpRequest) -> HttpResponse:
+def library(request: AuthenticatedHttpRequest) -> HttpResponse:
     _require_member(request)
     form = LibrarySearchForm(request.GET or None)
     filters = form.cleaned_data if form.is_valid() else {}
@@ -274,7 +278,7 @@ def library(request: HttpRequest) -> HttpResponse:
 
 @never_cache
 @login_required
-def library_entry(request: HttpRequest, pk: int) -> HttpResponse:
+def library_entry(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     entry = get_object_or_404(
         LibraryEntry.objects.visible_to(request.user).prefetch_related(
             "topics", Prefetch("lessons", queryset=lesson_model().objects.select_related("course"))

@@ -1,11 +1,16 @@
 """Q&A pieces other pages include: library links on a lesson, recent answers on the
 dashboard, and the waiting count on the admin index."""
 
+from typing import TYPE_CHECKING, cast
+
 from django import template
 from django.db.models import QuerySet
 
 from courses.models import is_member
 from qa.models import LibraryEntry, Question, can_see_all_questions
+
+if TYPE_CHECKING:
+    from accounts.models import User
 
 register = template.Library()
 
@@ -29,8 +34,9 @@ def recent_answers(context, limit: int = 3) -> QuerySet[Question] | list:
     user = _user(context)
     if not getattr(user, "is_authenticated", False):
         return []
+    # Signed in, so a User.
     return list(
-        Question.objects.filter(asker=user, status=Question.Status.ANSWERED)
+        Question.objects.filter(asker=cast("User", user), status=Question.Status.ANSWERED)
         .only("id", "title", "answered_at")
         .order_by("-answered_at")[:limit]
     )
