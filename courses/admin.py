@@ -1,4 +1,5 @@
 import csv
+from typing import TYPE_CHECKING, cast
 
 from django import forms
 from django.contrib import admin, messages
@@ -11,6 +12,7 @@ from courses import services
 from courses import tasks as enrolment_tasks
 from courses.models import (
     Cohort,
+    CohortQuerySet,
     Course,
     Enrollment,
     FaqItem,
@@ -22,6 +24,13 @@ from courses.models import (
     WaitlistEntry,
 )
 from lessons.models import Lesson
+
+if TYPE_CHECKING:
+    from django_stubs_ext import WithAnnotations
+
+    from courses.models import SeatCounts
+
+    CohortWithSeats = WithAnnotations[Cohort, SeatCounts]
 
 
 class LessonInline(admin.TabularInline):
@@ -85,22 +94,23 @@ class CohortAdmin(admin.ModelAdmin):
     actions = ["offer_free_seats"]
 
     def get_queryset(self, request: HttpRequest):
-        return super().get_queryset(request).select_related("course").with_seat_counts()
+        queryset = cast(CohortQuerySet, super().get_queryset(request))
+        return queryset.select_related("course").with_seat_counts()
 
     @admin.display(description="taken", ordering="seats_taken")
-    def taken(self, cohort: Cohort) -> int:
+    def taken(self, cohort: "CohortWithSeats") -> int:
         return cohort.seats_taken
 
     @admin.display(description="held", ordering="seats_held")
-    def held(self, cohort: Cohort) -> int:
+    def held(self, cohort: "CohortWithSeats") -> int:
         return cohort.seats_held
 
     @admin.display(description="free")
-    def free(self, cohort: Cohort) -> int:
+    def free(self, cohort: "CohortWithSeats") -> int:
         return max(cohort.seat_cap - cohort.seats_taken - cohort.seats_held, 0)
 
     @admin.display(description="waitlist", ordering="waitlist_length")
-    def waitlist(self, cohort: Cohort) -> int:
+    def waitlist(self, cohort: "CohortWithSeats") -> int:
         return cohort.waitlist_length
 
     @admin.display(description="")
@@ -181,10 +191,10 @@ class EnrollmentAdmin(admin.ModelAdmin):
         "created_at",
     ]
 
-    def get_form(self, request: HttpRequest, obj=None, **kwargs):
+    def get_form(self, request: HttpRequest, obj=None, change: bool = False, **kwargs):
         if obj is None:
             kwargs["form"] = StaffEnrollmentForm
-        return super().get_form(request, obj, **kwargs)
+        return super().get_form(request, obj, change=change, **kwargs)
 
     def get_readonly_fields(self, request: HttpRequest, obj=None):
         return self.readonly_fields if obj else []
@@ -355,7 +365,8 @@ class OfferAdmin(admin.ModelAdmin):
         "accepted_at",
         "created_at",
     ]
-    fields = readonly_fields
+    # The stubs type `fields` and `readonly_fields` as different invariant lists.
+    fields = readonly_fields  # type: ignore[assignment]
     actions = ["withdraw"]
 
     def has_add_permission(self, request: HttpRequest) -> bool:

@@ -9,7 +9,7 @@ instructor (`is_staff`) see everything.
 from __future__ import annotations
 
 import secrets
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypedDict, cast
 
 from django.conf import settings
 from django.db import models
@@ -51,7 +51,8 @@ class CourseQuerySet(models.QuerySet["Course"]):
         if not getattr(user, "is_authenticated", False):
             return self.none()
         course_ids = Cohort.objects.filter(
-            enrollments__user=user, enrollments__status__in=Enrollment.ACCESS_STATUSES
+            enrollments__user=cast("User", user),  # signed in, so a User
+            enrollments__status__in=Enrollment.ACCESS_STATUSES,
         ).values("course_id")
         return self.filter(id__in=course_ids)
 
@@ -80,6 +81,14 @@ class Course(models.Model):
 
     def get_absolute_url(self) -> str:
         return reverse("courses:course", kwargs={"slug": self.slug})
+
+
+class SeatCounts(TypedDict):
+    """What `CohortQuerySet.with_seat_counts()` annotates on each run."""
+
+    seats_taken: int
+    seats_held: int
+    waitlist_length: int
 
 
 class CohortQuerySet(models.QuerySet["Cohort"]):

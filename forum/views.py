@@ -505,7 +505,7 @@ def _highlight(snippet: str) -> str:
 def search(request: MemberRequest) -> HttpResponse:
     form = SearchForm(request.GET or None)
     query = form.cleaned_data["q"].strip() if form.is_valid() else ""
-    results = []
+    results: list[dict[str, Any]] = []
     page = None
     if query:
         posts = (

@@ -10,6 +10,7 @@ from django.utils import timezone
 from django.utils.html import format_html
 
 from audit.models import AuditEvent
+from lib.typed import AuthenticatedHttpRequest
 from newsletter import services
 from newsletter.forms import ImportForm, InfographicForm
 from newsletter.models import Delivery, Infographic, Issue, Subscriber
@@ -115,7 +116,7 @@ class IssueAdmin(admin.ModelAdmin):
         subject, text, _ = services.render_issue(issue, unsubscribe_url="(unsubscribe link)")
         return HttpResponse(f"Subject: {subject}\n\n{text}", content_type="text/plain")
 
-    def send_test_view(self, request: HttpRequest, pk: int) -> HttpResponse:
+    def send_test_view(self, request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
         issue = self._issue(request, pk, change=True)
         if request.method == "POST":
             services.send_test_issue(issue=issue, to=request.user.email)
@@ -257,4 +258,6 @@ class InfographicAdmin(admin.ModelAdmin):
     def download(self, obj: Infographic) -> str:
         if not obj.file:
             return "—"
-        return format_html('<a href="{}">{}</a>', obj.file.url, obj.file.name.rsplit("/", 1)[-1])
+        return format_html(
+            '<a href="{}">{}</a>', obj.file.url, (obj.file.name or "").rsplit("/", 1)[-1]
+        )

@@ -78,7 +78,10 @@ def subscriber_from_token(token: str) -> Subscriber | None:
         return None
     if not isinstance(data, dict):
         return None
-    return Subscriber.objects.filter(pk=data.get("s"), email=data.get("e")).first()
+    pk, email = data.get("s"), data.get("e")
+    if not isinstance(pk, int) or not isinstance(email, str):
+        return None
+    return Subscriber.objects.filter(pk=pk, email=email).first()
 
 
 def list_headers(subscriber: Subscriber) -> dict[str, str]:
@@ -503,7 +506,8 @@ class _Template:
             to=[address],
             headers={**list_headers(stand_in), "Message-ID": f"<{message_id}@{DNS_NAME}>"},
         )
-        raw = message.message().as_bytes(linesep="\r\n")
+        # Django's SafeMIME messages take `linesep`; the stubs type message() as a plain Message.
+        raw = message.message().as_bytes(linesep="\r\n")  # type: ignore[call-arg]
         expected = text.count(UNSUBSCRIBE_PLACEHOLDER) + html.count(UNSUBSCRIBE_PLACEHOLDER) + 1
         if (
             raw.count(token.encode()) != expected

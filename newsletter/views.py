@@ -10,6 +10,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods, require_POST
 
 from lib import ratelimit, uploads
+from lib.typed import AuthenticatedHttpRequest
 from newsletter import services
 from newsletter.forms import SignupForm
 from newsletter.models import Infographic, Issue, Subscriber
@@ -94,7 +95,7 @@ def infographic(request: HttpRequest) -> FileResponse:
         handle = current.file.open("rb")
     except FileNotFoundError as exc:
         raise Http404("The infographic file is missing.") from exc
-    name = current.file.name.rsplit("/", 1)[-1]
+    name = (current.file.name or "").rsplit("/", 1)[-1]
     # The type comes from the content (checked at upload), never from the uploaded name.
     kind = uploads.content_type(handle) or "application/octet-stream"
     return FileResponse(handle, as_attachment=False, filename=name, content_type=kind)
@@ -128,7 +129,7 @@ def one_click(request: HttpRequest, token: str) -> HttpResponse:
 
 @login_required
 @require_POST
-def profile_subscription(request: HttpRequest) -> HttpResponse:
+def profile_subscription(request: AuthenticatedHttpRequest) -> HttpResponse:
     if request.POST.get("action") == "subscribe":
         subscriber = services.subscribe_account(user=request.user)
         if subscriber.status == Subscriber.Status.CONFIRMED:
@@ -138,8 +139,8 @@ def profile_subscription(request: HttpRequest) -> HttpResponse:
         else:
             messages.success(request, "Check your inbox to confirm your subscription to TIFT.")
     elif request.POST.get("action") == "unsubscribe":
-        subscriber = Subscriber.objects.filter(email=request.user.email.lower()).first()
-        if subscriber is not None:
-            services.unsubscribe(subscriber=subscriber)
+        existing = Subscriber.objects.filter(email=request.user.email.lower()).first()
+        if existing is not None:
+            services.unsubscribe(subscriber=existing)
         messages.success(request, "You are unsubscribed from TIFT.")
     return redirect("accounts:profile")

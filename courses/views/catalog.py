@@ -1,5 +1,8 @@
 """The public program pages (home, course pages) and the learner's dashboard."""
 
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, Any, TypedDict, cast
+
 from django.contrib.auth.decorators import login_required
 from django.db.models import Count, Prefetch, Sum
 from django.http import HttpRequest, HttpResponse
@@ -7,6 +10,7 @@ from django.shortcuts import get_object_or_404, render
 from django.template import TemplateDoesNotExist
 from django.template.loader import get_template
 from django.urls import reverse
+from django.utils.safestring import SafeString
 from django.views.decorators.cache import never_cache
 
 from accounts.models import User
@@ -14,7 +18,22 @@ from accounts.roles import INSTRUCTOR
 from courses.models import Cohort, Course, Enrollment, FaqItem, Testimonial
 from lessons.models import Lesson, Progress
 from lib.fragments import render_cached
+from lib.typed import AuthenticatedHttpRequest
 from zoomgroups.services import next_session_for
+
+if TYPE_CHECKING:
+    from django_stubs_ext import WithAnnotations
+
+
+class OpenCohorts(TypedDict):
+    """What `open_cohorts()` prefetches onto a course, and the first of them that `home` sets."""
+
+    open_cohorts: list[Cohort]
+    open_cohort: Cohort | None
+
+
+if TYPE_CHECKING:
+    CourseWithOpenCohorts = WithAnnotations[Course, OpenCohorts]
 
 # Partials other features provide; a page includes them once they exist.
 ENROL_CTA_TEMPLATE = "courses/enrol/_cta.html"
@@ -38,11 +57,16 @@ def open_cohorts() -> Prefetch:
 
 
 def home(request: HttpRequest) -> HttpResponse:
-    courses = list(
-        Course.objects.prefetch_related(
-            Prefetch("lessons", queryset=Lesson.objects.only("id", "course_id", "title", "order")),
-            open_cohorts(),
-        )
+    courses = cast(
+        "list[CourseWithOpenCohorts]",
+        list(
+            Course.objects.prefetch_related(
+                Prefetch(
+                    "lessons", queryset=Lesson.objects.only("id", "course_id", "title", "order")
+                ),
+                open_cohorts(),
+            )
+        ),
     )
     for course in courses:
         course.open_cohort = course.open_cohorts[0] if course.open_cohorts else None
@@ -78,7 +102,7 @@ def home(request: HttpRequest) -> HttpResponse:
     return render(request, "home.html", context)
 
 
-def program_shown(courses: list[Course]) -> tuple:
+def program_shown(courses: Sequence[Course]) -> tuple:
     return tuple(
         (
             c.number,
@@ -93,7 +117,10 @@ def program_shown(courses: list[Course]) -> tuple:
 
 def course(request: HttpRequest, slug: str) -> HttpResponse:
     """The syllabus is public; lessons open for learners of the course, staff, or as previews."""
-    course = get_object_or_404(Course.objects.prefetch_related(open_cohorts()), slug=slug)
+    course = cast(
+        "CourseWithOpenCohorts",
+        get_object_or_404(Course.objects.prefetch_related(open_cohorts()), slug=slug),
+    )
     has_access = Course.objects.accessible_to(request.user).filter(pk=course.pk).exists()
     # The syllabus does not need a chapter's search copies (plain text and vector): leaving
     # them in the database halves what this page reads (tens of kilobytes per lesson).
@@ -129,7 +156,9 @@ def course(request: HttpRequest, slug: str) -> HttpResponse:
     return response
 
 
-def syllabus(course: Course, rows: list[dict], has_access: bool, signed_in: bool) -> list[str]:
+def syllabus(
+    course: Course, rows: list[dict], has_access: bool, signed_in: bool
+) -> list[SafeString]:
     """The syllabus rows, each rendered once for everyone who sees it the same way (issue 9)."""
     items = []
     for number, row in enumerate(rows, start=1):
@@ -183,7 +212,7 @@ def course_progress(user: User) -> list[dict]:
     }
     rows = []
     for course in courses:
-        counts = done.get(course.pk, {})
+        counts: Mapping[str, Any] = done.get(course.pk, {})
         used = sum(counts.get(k, 0) for k in ("chapters", "videos", "podcasts"))
         total = course.material_total or 0
         rows.append(
@@ -198,7 +227,7 @@ def course_progress(user: User) -> list[dict]:
 
 @never_cache
 @login_required
-def dashboard(request: HttpRequest) -> HttpResponse:
+def dashboard(request: AuthenticatedHttpRequest) -> HttpResponse:
     """The learner's home. Other features add their own keys to `context` and a section to
     templates/courses/dashboard.html (see the marked spots there)."""
     user = request.user
