@@ -4,13 +4,16 @@ from django.conf import settings
 from django.http import HttpRequest
 from django.urls import NoReverseMatch, reverse
 
-# (label, URL name, who sees it): "all", "member" (signed in) or "staff".
+from courses.models import is_member
+
+# (label, URL name, who sees it): "all", "member" (signed in), "learner" (signed in with access
+# to a course, or staff: the library and forum answer 404 to anyone else) or "staff".
 NAV_ITEMS = [
     ("Dashboard", "courses:dashboard", "member"),
     ("Friday groups", "zoomgroups:index", "member"),
     ("My questions", "qa:my_questions", "member"),
-    ("Q&A Library", "qa:library", "member"),
-    ("Forum", "forum:index", "member"),
+    ("Q&A Library", "qa:library", "learner"),
+    ("Forum", "forum:index", "learner"),
     ("Newsletter", "newsletter:archive", "all"),
 ]
 
@@ -20,7 +23,9 @@ def nav_items(request: HttpRequest) -> list[dict]:
     signed_in = bool(user and user.is_authenticated)
     items = []
     for label, url_name, audience in NAV_ITEMS:
-        if audience == "member" and not signed_in:
+        if audience in ("member", "learner") and not signed_in:
+            continue
+        if audience == "learner" and not is_member(user):
             continue
         if audience == "staff" and not (signed_in and user is not None and user.is_staff):
             continue

@@ -3,6 +3,8 @@
 import pytest
 from django.urls import reverse
 
+from tests import factories
+
 pytestmark = pytest.mark.django_db
 
 
@@ -28,6 +30,20 @@ def test_learner_navigation_has_dashboard_and_marks_the_current_page(client_for,
     assert f'href="{reverse("courses:dashboard")}" aria-current="page"' in html
     assert "Sign out" in html
     assert "Staff admin" not in html
+
+
+def test_library_and_forum_links_only_for_those_who_may_open_them(client_for, learner):
+    library, forum = reverse("qa:library"), reverse("forum:index")
+    html = client_for(learner).get(reverse("home")).content.decode()
+    assert f'href="{library}"' in html and f'href="{forum}"' in html
+
+    stranger = factories.make_user("not-enrolled@example.com")
+    client = client_for(stranger)
+    html = client.get(reverse("home")).content.decode()
+    assert f'href="{library}"' not in html and f'href="{forum}"' not in html
+    assert f'href="{reverse("courses:dashboard")}"' in html
+    # The links are hidden because those pages answer 404 to a signed-in non-learner.
+    assert client.get(forum).status_code == 404
 
 
 def test_staff_navigation_links_to_the_admin(client_for, staff):
