@@ -262,9 +262,20 @@ def library(request: AuthenticatedHttpRequest) -> HttpResponse:
             for entry in page.object_list
         ],
     )
+    # The sidebar (dozens of links) is the same for every member with the same selection.
+    browse = render_cached(
+        "qa/_library_browse.html",
+        [
+            (
+                (topics, lessons, topic and topic.pk, lesson and lesson.pk),
+                {"topics": topics, "lessons": lessons, "topic": topic, "lesson": lesson},
+            )
+        ],
+    )[0]
     context = {
         "page": page,
         "cards": cards,
+        "browse": browse,
         "form": form,
         "query": query,
         "topic": topic,

@@ -276,6 +276,26 @@ def test_library_browses_by_topic_and_lesson(client_for, learner, course):
     assert list(c.get(f"{LIBRARY}?lesson={lesson_b.pk}").context["page"].object_list) == [e2]
 
 
+def test_library_sidebar_follows_new_entries_and_the_selection(client_for, learner, course):
+    """The sidebar is rendered once and cached: a new entry and a new selection show at once."""
+    shame = make_topic("Shame")
+    lesson_a = make_lesson(course, title="Lesson A")
+    make_entry(title="Entry one", topics=[shame], lessons=[lesson_a])
+    c = client_for(learner)
+    topic_link = f'href="{LIBRARY}?topic=shame"'
+
+    first = c.get(LIBRARY).content.decode()
+    assert f'{topic_link}>Shame</a> <span class="muted small">1</span>' in first
+
+    make_entry(title="Entry two", topics=[shame], lessons=[lesson_a])
+    again = c.get(LIBRARY).content.decode()
+    assert f'{topic_link}>Shame</a> <span class="muted small">2</span>' in again
+    assert f'{topic_link} aria-current="true">Shame</a>' not in again
+
+    selected = c.get(LIBRARY + "?topic=shame").content.decode()
+    assert f'{topic_link} aria-current="true">Shame</a>' in selected
+
+
 @pytest.mark.parametrize(
     "query",
     ["?topic=nope", "?lesson=999999", "?lesson=abc", "?page=zzz", "?q=" + "x" * 500, "?topic=%00"],
