@@ -39,6 +39,7 @@ from accounts.models import User
 from courses.models import Cohort, Course, Enrollment, FaqItem, Testimonial
 from forum import rendering
 from forum.models import Category, CircleMembership, ForumProfile, Post, ReadState, Topic
+from lessons.demo import LESSONS
 from lessons.models import Lesson, Progress
 from newsletter.models import Issue, Subscriber
 from qa.models import LIBRARY_SEARCH_VECTOR, Answer, LibraryEntry, Question
@@ -72,35 +73,6 @@ COURSES = [
     (2, "what-therapists-do", "What Therapists Do", "Practical session management."),
     (3, "treatable-problems", "Treatable Problems & Practical Approaches", "A catalog."),
 ]
-LESSON_TITLES = {
-    1: [
-        "Psychopathology",
-        "Entrenched Maladaptive Patterns",
-        "How one pattern covers another",
-        "Change mechanisms",
-        "Role of emotion",
-        "Therapeutic relationship",
-        "Development",
-    ],
-    2: [
-        "Initial session",
-        "Formulation",
-        "Flow of sessions",
-        "Exploration and emotion",
-        "Transference and the inner child",
-        "Adjustments",
-    ],
-    3: [
-        "Behavioral choices",
-        "Compulsive behaviors",
-        "Problem emotions",
-        "Shame & guilt",
-        "Automatic thoughts",
-        "Grief & depression",
-        "Anxiety related",
-        "Trauma & dissociation",
-    ],
-}
 FIRST_NAMES = [
     "Ana",
     "Ben",
@@ -378,7 +350,7 @@ class Command(BaseCommand):
                 order=number,
             )
             self.courses.append(course)
-            names = LESSON_TITLES[number]
+            names = LESSONS[number]
             lessons = []
             for order in range(1, per_course + 1):
                 name = names[(order - 1) % len(names)]
