@@ -126,6 +126,18 @@ class GroupSessionAdmin(ProgramTimeMixin, admin.ModelAdmin):
             if obj.recording_url:
                 services.announce_recording(session=obj)
 
+    def delete_model(self, request, obj: GroupSession) -> None:
+        self._cancel(request, [obj])
+
+    def delete_queryset(self, request, queryset) -> None:
+        self._cancel(request, queryset.select_related("cohort"))
+
+    def _cancel(self, request, sessions) -> None:
+        if services.cancel_sessions(sessions):
+            self.message_user(
+                request, "The learners of the runs are being told by email that it is cancelled."
+            )
+
     def get_urls(self):
         extra = [
             path(

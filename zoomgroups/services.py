@@ -1,5 +1,5 @@
 """Use cases of the Friday groups: scheduling under the per-cohort limit, RSVPs, attendance,
-and the emails (reminders and "the recording is up")."""
+and the emails (reminders, "the recording is up", and "moved" or "cancelled")."""
 
 from __future__ import annotations
 
@@ -30,6 +30,7 @@ if TYPE_CHECKING:
     from accounts.models import User
 
 SCHEDULE_FIELDS = {"starts_at", "duration_minutes", "topic"}
+MOVED, CANCELLED = "moved", "cancelled"
 REMINDER_LEADS = {
     ReminderSent.Kind.HOUR_BEFORE: (dt.timedelta(0), dt.timedelta(hours=1)),
     ReminderSent.Kind.DAY_BEFORE: (dt.timedelta(hours=1), dt.timedelta(hours=24)),
@@ -122,11 +123,75 @@ def save_session_changes(*, session: GroupSession, changed: Iterable[str]) -> No
     changed = set(changed)
     if SCHEDULE_FIELDS & changed:
         session.bump_sequence()
+    old_start = GroupSession.objects.filter(pk=session.pk).values_list("starts_at", flat=True)[0]
     session.save()
-    if "starts_at" in changed:
+    if "starts_at" in changed and old_start != session.starts_at:
         ReminderSent.objects.filter(session=session, kind__in=list(REMINDER_LEADS)).delete()
+        if session.starts_at > timezone.now():
+            announce_schedule_change(session=session, kind=MOVED, old_start=old_start)
     if session.recording_url:
         announce_recording(session=session)
+
+
+def cancel_sessions(sessions: Iterable[GroupSession]) -> int:
+    """Delete sessions (the admin's delete) and tell the learners of those still to come.
+    Returns how many of them were still to come."""
+    now = timezone.now()
+    announced = 0
+    with transaction.atomic():
+        for session in sessions:
+            if session.starts_at > now:
+                announce_schedule_change(session=session, kind=CANCELLED)
+                announced += 1
+            session.delete()
+    return announced
+
+
+def announce_schedule_change(
+    *, session: GroupSession, kind: str, old_start: dt.datetime | None = None
+) -> None:
+    """Queue, once the change is committed, the email telling the run's learners that a
+    session moved (old and new time) or was cancelled. The task gets plain values, because a
+    cancelled session no longer exists when it runs."""
+    from zoomgroups.tasks import send_schedule_change_notices
+
+    send_schedule_change_notices.delay_on_commit(
+        kind=kind,
+        cohort_id=session.cohort_id,
+        topic=session.topic,
+        starts_at=session.starts_at.isoformat(),
+        old_starts_at=old_start.isoformat() if old_start else None,
+    )
+
+
+def send_schedule_change_notices(
+    *, kind: str, cohort_id: int, topic: str, starts_at: str, old_starts_at: str | None
+) -> int:
+    """Email every learner of the run, each in their own time zone; returns how many."""
+    cohort = Cohort.objects.select_related("course").get(pk=cohort_id)
+    start = dt.datetime.fromisoformat(starts_at)
+    old = dt.datetime.fromisoformat(old_starts_at) if old_starts_at else None
+    sent = 0
+    for user in enrolled_learners(cohort_id):
+        send_email.delay(
+            "zoomgroups_changed",
+            [user.email],
+            {
+                "kind": kind,
+                "name": user.get_short_name(),
+                "topic": topic,
+                "course": cohort.course.title,
+                "cohort": cohort.name,
+                "local_time": format_in_zone(start, user.tzinfo),
+                "old_local_time": format_in_zone(old, user.tzinfo) if old else "",
+                "time_zone": user.time_zone,
+                "program_time": format_in_zone(start, program_tz()),
+                "groups_url": settings.SITE_URL + reverse("zoomgroups:index"),
+                "profile_url": settings.SITE_URL + reverse("accounts:profile"),
+            },
+        )
+        sent += 1
+    return sent
 
 
 @transaction.atomic

@@ -14,3 +14,17 @@ def send_due_reminders() -> int:
 @shared_task(acks_late=True)
 def send_recording_notices(session_id: int) -> int:
     return services.send_recording_notices(session_id=session_id)
+
+
+@shared_task(acks_late=True)
+def send_schedule_change_notices(
+    *, kind: str, cohort_id: int, topic: str, starts_at: str, old_starts_at: str | None = None
+) -> int:
+    """A session moved or was cancelled: tell its run's learners (see services)."""
+    return services.send_schedule_change_notices(
+        kind=kind,
+        cohort_id=cohort_id,
+        topic=topic,
+        starts_at=starts_at,
+        old_starts_at=old_starts_at,
+    )
