@@ -12,8 +12,7 @@ import secrets
 from typing import TYPE_CHECKING, TypedDict, cast
 
 from django.conf import settings
-from django.db import models
-from django.db.models.functions import Coalesce
+from django.db import connections, models
 from django.urls import reverse
 from django.utils import timezone
 
@@ -110,38 +109,57 @@ class CohortQuerySet(models.QuerySet["Cohort"]):
         ).with_seat_counts(now)
 
     def with_seat_counts(self, now=None) -> CohortQuerySet:
-        """Annotate seats_taken, seats_held and waitlist_length (one query, no N+1)."""
-        now = now or timezone.now()
+        """Annotate seats_taken, seats_held and waitlist_length (one query, no N+1).
 
-        def count(queryset: models.QuerySet) -> Coalesce:
-            counted = queryset.order_by().values("cohort_id").annotate(n=models.Count("id"))
-            return Coalesce(
-                models.Subquery(counted.values("n")[:1]), 0, output_field=models.IntegerField()
+        The counting subqueries are written in SQL (`SEAT_COUNT_SQL`): the home and course
+        pages build this query on every request, and assembling the same subqueries with the
+        ORM (OuterRef, Subquery, Coalesce) was a quarter of the home page's Python (issue 9).
+        """
+        ops = connections[self.db].ops
+        now = ops.adapt_datetimefield_value(now or timezone.now())
+        tables = {
+            name: ops.quote_name(model._meta.db_table)
+            for name, model in (
+                ("cohort", Cohort),
+                ("enrollment", Enrollment),
+                ("hold", SeatHold),
+                ("offer", Offer),
+                ("waitlist", WaitlistEntry),
             )
-
-        cohort = models.OuterRef("pk")
+        }
+        params = {
+            "seats_taken": [str(status) for status in Enrollment.ACCESS_STATUSES],
+            "seats_held": [str(SeatHold.State.ACTIVE), now, str(Offer.Status.PENDING), now],
+            "waitlist_length": [str(WaitlistEntry.Status.WAITING)],
+        }
         return self.annotate(
-            seats_taken=count(
-                Enrollment.objects.filter(cohort=cohort, status__in=Enrollment.ACCESS_STATUSES)
-            ),
-            seats_held=count(SeatHold.objects.filter(cohort=cohort).holding(now))
-            + count(Offer.objects.filter(cohort=cohort).holding(now)),
-            waitlist_length=Coalesce(
-                models.Subquery(
-                    WaitlistEntry.objects.filter(
-                        models.Q(cohort=cohort)
-                        | models.Q(cohort__isnull=True, course=models.OuterRef("course_id")),
-                        status=WaitlistEntry.Status.WAITING,
-                    )
-                    .order_by()
-                    .values("course_id")
-                    .annotate(n=models.Count("id"))
-                    .values("n")[:1]
-                ),
-                0,
-                output_field=models.IntegerField(),
-            ),
+            **{
+                name: models.expressions.RawSQL(  # noqa: S611 - our tables, values as parameters
+                    sql.format(**tables), params[name], output_field=models.IntegerField()
+                )
+                for name, sql in SEAT_COUNT_SQL.items()
+            }
         )
+
+
+# Correlated on the outer query's cohort row; `{...}` are quoted table names (see above).
+SEAT_COUNT_SQL = {
+    "seats_taken": (
+        "SELECT COUNT(*) FROM {enrollment} WHERE {enrollment}.cohort_id = {cohort}.id"
+        " AND {enrollment}.status IN (%s, %s)"
+    ),
+    "seats_held": (
+        "SELECT (SELECT COUNT(*) FROM {hold} WHERE {hold}.cohort_id = {cohort}.id"
+        " AND {hold}.state = %s AND {hold}.expires_at > %s)"
+        " + (SELECT COUNT(*) FROM {offer} WHERE {offer}.cohort_id = {cohort}.id"
+        " AND {offer}.status = %s AND {offer}.expires_at > %s)"
+    ),
+    "waitlist_length": (
+        "SELECT COUNT(*) FROM {waitlist} WHERE {waitlist}.status = %s"
+        " AND ({waitlist}.cohort_id = {cohort}.id"
+        " OR ({waitlist}.cohort_id IS NULL AND {waitlist}.course_id = {cohort}.course_id))"
+    ),
+}
 
 
 class Cohort(models.Model):

@@ -8,7 +8,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from courses import services
-from courses.models import Cohort, Enrollment, SeatHold
+from courses.models import Cohort, Enrollment, Offer, SeatHold, WaitlistEntry
 from tests import factories
 
 pytestmark = pytest.mark.django_db
@@ -369,3 +369,55 @@ def test_public_enrolment_pages_use_few_queries(
     for url, status in zip(urls, expected, strict=True):
         with django_assert_max_num_queries(12):
             assert c.get(url).status_code == status, url
+
+
+def test_seat_counts_count_only_what_takes_or_holds_a_seat_now(course, cohort, other_cohort):
+    """`with_seat_counts` (SQL subqueries): each row below is counted, or not, for a reason."""
+    now = timezone.now()
+    for status in Enrollment.Status:
+        factories.enrol(factories.make_user(f"{status}@example.com"), cohort, status=status)
+    factories.enrol(factories.make_user("elsewhere@example.com"), other_cohort)
+    for n, (state, minutes) in enumerate(
+        [(SeatHold.State.ACTIVE, 5), (SeatHold.State.ACTIVE, -5), (SeatHold.State.RELEASED, 5)]
+    ):
+        SeatHold.objects.create(
+            cohort=cohort,
+            user=factories.make_user(f"hold{n}@example.com"),
+            state=state,
+            expires_at=now + dt.timedelta(minutes=minutes),
+            amount_cents=100,
+        )
+    for n, (status, minutes) in enumerate(
+        [(Offer.Status.PENDING, 5), (Offer.Status.PENDING, -5), (Offer.Status.ACCEPTED, 5)]
+    ):
+        Offer.objects.create(
+            cohort=cohort,
+            name="Olive",
+            email=f"offer{n}@example.com",
+            price_cents=0,
+            status=status,
+            expires_at=now + dt.timedelta(minutes=minutes),
+        )
+    waiting = WaitlistEntry.Status.WAITING
+    for n, (entry_cohort, entry_course, status) in enumerate(
+        [
+            (cohort, course, waiting),
+            (None, course, waiting),  # the trimester's next run: any run of it
+            (None, course, WaitlistEntry.Status.ENROLLED),
+            (other_cohort, other_cohort.course, waiting),
+        ]
+    ):
+        WaitlistEntry.objects.create(
+            cohort=entry_cohort,
+            course=entry_course,
+            status=status,
+            name="Wes",
+            email=f"wait{n}@example.com",
+        )
+
+    counted = Cohort.objects.with_seat_counts().get(pk=cohort.pk)
+    assert (counted.seats_taken, counted.seats_held, counted.waitlist_length) == (2, 2, 2)
+    later = Cohort.objects.with_seat_counts(now + dt.timedelta(minutes=10)).get(pk=cohort.pk)
+    assert (later.seats_taken, later.seats_held) == (2, 0)
+    empty = Cohort.objects.with_seat_counts().get(pk=factories.make_cohort(course).pk)
+    assert (empty.seats_taken, empty.seats_held, empty.waitlist_length) == (0, 0, 1)
