@@ -1,9 +1,10 @@
 import csv
 from typing import TYPE_CHECKING, cast
+from urllib.parse import urlencode
 
 from django import forms
 from django.contrib import admin, messages
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.urls import reverse
 from django.utils.html import format_html
 
@@ -203,6 +204,17 @@ class EnrollmentAdmin(admin.ModelAdmin):
         if obj is None:
             return ["user", "cohort", "status", "amount_paid_cents"]
         return self.readonly_fields
+
+    def add_view(self, request: HttpRequest, form_url: str = "", extra_context=None):
+        try:
+            return super().add_view(request, form_url, extra_context)
+        except services.EnrolmentError as exc:
+            # The form's checks passed, then the last seat went to someone else before this
+            # one was taken under the run's lock (everything was rolled back). Say so and
+            # bring the form back filled in as it was.
+            self.message_user(request, str(exc), messages.ERROR)
+            typed = {k: request.POST.get(k, "") for k in StaffEnrollmentForm.Meta.fields}
+            return HttpResponseRedirect(f"{request.path}?{urlencode(typed)}")
 
     def save_model(self, request: HttpRequest, obj: Enrollment, form, change: bool) -> None:
         if change:

@@ -89,6 +89,26 @@ def test_enrol_by_hand_refuses_a_full_cohort(client_for, staff, outsider, course
     assert not Enrollment.objects.exists()
 
 
+def test_enrol_by_hand_when_the_last_seat_goes_meanwhile_says_so_and_keeps_the_form(
+    client_for, staff, outsider, course, monkeypatch
+):
+    full = factories.make_cohort(course, seat_cap=0)
+    # The form saw a free seat; by the time the run is locked to take it, there is none.
+    monkeypatch.setattr(Cohort, "seats_free", property(lambda cohort: 1))
+    add = reverse("admin:courses_enrollment_add")
+    data = {"user": outsider.pk, "cohort": full.pk, "status": "comped", "amount_paid_cents": 0}
+
+    response = client_for(staff).post(add, data, follow=True)
+
+    assert response.status_code == 200
+    assert response.redirect_chain[0][0].startswith(add + "?")
+    html = response.content.decode()
+    assert "is full. Raise its seat cap first." in html
+    assert f'<option value="{outsider.pk}" selected>' in html
+    assert f'<option value="{full.pk}" selected>' in html
+    assert not Enrollment.objects.exists()
+
+
 def test_cancel_action_ends_access_at_once(client_for, staff, learner, cohort):
     enrollment = Enrollment.objects.get(user=learner)
 
