@@ -7,7 +7,8 @@ Deleting an account erases what is personal and keeps only what must be kept:
   requests, the TIFT newsletter subscription and offers' names and addresses;
 - kept: payment records (enrolments and checkout holds: what was paid, when, for which run,
   the Stripe reference) for PAYMENT_RECORD_YEARS years, as tax law requires, attached to an
-  anonymous, deactivated account that can never sign in again;
+  anonymous, deactivated account that can never sign in again; a monthly task
+  (`purge_expired_payment_records`) then deletes them;
 - forum posts: kept under the name "Former member", or erased, as the learner chooses.
 
 `DELETION_PLAN` says, for every model that points to a user, which of these happens; a test
@@ -31,6 +32,7 @@ from lib.email import send_email
 # tax rules ask for up to seven years; EU member states for six to ten). Shown on the pages.
 PAYMENT_RECORD_YEARS = 7
 FORMER_MEMBER = "Former member"
+CLOSED_ACCOUNT_DOMAIN = "deleted.invalid"  # a closed account's address: deleted-<id>@…
 # The longest window any rate-limit counter (keyed by IP address or account) is kept for; the
 # privacy page states it, and a test checks every `ratelimit.allow(... period=...)` against it.
 LONGEST_RATE_LIMIT_SECONDS = 3600
@@ -307,7 +309,7 @@ def delete_account(*, user: User, keep_forum_posts: bool) -> None:
     offers = Offer.objects.filter(Q(accepted_by=user) | Q(email__iexact=email))
     for offer_id in offers.filter(status=Offer.Status.PENDING).values_list("pk", flat=True):
         withdraw_offer(offer_id=offer_id)
-    anonymous_email = f"deleted-{user.pk}@deleted.invalid"
+    anonymous_email = f"deleted-{user.pk}@{CLOSED_ACCOUNT_DOMAIN}"
     offers.update(name=FORMER_MEMBER, email=anonymous_email)
     WaitlistEntry.objects.filter(Q(user=user) | Q(email__iexact=email)).delete()
     FinancialAidRequest.objects.filter(Q(user=user) | Q(email__iexact=email)).delete()
@@ -369,3 +371,23 @@ def _erase_forum(user: User, *, keep_posts: bool) -> None:
         touched.add(post.topic)
     for topic in touched:
         refresh_topic_stats(topic)
+
+
+def purge_expired_payment_records(*, now: dt.datetime | None = None) -> int:
+    """Delete the payment records of closed accounts made more than PAYMENT_RECORD_YEARS ago:
+    enrolments, checkout holds and the offers they accepted. Run monthly by beat; returns how
+    many enrolments went. Open accounts keep their history (it is their own, and exported)."""
+    from courses.models import Enrollment, Offer, SeatHold
+
+    now = now or timezone.now()
+    cutoff = now - dt.timedelta(days=round(365.25 * PAYMENT_RECORD_YEARS))
+    closed = User.objects.filter(
+        is_active=False, email__endswith=f"@{CLOSED_ACCOUNT_DOMAIN}"
+    ).values("pk")
+    with transaction.atomic():
+        SeatHold.objects.filter(user__in=closed, created_at__lt=cutoff).delete()
+        Offer.objects.filter(
+            email__endswith=f"@{CLOSED_ACCOUNT_DOMAIN}", created_at__lt=cutoff
+        ).delete()
+        deleted, _ = Enrollment.objects.filter(user__in=closed, created_at__lt=cutoff).delete()
+    return deleted

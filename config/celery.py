@@ -37,5 +37,9 @@ app.conf.beat_schedule["forum-daily-digest"] = {
     "task": "forum.tasks.send_daily_digests",
     "schedule": crontab(hour=11, minute=30),  # 06:30 / 07:30 in the program's time zone
 }
+app.conf.beat_schedule["accounts-purge-expired-payment-records"] = {
+    "task": "accounts.tasks.purge_expired_payment_records",
+    "schedule": crontab(day_of_month=1, hour=3, minute=15),  # closed accounts, after 7 years
+}
 
 __all__ = ["app", "crontab"]

@@ -1,5 +1,6 @@
 """A learner downloads all their data and deletes their account (issue 10)."""
 
+import datetime as dt
 import json
 
 import pytest
@@ -276,6 +277,42 @@ def test_payment_records_are_kept_without_access(client_for, learner, learner_da
     assert enrolment.stripe_payment_intent == "pi_123"
     assert enrolment.status == Enrollment.Status.CANCELLED
     assert enrolment.ended_at is not None
+
+
+def test_payment_records_of_closed_accounts_go_after_the_keeping_time(
+    client_for, learner, learner_data, other_learner, cohort, course
+):
+    from accounts import tasks
+    from config.celery import app
+    from courses.models import SeatHold, StripeEvent
+
+    delete(client_for, learner)
+    kept = Enrollment.objects.get(user=learner)
+    old = factories.enrol(learner, factories.make_cohort(course), status="cancelled")
+    old_hold = SeatHold.objects.create(
+        cohort=old.cohort,
+        user=learner,
+        amount_cents=100,
+        expires_at=timezone.now(),
+        state="released",
+    )
+    event = StripeEvent.objects.create(event_id="evt_old", type="charge.refunded", enrollment=old)
+    years_ago = timezone.now() - dt.timedelta(days=365 * services.PAYMENT_RECORD_YEARS + 5)
+    Enrollment.objects.filter(pk=old.pk).update(created_at=years_ago)
+    SeatHold.objects.filter(pk=old_hold.pk).update(created_at=years_ago)
+    # An open account's old enrolment is its own history: never purged.
+    others = Enrollment.objects.filter(user=other_learner)
+    others.update(created_at=years_ago)
+
+    assert tasks.purge_expired_payment_records.delay().get() == 1
+
+    assert list(Enrollment.objects.filter(user=learner)) == [kept]
+    assert not SeatHold.objects.filter(pk=old_hold.pk).exists()
+    event.refresh_from_db()
+    assert event.enrollment is None  # the webhook log stays, without the link
+    assert others.count() == 2
+    beat = app.conf.beat_schedule["accounts-purge-expired-payment-records"]
+    assert beat["task"] == "accounts.tasks.purge_expired_payment_records"
 
 
 def test_everything_else_personal_is_erased(client_for, learner, learner_data):
