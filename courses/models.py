@@ -26,20 +26,41 @@ def is_program_staff(user: User | object) -> bool:
     return bool(getattr(user, "is_authenticated", False) and getattr(user, "is_staff", False))
 
 
+def access_grants(user: User | object) -> dict[int, int]:
+    """{cohort id: course id} of the runs in which `user` holds an enrolment granting access.
+
+    One query, cached on the user object for the length of a request: the navigation, the
+    enrol buttons and the course and lesson pages all ask (issue 9). Code that changes
+    enrolments checks access with `Course.objects.accessible_to()`, which always asks the
+    database.
+    """
+    if not getattr(user, "is_authenticated", False):
+        return {}
+    cached = getattr(user, "_htw_access_grants", None)
+    if cached is None:
+        cached = dict(
+            Enrollment.objects.for_user(user)
+            .granting_access()
+            .order_by()
+            .values_list("cohort_id", "cohort__course_id")
+        )
+        user._htw_access_grants = cached  # type: ignore[union-attr]
+    return cached
+
+
+def has_course_access(user: User | object, course_id: int) -> bool:
+    """What `Course.objects.accessible_to(user)` says of one course, from `access_grants`."""
+    return is_program_staff(user) or course_id in access_grants(user).values()
+
+
 def is_member(user: User | object) -> bool:
     """A learner with access to at least one course, or staff: may use the library and forum.
 
-    Cached on the user object for the length of a request.
+    Cached on the user object for the length of a request (see `access_grants`).
     """
     if not getattr(user, "is_authenticated", False):
         return False
-    cached = getattr(user, "_htw_is_member", None)
-    if cached is None:
-        cached = (
-            is_program_staff(user) or Enrollment.objects.for_user(user).granting_access().exists()
-        )
-        user._htw_is_member = cached  # type: ignore[union-attr]
-    return cached
+    return is_program_staff(user) or bool(access_grants(user))
 
 
 class CourseQuerySet(models.QuerySet["Course"]):

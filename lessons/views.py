@@ -13,7 +13,7 @@ from django.views.decorators.http import (
 )
 
 from accounts.models import User
-from courses.models import Course, is_program_staff
+from courses.models import has_course_access, is_program_staff
 from lessons import services
 from lessons.feeds import PodcastFeed
 from lessons.models import MATERIALS, Lesson, Progress
@@ -62,7 +62,7 @@ def lesson(request: HttpRequest, course_slug: str, slug: str) -> HttpResponse:
     previous_lesson = siblings[index - 1] if index > 0 else None
     next_lesson = siblings[index + 1] if index + 1 < len(siblings) else None
     # Learners without access reach only free previews: show them how to get the rest.
-    has_course = Course.objects.accessible_to(request.user).filter(pk=lesson.course_id).exists()
+    has_course = has_course_access(request.user, lesson.course_id)
     context = lesson_context(
         lesson,
         progress,

@@ -4,22 +4,9 @@ from django import template
 from django.urls import reverse
 
 from courses import payments
-from courses.models import Cohort, Course, Enrollment
+from courses.models import Cohort, Course, access_grants
 
 register = template.Library()
-
-
-def enrolled_cohort_ids(user: object) -> set[int]:
-    """Cohorts the user has access in; one query per request however many CTAs a page shows."""
-    if not getattr(user, "is_authenticated", False):
-        return set()
-    cached = getattr(user, "_htw_enrolled_cohorts", None)
-    if cached is None:
-        cached = set(
-            Enrollment.objects.for_user(user).granting_access().values_list("cohort_id", flat=True)
-        )
-        user._htw_enrolled_cohorts = cached  # type: ignore[attr-defined]
-    return cached
 
 
 @register.simple_tag(takes_context=True)
@@ -33,7 +20,7 @@ def enrol_cta(context: template.Context, cohort: Cohort | None, course: Course |
         result["aid_url"] = reverse("courses:aid_request", args=[course.slug])
     if cohort is None or cohort.status == Cohort.Status.DRAFT:
         return result
-    if cohort.pk in enrolled_cohort_ids(user):
+    if cohort.pk in access_grants(user):
         result["state"] = "enrolled"
         result["enrolled_url"] = reverse("courses:enrolled", args=[cohort.pk])
         return result

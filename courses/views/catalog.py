@@ -15,7 +15,14 @@ from django.views.decorators.cache import never_cache
 
 from accounts.models import User
 from accounts.roles import INSTRUCTOR
-from courses.models import Cohort, Course, Enrollment, FaqItem, Testimonial
+from courses.models import (
+    Cohort,
+    Course,
+    Enrollment,
+    FaqItem,
+    Testimonial,
+    has_course_access,
+)
 from lessons.models import Lesson, Progress
 from lib.fragments import render_cached
 from lib.typed import AuthenticatedHttpRequest
@@ -121,7 +128,7 @@ def course(request: HttpRequest, slug: str) -> HttpResponse:
         "CourseWithOpenCohorts",
         get_object_or_404(Course.objects.prefetch_related(open_cohorts()), slug=slug),
     )
-    has_access = Course.objects.accessible_to(request.user).filter(pk=course.pk).exists()
+    has_access = has_course_access(request.user, course.pk)
     # The syllabus does not need a chapter's search copies (plain text and vector): leaving
     # them in the database halves what this page reads (tens of kilobytes per lesson).
     lessons = list(course.lessons.defer(*Lesson.SEARCH_ONLY_FIELDS))

@@ -1,10 +1,12 @@
 """The course page: a public syllabus; lessons open for learners, staff and as previews."""
 
 import pytest
+from django.contrib.auth.models import AnonymousUser
 from django.urls import reverse
 from django.utils import timezone
 
-from courses.models import Enrollment
+from accounts.models import User
+from courses.models import Course, Enrollment, has_course_access, is_member
 from lessons.models import Progress
 from tests import factories
 
@@ -108,3 +110,22 @@ def test_course_page_queries_are_the_same_with_3_and_30(
         Progress.objects.create(user=person, lesson=lesson)
     with django_assert_num_queries(len(small.captured_queries)):
         assert c.get(course_url(course)).status_code == 200
+
+
+@pytest.mark.parametrize(
+    "persona", ["visitor", "outsider", "learner", "other_learner", "staff", "refunded", "comped"]
+)
+def test_per_request_access_check_agrees_with_the_course_queryset(request, course, persona):
+    """`has_course_access` (cached on the user for one request) says what `accessible_to` says."""
+    if persona == "visitor":
+        user = AnonymousUser()
+    elif persona in ("refunded", "comped"):
+        user = factories.make_user(f"{persona}@example.com")
+        factories.enrol(user, factories.make_cohort(course), status=persona)
+    else:
+        user = request.getfixturevalue(persona)
+    fresh = User.objects.get(pk=user.pk) if user.is_authenticated else user
+
+    expected = Course.objects.accessible_to(fresh).filter(pk=course.pk).exists()
+    assert has_course_access(fresh, course.pk) is expected
+    assert is_member(fresh) is (persona in ("learner", "other_learner", "staff", "comped"))
