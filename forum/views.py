@@ -124,8 +124,7 @@ def category(request: MemberRequest, slug: str) -> HttpResponse:
     cat = get_object_or_404(Category.objects.visible_to(request.user), slug=slug)
     profile = services.get_profile(request.user)
     topics = (
-        Topic.objects.visible_to(request.user)
-        .filter(category=cat)
+        Topic.objects.visible_in(cat, request.user)
         .with_unread(request.user, profile.marked_all_read_at)
         .select_related("author", "last_poster")
     )
@@ -203,7 +202,7 @@ def topic(request: MemberRequest, pk: int) -> HttpResponse:
     )
     # The page's ids first (an index-only scan, however deep the page), then its posts: an
     # OFFSET over whole rows would sort thousands of posts for the last page of a long topic.
-    post_ids = Post.objects.visible_to(request.user).filter(topic=t).order_by("id")
+    post_ids = Post.objects.visible_in(t, request.user).order_by("id")
     page = Paginator(post_ids.values_list("id", flat=True), POSTS_PER_PAGE).get_page(
         _page_number(request)
     )

@@ -251,6 +251,33 @@ def test_new_topics_in_a_circle_by_staff_stay_in_the_circle(staff, learner, circ
     assert not Topic.objects.visible_to(learner).exists()
 
 
+# visible_in: a page's shortcut for the topics of a category (posts of a topic) it may see ---
+
+
+@pytest.mark.parametrize(
+    "persona", ["outsider", "refunded", "learner", "circle_member", "staff", "instructor"]
+)
+def test_visible_in_agrees_with_visible_to_for_what_the_user_may_open(
+    request, persona, category, circle, topic, circle_topic, learner
+):
+    hidden = make_topic(category, learner, title="Hidden by staff")
+    Topic.objects.filter(pk=hidden.pk).update(is_hidden=True)
+    Post.objects.create(topic=topic, author=learner, body="Hidden reply", is_hidden=True)
+    user = request.getfixturevalue(persona)
+
+    for cat in Category.objects.visible_to(user):
+        assert set(Topic.objects.visible_in(cat, user)) == set(
+            Topic.objects.visible_to(user).filter(category=cat)
+        )
+    for t in Topic.objects.visible_to(user):
+        assert set(Post.objects.visible_in(t, user)) == set(
+            Post.objects.visible_to(user).filter(topic=t)
+        )
+    if persona in ("outsider", "refunded"):
+        assert not Topic.objects.visible_in(category, user).exists()
+        assert not Post.objects.visible_in(topic, user).exists()
+
+
 @pytest.mark.parametrize("persona", ["outsider", "refunded", None])
 def test_the_forum_front_page_is_a_404_that_says_who_the_forum_is_for(
     request, client_for, client, category, topic, persona
