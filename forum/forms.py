@@ -33,6 +33,7 @@ class ComposerForm(forms.Form):
     )
 
     identifier_summary = ""
+    blank_html_is_constant = True  # see lib.templatetags.htw.form_fields
 
     def text_to_check(self) -> str:
         return self.cleaned_data.get("body", "")

@@ -122,3 +122,30 @@ def test_upload_validation_leaves_the_file_readable():
     uploads.image(f)
     assert f.read() == PNG
     assert isinstance(io.BytesIO(PNG).read(4), bytes)
+
+
+# lib.templatetags.htw.form_fields: a blank form's HTML is rendered once per process -----------
+
+
+def test_a_blank_form_renders_as_the_shared_fields_template_does():
+    from django.template.loader import render_to_string
+
+    from forum.forms import ComposerForm
+    from lib.templatetags.htw import form_fields
+
+    expected = render_to_string("_form_fields.html", {"form": ComposerForm()})
+    assert form_fields(ComposerForm()) == expected
+    assert form_fields(ComposerForm()) == expected  # from the per-process copy
+
+
+def test_bound_forms_and_initial_values_are_never_served_the_blank_copy():
+    from forum.forms import ComposerForm
+    from lib.templatetags.htw import form_fields
+
+    blank = form_fields(ComposerForm())
+
+    invalid = form_fields(ComposerForm({"body": "", "format": "markdown"}))
+    assert "field-invalid" in invalid and "field-invalid" not in blank
+    assert "My own words" in form_fields(ComposerForm({"body": "My own words", "format": "plain"}))
+    assert "&gt; A quoted line" in form_fields(ComposerForm(initial={"body": "> A quoted line"}))
+    assert form_fields(ComposerForm(prefix="other")) != blank

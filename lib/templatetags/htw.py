@@ -1,11 +1,46 @@
-from django import template
+from django import forms, template
+from django.conf import settings
+from django.template.loader import render_to_string
+from django.utils.safestring import SafeString, mark_safe
 
 from lib.sanitize import safe_html
 
 register = template.Library()
+
+FORM_FIELDS_TEMPLATE = "_form_fields.html"
 
 
 @register.filter
 def sanitized(value: str | None):
     """Render stored rich text: sanitized again with nh3 on the way out."""
     return safe_html(value)
+
+
+@register.simple_tag
+def form_fields(form: forms.BaseForm) -> SafeString:
+    """The fields of `form`, as `_form_fields.html` renders them.
+
+    A blank form (unbound, no initial values) of a class that sets
+    `blank_html_is_constant = True` — no database choices, nothing that depends on the
+    request — looks the same for everyone until the code changes, so its HTML is rendered
+    once per process (issue 9: the forum's reply box was 3,000 Python calls a page).
+    """
+    if (
+        not getattr(form, "blank_html_is_constant", False)
+        or form.is_bound
+        or form.initial
+        or settings.DEBUG  # templates reload without a restart while developing
+    ):
+        return render_fields(form)
+    key = (type(form).__qualname__, type(form).__module__, form.prefix, form.auto_id)
+    html = BLANK_FORM_FIELDS.get(key)
+    if html is None:
+        html = BLANK_FORM_FIELDS[key] = render_fields(form)
+    return html
+
+
+BLANK_FORM_FIELDS: dict[tuple, SafeString] = {}
+
+
+def render_fields(form: forms.BaseForm) -> SafeString:
+    return mark_safe(render_to_string(FORM_FIELDS_TEMPLATE, {"form": form}))  # noqa: S308
