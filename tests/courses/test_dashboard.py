@@ -49,6 +49,8 @@ def test_continue_where_you_left_off_is_the_last_lesson_opened(client_for, learn
 
     assert "Continue where you left off" in page
     assert "Continue “Lesson 3”" in page
+    assert f'<a class="button" href="{lessons[2].get_absolute_url()}">Continue' in page
+    assert f"Trimester {lessons[2].course.number}: {lessons[2].course.title} · last opened" in page
 
 
 def test_continue_leaves_out_lessons_no_longer_accessible(client_for, learner, lessons):
