@@ -149,3 +149,23 @@ def test_bound_forms_and_initial_values_are_never_served_the_blank_copy():
     assert "My own words" in form_fields(ComposerForm({"body": "My own words", "format": "plain"}))
     assert "&gt; A quoted line" in form_fields(ComposerForm(initial={"body": "> A quoted line"}))
     assert form_fields(ComposerForm(prefix="other")) != blank
+
+
+# lib.staticfiles: hashed static URLs looked up once per process -----------------------------
+
+
+def test_static_urls_are_the_manifests_and_missing_files_always_raise(tmp_path, settings):
+    import json
+
+    from lib.staticfiles import StaticFilesStorage
+
+    (tmp_path / "staticfiles.json").write_text(
+        json.dumps({"version": "1.1", "paths": {"css/site.css": "css/site.abc123.css"}})
+    )
+    storage = StaticFilesStorage(location=str(tmp_path), base_url="/static/")
+
+    assert storage.url("css/site.css") == "/static/css/site.abc123.css"
+    assert storage.url("css/site.css") == "/static/css/site.abc123.css"
+    for _ in range(2):
+        with pytest.raises(ValueError, match="Missing staticfiles manifest entry"):
+            storage.url("css/missing.css")
