@@ -1,6 +1,7 @@
 """Site-wide pages: layout, navigation, error pages."""
 
 import pytest
+from django.test import Client
 from django.urls import reverse
 
 from tests import factories
@@ -48,6 +49,22 @@ def test_library_and_forum_links_only_for_those_who_may_open_them(client_for, le
 
 def test_staff_navigation_links_to_the_admin(client_for, staff):
     assert "Staff admin" in client_for(staff).get(reverse("home")).content.decode()
+
+
+def test_the_menu_rendered_once_per_process_still_fits_each_person(client_for, staff, learner):
+    """The menu's HTML is kept per combination of links, sign-in and staff (`{% site_nav %}`)."""
+    home, dashboard = reverse("home"), reverse("courses:dashboard")
+    assert "Staff admin" in client_for(staff).get(home).content.decode()
+
+    html = client_for(learner).get(home).content.decode()
+    assert "Staff admin" not in html
+    assert f'href="{dashboard}">Dashboard</a>' in html
+    on_dashboard = client_for(learner).get(dashboard).content.decode()
+    assert f'href="{dashboard}" aria-current="page"' in on_dashboard
+
+    visitor = Client().get(home).content.decode()
+    assert "Sign out" not in visitor and reverse("account_login") in visitor
+    assert dashboard not in visitor
 
 
 def test_unknown_page_is_a_friendly_404(client):

@@ -1,6 +1,9 @@
+import functools
+
 from django import forms, template
 from django.conf import settings
 from django.template.loader import render_to_string
+from django.urls import get_script_prefix, get_urlconf
 from django.utils.safestring import SafeString, mark_safe
 
 from lib.sanitize import safe_html
@@ -44,3 +47,36 @@ BLANK_FORM_FIELDS: dict[tuple, SafeString] = {}
 
 def render_fields(form: forms.BaseForm) -> SafeString:
     return mark_safe(render_to_string(FORM_FIELDS_TEMPLATE, {"form": form}))  # noqa: S308
+
+
+@register.simple_tag(takes_context=True)
+def site_nav(context: template.Context) -> SafeString:
+    """The main menu's links in base.html (the sign-out form, with its token, stays there).
+
+    They depend only on the items the user sees (and which is current), whether they are
+    signed in and whether they are staff: a handful of combinations, each rendered once per
+    process instead of on every request (issue 9).
+    """
+    user = context.get("user")
+    signed_in = bool(getattr(user, "is_authenticated", False))
+    items = context.get("nav_items") or ()
+    key = (
+        tuple((item["label"], item["url"], item["current"]) for item in items),
+        signed_in,
+        bool(signed_in and getattr(user, "is_staff", False)),
+        get_urlconf() or settings.ROOT_URLCONF,
+        get_script_prefix(),
+    )
+    if settings.DEBUG:  # templates reload without a restart while developing
+        return render_site_nav(key)
+    return cached_site_nav(key)
+
+
+def render_site_nav(key: tuple) -> SafeString:
+    items, signed_in, is_staff, _, _ = key
+    nav_items = [{"label": label, "url": url, "current": current} for label, url, current in items]
+    context = {"nav_items": nav_items, "signed_in": signed_in, "is_staff": is_staff}
+    return mark_safe(render_to_string("_site_nav.html", context))  # noqa: S308 - our render
+
+
+cached_site_nav = functools.lru_cache(maxsize=256)(render_site_nav)
