@@ -56,7 +56,9 @@ def lesson(request: HttpRequest, course_slug: str, slug: str) -> HttpResponse:
     if request.user.is_authenticated and not preview:
         progress = services.record_visit(user=request.user, lesson=lesson)
     siblings = list(
-        Lesson.objects.filter(course=lesson.course).only("id", "order", "title", "slug")
+        Lesson.objects.filter(course=lesson.course)
+        .only("id", "order", "title", "slug")
+        .order_by("order", "id")  # within the course: the default ordering joins the course
     )
     index = next(i for i, s in enumerate(siblings) if s.pk == lesson.pk)
     previous_lesson = siblings[index - 1] if index > 0 else None

@@ -131,7 +131,8 @@ def course(request: HttpRequest, slug: str) -> HttpResponse:
     has_access = has_course_access(request.user, course.pk)
     # The syllabus does not need a chapter's search copies (plain text and vector): leaving
     # them in the database halves what this page reads (tens of kilobytes per lesson).
-    lessons = list(course.lessons.defer(*Lesson.SEARCH_ONLY_FIELDS))
+    # Ordered within the course: the model's default ordering joins the course table.
+    lessons = list(course.lessons.defer(*Lesson.SEARCH_ONLY_FIELDS).order_by("order", "id"))
     progress = {}
     if request.user.is_authenticated and has_access:
         progress = {
