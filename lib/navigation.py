@@ -18,6 +18,13 @@ NAV_ITEMS = [
     ("Forum", "forum:index", "learner"),
     ("Newsletter", "newsletter:archive", "all"),
 ]
+# The other links every page carries (brand, sign-out form, footer): `layout_urls` in templates.
+LAYOUT_URL_NAMES = {
+    "home": "home",
+    "logout": "account_logout",
+    "privacy": "privacy",
+    "contact": "contact",
+}
 
 
 @functools.cache
@@ -31,6 +38,12 @@ def nav_urls(urlconf: str | None, script_prefix: str) -> tuple[tuple[str, str, s
         except NoReverseMatch:
             continue
     return tuple(items)
+
+
+@functools.cache
+def layout_urls(urlconf: str | None, script_prefix: str) -> dict[str, str]:
+    """`LAYOUT_URL_NAMES` reversed once per process and URLconf (see `nav_urls`)."""
+    return {key: reverse(name, urlconf=urlconf) for key, name in LAYOUT_URL_NAMES.items()}
 
 
 def nav_items(request: HttpRequest) -> list[dict]:
@@ -55,6 +68,7 @@ def nav_items(request: HttpRequest) -> list[dict]:
 def site_context(request: HttpRequest) -> dict:
     return {
         "nav_items": nav_items(request),
+        "layout_urls": layout_urls(get_urlconf() or settings.ROOT_URLCONF, get_script_prefix()),
         "contact_email": settings.CONTACT_EMAIL,
         "debug": settings.DEBUG,
     }

@@ -16,7 +16,9 @@ def test_public_pages_render_with_the_site_layout(client, name):
     assert response.status_code == 200
     assert '<a class="skip-link" href="#main">' in html
     assert 'name="viewport"' in html
-    assert reverse("privacy") in html
+    assert f'<a class="brand" href="{reverse("home")}">' in html
+    assert f'<li><a href="{reverse("privacy")}">Privacy</a></li>' in html
+    assert f'<li><a href="{reverse("contact")}">Contact</a></li>' in html
 
 
 def test_visitor_navigation_offers_sign_in_not_member_pages(client):
@@ -30,6 +32,7 @@ def test_learner_navigation_has_dashboard_and_marks_the_current_page(client_for,
     html = client_for(learner).get(reverse("courses:dashboard")).content.decode()
     assert f'href="{reverse("courses:dashboard")}" aria-current="page"' in html
     assert "Sign out" in html
+    assert f'<form method="post" action="{reverse("account_logout")}"' in html
     assert "Staff admin" not in html
 
 
