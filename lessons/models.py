@@ -19,6 +19,7 @@ from django.db import connection, models
 from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.functional import cached_property
 from django.utils.html import strip_tags
 from django_prose_editor.fields import ProseEditorField
 
@@ -199,8 +200,9 @@ class Lesson(models.Model):
             "podcast": bool(self.podcast_file or self.podcast_url),
         }.get(material, False)
 
-    @property
+    @cached_property
     def materials(self) -> list[str]:
+        # Cached: a lesson page asks seven times (issue 9).
         return [m for m in MATERIALS if self.has_material(m)]
 
     @property

@@ -38,6 +38,11 @@ def test_learner_reads_the_lesson(client_for, learner, lesson):
     assert "Chapter text of lesson" in page
     assert "https://www.youtube-nocookie.com/embed/dQw4w9WgXcQ" in page
     assert "Mark the video as done" in page
+    for material in ("video", "chapter"):  # each material's button posts to the progress URL
+        assert (
+            f'<form method="post" action="{progress_url(lesson)}" class="inline-form"\n'
+            f'          hx-post="{progress_url(lesson)}" hx-target="#status-{material}"'
+        ) in page
     assert response["Cache-Control"].count("no-store") == 1
 
 
