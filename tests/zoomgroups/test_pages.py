@@ -257,6 +257,23 @@ def test_htmx_asks_for_just_the_card(client_for, learner, session):
     assert "<html" not in html
 
 
+def test_the_card_heading_follows_the_page_it_sits_in(client_for, learner, session):
+    """Under the session page's h1 the card's title is an h2, also when htmx refreshes it there;
+    in the list, under "Upcoming" or "Past", it is an h3."""
+    c = client_for(learner)
+    url = reverse("zoomgroups:session", args=[session.pk])
+    index = reverse("zoomgroups:index")
+    as_h2 = f'<h2 class="group-session-title">{session.topic}</h2>'
+    as_h3 = f"{session.topic}</a></h3>"
+
+    assert as_h2 in c.get(url).content.decode()
+    from_page = c.get(url, HTTP_HX_REQUEST="true", HTTP_HX_CURRENT_URL=f"http://testserver{url}")
+    assert as_h2 in from_page.content.decode()
+    from_list = c.get(url, HTTP_HX_REQUEST="true", HTTP_HX_CURRENT_URL=f"http://testserver{index}")
+    assert as_h3 in from_list.content.decode()
+    assert as_h3 in c.get(index).content.decode()
+
+
 # RSVP ------------------------------------------------------------------------------------------
 
 
