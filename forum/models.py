@@ -204,7 +204,13 @@ class PostQuerySet(models.QuerySet["Post"]):
             return self.none()
         if is_program_staff(user):
             return self.all()
-        return self.filter(topic__in=Topic.objects.visible_to(user).values("id"), is_hidden=False)
+        # Topic.objects.visible_to's rule on the joined topic and category (see there).
+        circles = CircleMembership.objects.filter(user=cast("User", user)).values("category_id")
+        return self.filter(
+            Q(topic__category__is_private=False) | Q(topic__category_id__in=circles),
+            topic__is_hidden=False,
+            is_hidden=False,
+        )
 
     def visible_in(self, topic: Topic, user: User | object) -> PostQuerySet:
         """`visible_to(user).filter(topic=topic)` for a topic the caller fetched through
