@@ -63,6 +63,23 @@ def is_member(user: User | object) -> bool:
     return is_program_staff(user) or bool(access_grants(user))
 
 
+def enrolled_course_ids(user: User) -> models.QuerySet:
+    """Subquery: the ids of the courses a signed-in learner holds an access-granting enrolment
+    in. Other apps filter on it directly (`course_id__in=`) rather than nesting
+    `Course.objects.accessible_to()`, one subquery less to build and compile (issue 9)."""
+    return Cohort.objects.filter(
+        enrollments__user=user, enrollments__status__in=Enrollment.ACCESS_STATUSES
+    ).values("course_id")
+
+
+def enrolled_cohort_ids(user: User) -> models.QuerySet:
+    """Subquery: the ids of the runs a signed-in learner holds an access-granting enrolment in
+    (see `enrolled_course_ids`)."""
+    return Enrollment.objects.filter(user=user, status__in=Enrollment.ACCESS_STATUSES).values(
+        "cohort_id"
+    )
+
+
 class CourseQuerySet(models.QuerySet["Course"]):
     def accessible_to(self, user: User | object) -> CourseQuerySet:
         """Courses whose lessons `user` may open."""
@@ -70,11 +87,7 @@ class CourseQuerySet(models.QuerySet["Course"]):
             return self.all()
         if not getattr(user, "is_authenticated", False):
             return self.none()
-        course_ids = Cohort.objects.filter(
-            enrollments__user=cast("User", user),  # signed in, so a User
-            enrollments__status__in=Enrollment.ACCESS_STATUSES,
-        ).values("course_id")
-        return self.filter(id__in=course_ids)
+        return self.filter(id__in=enrolled_course_ids(cast("User", user)))
 
 
 class Course(models.Model):

@@ -10,7 +10,7 @@ from __future__ import annotations
 import contextlib
 import html
 import mimetypes
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 
 from django.conf import settings
 from django.contrib.postgres.search import SearchVector, SearchVectorField
@@ -23,7 +23,7 @@ from django.utils.functional import cached_property
 from django.utils.html import strip_tags
 from django_prose_editor.fields import ProseEditorField
 
-from courses.models import Course, is_program_staff
+from courses.models import Course, enrolled_course_ids, is_program_staff
 from lessons import embeds
 from lib import uploads
 from lib.sanitize import clean_html
@@ -58,7 +58,11 @@ class LessonQuerySet(models.QuerySet["Lesson"]):
         """Lessons `user` may open: all for staff, their courses' for learners, free previews."""
         if is_program_staff(user):
             return self.all()
-        return self.filter(Q(free_preview=True) | Q(course__in=Course.objects.accessible_to(user)))
+        if not getattr(user, "is_authenticated", False):
+            return self.filter(free_preview=True)
+        return self.filter(
+            Q(free_preview=True) | Q(course_id__in=enrolled_course_ids(cast("User", user)))
+        )
 
     def in_feed_of(self, user: User | object) -> LessonQuerySet:
         """Episodes of the private podcast feed: lessons of courses `user` has access to.
@@ -68,7 +72,9 @@ class LessonQuerySet(models.QuerySet["Lesson"]):
         """
         if is_program_staff(user):
             return self.all()
-        return self.filter(course__in=Course.objects.accessible_to(user))
+        if not getattr(user, "is_authenticated", False):
+            return self.none()
+        return self.filter(course_id__in=enrolled_course_ids(cast("User", user)))
 
     def with_podcast(self) -> LessonQuerySet:
         return self.exclude(podcast_file="", podcast_url="")

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import datetime as dt
 import zoneinfo
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -24,7 +24,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.dateformat import format as format_date
 
-from courses.models import Cohort, Enrollment, is_program_staff
+from courses.models import Cohort, Enrollment, enrolled_cohort_ids, is_program_staff
 
 if TYPE_CHECKING:
     from accounts.models import User
@@ -56,7 +56,7 @@ class GroupSessionQuerySet(models.QuerySet["GroupSession"]):
             return self.all()
         if not getattr(user, "is_authenticated", False):
             return self.none()
-        return self.filter(cohort__in=Cohort.objects.accessible_to(user).values("id"))
+        return self.filter(cohort_id__in=enrolled_cohort_ids(cast("User", user)))
 
     def upcoming(self, now: dt.datetime | None = None) -> GroupSessionQuerySet:
         """Sessions that have not ended yet (durations are at most four hours)."""
