@@ -70,11 +70,18 @@ def home(request: HttpRequest) -> HttpResponse:
             Course.objects.prefetch_related(
                 Prefetch(
                     "lessons", queryset=Lesson.objects.only("id", "course_id", "title", "order")
-                ),
-                open_cohorts(),
+                )
             )
         ),
     )
+    # Every course is on the page, so every open run is: one plain query, grouped here (the
+    # prefetch machinery cost as much as the query itself).
+    by_id = {course.pk: course for course in courses}
+    for course in courses:
+        course.open_cohorts = []
+    for cohort in Cohort.objects.open_for_enrolment().order_by("starts_on"):
+        cohort.course = by_id[cohort.course_id]  # as a prefetch would: no query for it later
+        cohort.course.open_cohorts.append(cohort)  # type: ignore[attr-defined]
     for course in courses:
         course.open_cohort = course.open_cohorts[0] if course.open_cohorts else None
     instructor = (

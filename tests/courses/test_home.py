@@ -81,3 +81,19 @@ def test_home_page_queries_are_the_same_with_3_and_30(
         factories.enrol(factories.make_user(), cohort)
     with django_assert_num_queries(len(small.captured_queries)):
         assert client.get(reverse("home")).status_code == 200
+
+
+def test_full_runs_offer_their_waitlist_without_a_query_each(
+    client, course, other_course, django_assert_max_num_queries, django_assert_num_queries
+):
+    """The open runs are read in one query and attached to their courses (`cohort.course`
+    included): a full run's waitlist link needs no query of its own."""
+    full = factories.make_cohort(course, seat_cap=0)
+    with django_assert_max_num_queries(12) as one_full:
+        page = client.get(reverse("home")).content.decode()
+    waitlist = reverse("courses:waitlist", args=[course.slug, full.slug])
+    assert f'href="{waitlist}"' in page and f"{full.name} is full" in page
+
+    factories.make_cohort(other_course, seat_cap=0)
+    with django_assert_num_queries(len(one_full.captured_queries)):
+        assert client.get(reverse("home")).status_code == 200
