@@ -45,6 +45,11 @@ class MemberRequest(HttpRequest):
 
 
 POSTS_PER_PAGE = 20
+POST_ARTICLE_FIELDS = (
+    "id", "topic_id", "author_id", "html", "created_at", "edited_at", "is_deleted", "is_hidden",
+    "author__id", "author__display_name", "author__credentials",
+    "author__forum_profile__id", "author__forum_profile__handle",
+)  # fmt: skip
 POST_CACHE_SECONDS = 600
 TOPICS_PER_PAGE = 25
 # A common word can match a large share of all posts. Ranking every match would make the
@@ -212,6 +217,9 @@ def topic(request: MemberRequest, pk: int) -> HttpResponse:
     page_posts = list(
         Post.objects.filter(id__in=list(page.object_list))
         .select_related("author__forum_profile")
+        # What a post's article shows (forum/_post.html): not the Markdown source (up to
+        # 20,000 characters) nor the author's account fields.
+        .only(*POST_ARTICLE_FIELDS)
         .order_by("id")
     )
     seen_at = profile.marked_all_read_at

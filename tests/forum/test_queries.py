@@ -59,3 +59,35 @@ def test_forum_pages_use_the_same_queries_for_10_and_1000_posts(
 
     assert small == large
     assert max(large.values()) <= 12, large
+
+
+@pytest.mark.parametrize("persona", ["learner", "instructor"])  # cached articles, and not
+def test_a_topic_page_rendered_afresh_needs_no_query_per_post_or_author(
+    request, client_for, category, learner, cohort, persona
+):
+    """The posts are read with only the fields their articles show (POST_ARTICLE_FIELDS): with
+    nothing cached, a page of twenty posts by twenty authors takes the queries of ten."""
+    from django.core.cache import cache
+
+    c = client_for(request.getfixturevalue(persona))
+    topic = make_topic(category, learner, title="Many voices")
+
+    def add_voices(numbers: range) -> None:
+        for i in numbers:
+            author = factories.make_user(display_name=f"Voice {i}", credentials="LMHC")
+            factories.enrol(author, cohort)
+            add_posts(topic, author, 1)
+
+    def cold_queries(last_voice: str) -> int:
+        c.get(topic.get_absolute_url())  # the read state is there when measuring
+        cache.clear()
+        with CaptureQueriesContext(connection) as ctx:
+            response = c.get(topic.get_absolute_url())
+        assert response.status_code == 200
+        assert f"{last_voice}, LMHC" in response.content.decode()
+        return len(ctx.captured_queries)
+
+    add_voices(range(9))
+    ten = cold_queries("Voice 8")
+    add_voices(range(9, 19))
+    assert cold_queries("Voice 18") == ten
