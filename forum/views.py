@@ -45,6 +45,12 @@ class MemberRequest(HttpRequest):
 
 
 POSTS_PER_PAGE = 20
+# What a search result shows (forum/_search_result.html).
+SEARCH_RESULT_FIELDS = (
+    "id", "topic_id", "author_id", "created_at", "topic__id", "topic__title",
+    "topic__category_id", "topic__category__id", "topic__category__name",
+    "author__id", "author__display_name", "author__credentials",
+)  # fmt: skip
 POST_ARTICLE_FIELDS = (
     "id", "topic_id", "author_id", "html", "created_at", "edited_at", "is_deleted", "is_hidden",
     "author__id", "author__display_name", "author__credentials",
@@ -523,9 +529,11 @@ def search(request: MemberRequest) -> HttpResponse:
         if connection.vendor == "postgresql":
             posts = _postgres_search(posts, query)
         else:
-            posts = posts.filter(
-                Q(body__icontains=query) | Q(topic__title__icontains=query)
-            ).order_by("-id")[:SEARCH_CANDIDATES]
+            posts = (
+                posts.filter(Q(body__icontains=query) | Q(topic__title__icontains=query))
+                .only("body", *SEARCH_RESULT_FIELDS)  # the snippet is cut from the body here
+                .order_by("-id")[:SEARCH_CANDIDATES]
+            )
         page = Paginator(posts, POSTS_PER_PAGE).get_page(_page_number(request))
         for post in page.object_list:
             snippet = getattr(post, "headline", None) or _plain_snippet(post.body, query)
@@ -571,6 +579,7 @@ def _postgres_search(posts, query: str):
     return (
         Post.objects.filter(id__in=newest)
         .select_related("topic__category", "author")
+        .only(*SEARCH_RESULT_FIELDS)  # the headline is cut from the body in the database
         .annotate(
             # F(): the stored vector itself; a bare name would be re-parsed from text per row.
             rank=SearchRank(F("search_vector"), sq),

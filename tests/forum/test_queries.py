@@ -91,3 +91,33 @@ def test_a_topic_page_rendered_afresh_needs_no_query_per_post_or_author(
     ten = cold_queries("Voice 8")
     add_voices(range(9, 19))
     assert cold_queries("Voice 18") == ten
+
+
+def test_search_results_rendered_afresh_need_no_query_per_result(
+    client_for, category, learner, cohort
+):
+    """Results are read with only the fields they show (SEARCH_RESULT_FIELDS)."""
+    from django.core.cache import cache
+
+    c = client_for(learner)
+    url = reverse("forum:search") + "?q=avoidance"
+
+    def add_voices(numbers: range) -> None:
+        for i in numbers:
+            author = factories.make_user(display_name=f"Voice {i}", credentials="LMHC")
+            factories.enrol(author, cohort)
+            topic = make_topic(category, author, title=f"Avoidance {i}", body="On avoidance.")
+            add_posts(topic, author, 1, body="More avoidance {i}")
+
+    def cold_queries(last_voice: str) -> int:
+        cache.clear()
+        with CaptureQueriesContext(connection) as ctx:
+            response = c.get(url)
+        assert response.status_code == 200
+        assert f"{last_voice}, LMHC" in response.content.decode()
+        return len(ctx.captured_queries)
+
+    add_voices(range(3))
+    few = cold_queries("Voice 2")
+    add_voices(range(3, 9))
+    assert cold_queries("Voice 8") == few
