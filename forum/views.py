@@ -45,6 +45,13 @@ class MemberRequest(HttpRequest):
 
 
 POSTS_PER_PAGE = 20
+# What a row of a topic list shows (forum/_topic_row.html).
+TOPIC_ROW_FIELDS = (
+    "id", "category_id", "title", "is_pinned", "is_locked", "is_hidden", "created_at",
+    "post_count", "last_post_at", "author_id", "last_poster_id",
+    "author__id", "author__display_name", "author__credentials",
+    "last_poster__id", "last_poster__display_name", "last_poster__credentials",
+)  # fmt: skip
 # What a search result shows (forum/_search_result.html).
 SEARCH_RESULT_FIELDS = (
     "id", "topic_id", "author_id", "created_at", "topic__id", "topic__title",
@@ -138,6 +145,7 @@ def category(request: MemberRequest, slug: str) -> HttpResponse:
         Topic.objects.visible_in(cat, request.user)
         .with_unread(request.user, profile.marked_all_read_at)
         .select_related("author", "last_poster")
+        .only(*TOPIC_ROW_FIELDS)
     )
     page = Paginator(topics, TOPICS_PER_PAGE).get_page(_page_number(request))
     return render(

@@ -121,3 +121,36 @@ def test_search_results_rendered_afresh_need_no_query_per_result(
     few = cold_queries("Voice 2")
     add_voices(range(3, 9))
     assert cold_queries("Voice 8") == few
+
+
+def test_a_topic_list_rendered_afresh_needs_no_query_per_topic_or_person(
+    client_for, category, learner, cohort
+):
+    """Topic rows are read with only the fields they show (TOPIC_ROW_FIELDS)."""
+    from django.core.cache import cache
+
+    c = client_for(learner)
+    url = reverse("forum:category", args=[category.slug])
+
+    def add_voices(numbers: range) -> None:
+        for i in numbers:
+            author = factories.make_user(display_name=f"Voice {i}", credentials="LMHC")
+            factories.enrol(author, cohort)
+            topic = make_topic(category, author, title=f"Question {i}")
+            replier = factories.make_user(display_name=f"Reply {i}", credentials="PhD")
+            add_posts(topic, replier, 1)
+
+    def cold_queries(last: int) -> int:
+        c.get(url)  # the member's forum profile exists from the first visit on
+        cache.clear()
+        with CaptureQueriesContext(connection) as ctx:
+            response = c.get(url)
+        assert response.status_code == 200
+        page = response.content.decode()
+        assert f"Voice {last}, LMHC" in page and f"Reply {last}, PhD" in page
+        return len(ctx.captured_queries)
+
+    add_voices(range(3))
+    few = cold_queries(2)
+    add_voices(range(3, 12))
+    assert cold_queries(11) == few
