@@ -233,6 +233,9 @@ def library(request: AuthenticatedHttpRequest) -> HttpResponse:
     query = (filters.get("q") or "").strip()
     if query:
         entries = entries.search(query)
+    # What a card shows (qa/_library_card.html), and the text a snippet is cut from without
+    # PostgreSQL: not the answer's HTML nor the search vector (issue 9).
+    entries = entries.only("id", "title", "question", "video_url", "answer_plain")
     page = Paginator(entries, PAGE_SIZE).get_page(request.GET.get("page"))
     if query:
         for entry in page.object_list:
