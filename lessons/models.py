@@ -155,6 +155,8 @@ class Lesson(models.Model):
 
     # Large columns only search reads; pages that do not search may defer them.
     SEARCH_ONLY_FIELDS = ("chapter_text", "search_vector")
+    # What `has_material` reads.
+    MATERIAL_FIELDS = ("chapter", "video_url", "video_file", "podcast_file", "podcast_url")
 
     class Meta:
         ordering = ["course__order", "course__number", "order", "id"]

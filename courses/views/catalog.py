@@ -42,6 +42,8 @@ class OpenCohorts(TypedDict):
 if TYPE_CHECKING:
     CourseWithOpenCohorts = WithAnnotations[Course, OpenCohorts]
 
+SYLLABUS_FIELDS = ("id", "course_id", "order", "slug", "title", "summary", "free_preview")
+
 # Partials other features provide; a page includes them once they exist.
 ENROL_CTA_TEMPLATE = "courses/enrol/_cta.html"
 NEWSLETTER_SIGNUP_TEMPLATE = "newsletter/_signup_form.html"
@@ -136,10 +138,13 @@ def course(request: HttpRequest, slug: str) -> HttpResponse:
         get_object_or_404(Course.objects.prefetch_related(open_cohorts()), slug=slug),
     )
     has_access = has_course_access(request.user, course.pk)
-    # The syllabus does not need a chapter's search copies (plain text and vector): leaving
-    # them in the database halves what this page reads (tens of kilobytes per lesson).
-    # Ordered within the course: the model's default ordering joins the course table.
-    lessons = list(course.lessons.defer(*Lesson.SEARCH_ONLY_FIELDS).order_by("order", "id"))
+    # Only what the syllabus shows and the fields that say which materials a lesson has:
+    # not a chapter's search copies (plain text and vector, tens of kilobytes per lesson) nor
+    # transcripts and captions (issue 9). Ordered within the course: the model's default
+    # ordering joins the course table.
+    lessons = list(
+        course.lessons.only(*SYLLABUS_FIELDS, *Lesson.MATERIAL_FIELDS).order_by("order", "id")
+    )
     progress = {}
     if request.user.is_authenticated and has_access:
         progress = {
