@@ -214,6 +214,7 @@ def course_progress(user: User) -> list[dict]:
     courses = (
         Course.objects.accessible_to(user)
         .order_by("order", "number")
+        .only("id", "number", "title", "slug")  # what a trimester card shows
         .annotate(
             lesson_count=Count("lessons", distinct=True),
             material_total=Sum("lessons__material_count"),
@@ -254,7 +255,8 @@ def dashboard(request: AuthenticatedHttpRequest) -> HttpResponse:
     enrollments = (
         Enrollment.objects.for_user(user)
         .granting_access()
-        .select_related("cohort__course")
+        .select_related("cohort")
+        .only("id", "cohort__id", "cohort__name", "cohort__course_id")  # a run's name per course
         .order_by("cohort__course__order", "cohort__starts_on")
     )
     # The card shows a lesson's title and link, its course and a time: plain values, not
