@@ -69,7 +69,8 @@ def home(request: HttpRequest) -> HttpResponse:
     courses = cast(
         "list[CourseWithOpenCohorts]",
         list(
-            Course.objects.prefetch_related(
+            # What the cards and enrol options show: not the course pages' descriptions.
+            Course.objects.only("id", "number", "title", "subtitle", "slug").prefetch_related(
                 Prefetch(
                     "lessons", queryset=Lesson.objects.only("id", "course_id", "title", "order")
                 )
@@ -90,6 +91,7 @@ def home(request: HttpRequest) -> HttpResponse:
         User.objects.filter(groups__name=INSTRUCTOR, is_active=True)
         .exclude(bio="")
         .order_by("date_joined")
+        .only("id", "display_name", "credentials", "bio")  # the name and bio shown
         .first()
     )
     faq_items = list(FaqItem.objects.filter(published=True))
