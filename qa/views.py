@@ -20,6 +20,7 @@ from lib import ratelimit
 from lib.fragments import render_cached
 from lib.typed import AuthenticatedHttpRequest
 from qa import services
+from qa.apps import LIBRARY_NAMES_KEY
 from qa.forms import AskForm, LibrarySearchForm, ReplyForm, lesson_model
 from qa.models import (
     HIGHLIGHT_START,
@@ -192,7 +193,8 @@ def browse_counts() -> tuple[Sequence[Mapping[str, Any]], Sequence[Mapping[str, 
     """
     version = LibraryEntry.objects.aggregate(n=Count("id"), top=Max("id"), last=Max("updated_at"))
     stamp = version["last"].timestamp() if version["last"] else 0
-    key = f"qa:library-browse:{version['n']}:{version['top']}:{stamp}"
+    names = cache.get(LIBRARY_NAMES_KEY, 0)  # bumped when a topic, lesson or course changes
+    key = f"qa:library-browse:{version['n']}:{version['top']}:{stamp}:{names}"
     cached = cache.get(key)
     if cached is not None:
         return cached

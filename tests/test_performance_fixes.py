@@ -128,6 +128,27 @@ def test_library_browse_counts_follow_a_new_entry_at_once(client_for, learner):
     assert counts() == {"Shame": 2, "Grief": 1}
 
 
+def test_library_browse_counts_follow_a_renamed_topic_or_lesson_at_once(
+    client_for, learner, course
+):
+    shame = make_topic("Shame")
+    lesson = factories.make_lesson(course, title="Shame & guilt")
+    entry = make_entry(topics=[shame])
+    entry.lessons.add(lesson)
+    c = client_for(learner)
+
+    def names() -> tuple[list[str], list[str]]:
+        context = c.get(reverse("qa:library")).context
+        return [t["name"] for t in context["topics"]], [x["title"] for x in context["lessons"]]
+
+    assert names() == (["Shame"], ["Shame & guilt"])
+    shame.name = "Shame and pride"
+    shame.save()
+    lesson.title = "Shame, guilt and pride"
+    lesson.save()
+    assert names() == (["Shame and pride"], ["Shame, guilt and pride"])
+
+
 def test_library_browse_counts_are_read_once_then_cached(client_for, learner):
     make_entry(topics=[make_topic("Shame")])
     c = client_for(learner)
