@@ -18,6 +18,7 @@ import argparse
 import json
 import os
 import re
+import shutil
 import signal
 import socket
 import subprocess
@@ -174,6 +175,8 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=4, help="gunicorn worker processes")
     parser.add_argument("--only", help="regex: load only pages whose name matches")
     args = parser.parse_args()
+    if shutil.which("wrk") is None:
+        raise SystemExit("bench/run.py needs wrk: apt-get install -y wrk")
 
     env = bench_env(args.database_url)
     ensure_database(args.database_url)
