@@ -101,14 +101,9 @@ class UserAdmin(BaseUserAdmin):
 
     def save_related(self, request: HttpRequest, form, formsets, change: bool) -> None:
         super().save_related(request, form, formsets, change)
-        detail = describe_changes(form, PERMISSION_FIELDS) if change else ""
-        if detail:
-            AuditEvent.record(
-                action=AuditEvent.Action.PERMISSIONS_CHANGED,
-                obj=form.instance,
-                detail=detail,
-                request=request,
-            )
+        record_permission_change(
+            request, form, describe_changes(form, PERMISSION_FIELDS) if change else ""
+        )
 
     add_fieldsets = [
         (
@@ -118,6 +113,17 @@ class UserAdmin(BaseUserAdmin):
     ]
 
 
+def record_permission_change(request: HttpRequest, form, detail: str) -> None:
+    """Audit a saved user's or group's permissions, when anything about them changed."""
+    if detail:
+        AuditEvent.record(
+            action=AuditEvent.Action.PERMISSIONS_CHANGED,
+            obj=form.instance,
+            detail=detail,
+            request=request,
+        )
+
+
 admin.site.unregister(Group)
 
 
@@ -125,11 +131,6 @@ admin.site.unregister(Group)
 class GroupAdmin(BaseGroupAdmin):
     def save_related(self, request: HttpRequest, form, formsets, change: bool) -> None:
         super().save_related(request, form, formsets, change)
-        detail = describe_changes(form, ["permissions"]) if change else "new group"
-        if detail:
-            AuditEvent.record(
-                action=AuditEvent.Action.PERMISSIONS_CHANGED,
-                obj=form.instance,
-                detail=detail,
-                request=request,
-            )
+        record_permission_change(
+            request, form, describe_changes(form, ["permissions"]) if change else "new group"
+        )
