@@ -63,6 +63,15 @@ def is_member(user: User | object) -> bool:
     return is_program_staff(user) or bool(access_grants(user))
 
 
+def granted_course_ids(user: User | object) -> list[int] | None:
+    """The ids of the courses `user` may open, from `access_grants`, or None for staff (all of
+    them). A plain list compiles to `IN (1, 2, 3)`, cheaper than the subquery of
+    `enrolled_course_ids` for a page that already asked (issue 9)."""
+    if is_program_staff(user):
+        return None
+    return sorted(set(access_grants(user).values()))
+
+
 def enrolled_course_ids(user: User) -> models.QuerySet:
     """Subquery: the ids of the courses a signed-in learner holds an access-granting enrolment
     in. Other apps filter on it directly (`course_id__in=`) rather than nesting

@@ -1,10 +1,10 @@
 """The public program pages (home, course pages) and the learner's dashboard."""
 
-from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING, Any, TypedDict, cast
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, TypedDict, cast
 
 from django.contrib.auth.decorators import login_required
-from django.db.models import Count, Prefetch, Sum
+from django.db.models import Count, Prefetch, Q, Sum
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.template import TemplateDoesNotExist
@@ -18,9 +18,10 @@ from accounts.roles import INSTRUCTOR
 from courses.models import (
     Cohort,
     Course,
-    Enrollment,
     FaqItem,
     Testimonial,
+    access_grants,
+    granted_course_ids,
     has_course_access,
 )
 from lessons.models import Lesson, Progress
@@ -213,9 +214,12 @@ def syllabus(
 
 def course_progress(user: User) -> list[dict]:
     """The courses `user` may open, with the share of lesson materials they have used."""
+    course_ids = granted_course_ids(user)
+    courses = Course.objects.all()
+    if course_ids is not None:
+        courses = courses.filter(id__in=course_ids)
     courses = (
-        Course.objects.accessible_to(user)
-        .order_by("order", "number")
+        courses.order_by("order", "number")
         .only("id", "number", "title", "slug")  # what a trimester card shows
         .annotate(
             lesson_count=Count("lessons", distinct=True),
@@ -223,25 +227,24 @@ def course_progress(user: User) -> list[dict]:
         )
     )
     done = {
-        row["lesson__course_id"]: row
+        row[0]: row[1:]
         for row in Progress.objects.filter(user=user)
+        .order_by()
         .values("lesson__course_id")
         .annotate(
-            chapters=Count("chapter_done_at"),
-            videos=Count("video_done_at"),
-            podcasts=Count("podcast_done_at"),
+            used=Count("chapter_done_at") + Count("video_done_at") + Count("podcast_done_at"),
             completed=Count("completed_at"),
         )
+        .values_list("lesson__course_id", "used", "completed")
     }
     rows = []
     for course in courses:
-        counts: Mapping[str, Any] = done.get(course.pk, {})
-        used = sum(counts.get(k, 0) for k in ("chapters", "videos", "podcasts"))
+        used, completed = done.get(course.pk, (0, 0))
         total = course.material_total or 0
         rows.append(
             {
                 "course": course,
-                "completed": counts.get("completed", 0),
+                "completed": completed,
                 "percent": min(100, round(100 * used / total)) if total else 0,
             }
         )
@@ -254,19 +257,24 @@ def dashboard(request: AuthenticatedHttpRequest) -> HttpResponse:
     """The learner's home. Other features add their own keys to `context` and a section to
     templates/courses/dashboard.html (see the marked spots there)."""
     user = request.user
-    enrollments = (
-        Enrollment.objects.for_user(user)
-        .granting_access()
-        .select_related("cohort")
-        .only("id", "cohort__id", "cohort__name", "cohort__course_id")  # a run's name per course
-        .order_by("cohort__course__order", "cohort__starts_on")
+    # The learner's own runs, from the ids the menu asks for anyway (`access_grants`).
+    runs = (
+        Cohort.objects.filter(id__in=sorted(access_grants(user)))
+        .order_by("starts_on")
+        .values_list("course_id", "name")
     )
     # The card shows a lesson's title and link, its course and a time: plain values, not
     # two model instances with their chapters deferred (a quarter of the page's Python).
+    course_ids = granted_course_ids(user)
     last_seen = (
-        Progress.objects.filter(user=user, lesson__in=Lesson.objects.visible_to(user))
+        Progress.objects.filter(user=user)
+        .filter(
+            Q()
+            if course_ids is None
+            else Q(lesson__free_preview=True) | Q(lesson__course_id__in=course_ids)
+        )  # what `Lesson.objects.visible_to(user)` allows, without its subquery
         .order_by("-last_seen_at")
-        .values(
+        .values_list(
             "last_seen_at",
             "lesson__title",
             "lesson__slug",
@@ -276,22 +284,21 @@ def dashboard(request: AuthenticatedHttpRequest) -> HttpResponse:
         )
         .first()
     )
-    continue_card = last_seen and {
-        "url": reverse(
-            "lessons:lesson",
-            kwargs={
-                "course_slug": last_seen["lesson__course__slug"],
-                "slug": last_seen["lesson__slug"],
-            },
-        ),
-        "title": last_seen["lesson__title"],
-        "course_number": last_seen["lesson__course__number"],
-        "course_title": last_seen["lesson__course__title"],
-        "last_seen_at": last_seen["last_seen_at"],
-    }
-    cohorts_by_course: dict[int, list[Cohort]] = {}
-    for enrollment in enrollments:
-        cohorts_by_course.setdefault(enrollment.cohort.course_id, []).append(enrollment.cohort)
+    continue_card = None
+    if last_seen:
+        seen_at, title, lesson_slug, course_slug, course_number, course_title = last_seen
+        continue_card = {
+            "url": reverse(
+                "lessons:lesson", kwargs={"course_slug": course_slug, "slug": lesson_slug}
+            ),
+            "title": title,
+            "course_number": course_number,
+            "course_title": course_title,
+            "last_seen_at": seen_at,
+        }
+    cohorts_by_course: dict[int, list[str]] = {}
+    for course_id, name in runs:
+        cohorts_by_course.setdefault(course_id, []).append(name)
     course_rows = course_progress(user)
     for row in course_rows:
         row["cohorts"] = cohorts_by_course.get(row["course"].pk, [])
