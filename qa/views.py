@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -11,7 +12,7 @@ from django.db.models import Count, Max, Prefetch, Q
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.html import escape
-from django.utils.safestring import mark_safe
+from django.utils.safestring import SafeString, mark_safe
 from django.views.decorators.cache import never_cache
 
 from audit.models import AuditEvent
@@ -185,16 +186,24 @@ def plain_snippet(text: str, query: str, width: int = 220) -> str:
 BROWSE_CACHE_SECONDS = 300
 
 
-def browse_counts() -> tuple[Sequence[Mapping[str, Any]], Sequence[Mapping[str, Any]]]:
-    """The library's topics and lessons with their numbers of published entries.
-
-    Counting means reading every entry, so the result is cached, under a key that changes
-    whenever an entry is added, removed or saved; it is the same for every member.
-    """
+def library_version() -> str:
+    """A stamp that changes whenever a library entry is added, removed or saved, or a topic,
+    lesson or course is renamed: the key of everything the library caches for all members."""
     version = LibraryEntry.objects.aggregate(n=Count("id"), top=Max("id"), last=Max("updated_at"))
     stamp = version["last"].timestamp() if version["last"] else 0
     names = cache.get(LIBRARY_NAMES_KEY, 0)  # bumped when a topic, lesson or course changes
-    key = f"qa:library-browse:{version['n']}:{version['top']}:{stamp}:{names}"
+    return f"{version['n']}:{version['top']}:{stamp}:{names}"
+
+
+def browse_counts(
+    version: str | None = None,
+) -> tuple[Sequence[Mapping[str, Any]], Sequence[Mapping[str, Any]]]:
+    """The library's topics and lessons with their numbers of published entries.
+
+    Counting means reading every entry, so the result is cached under `library_version()`;
+    it is the same for every member.
+    """
+    key = f"qa:library-browse:{version or library_version()}"
     cached = cache.get(key)
     if cached is not None:
         return cached
@@ -216,29 +225,28 @@ def browse_counts() -> tuple[Sequence[Mapping[str, Any]], Sequence[Mapping[str, 
     return topics, lessons
 
 
-@never_cache
-@login_required
-def library(request: AuthenticatedHttpRequest) -> HttpResponse:
-    _require_member(request)
-    form = LibrarySearchForm(request.GET or None)
-    filters = form.cleaned_data if form.is_valid() else {}
+def library_cards(
+    query: str, topic: Topic | None, lesson: Any, page_number: str | None
+) -> tuple[int, int, list[SafeString]]:
+    """One page of the library's list: (number of entries, page number, rendered cards).
+
+    Built by `library` below and cached under `library_version()`: every member sees the same
+    published entries, so a search or a browsed page is ranked and rendered once for all of
+    them until the library changes (issue 9).
+    """
     entries = LibraryEntry.objects.published().prefetch_related(
         Prefetch("topics", queryset=Topic.objects.order_by("order", "name"))
     )
-    topic = lesson = None
-    if slug := filters.get("topic"):
-        topic = get_object_or_404(Topic, slug=slug)
+    if topic is not None:
         entries = entries.filter(topics=topic)
-    if lesson_id := filters.get("lesson"):
-        lesson = get_object_or_404(lesson_model().objects.select_related("course"), pk=lesson_id)
+    if lesson is not None:
         entries = entries.for_lesson(lesson)
-    query = (filters.get("q") or "").strip()
     if query:
         entries = entries.search(query)
     # What a card shows (qa/_library_card.html), and the text a snippet is cut from without
     # PostgreSQL: not the answer's HTML nor the search vector (issue 9).
     entries = entries.only("id", "title", "question", "video_url", "answer_plain")
-    page = Paginator(entries, PAGE_SIZE).get_page(request.GET.get("page"))
+    page = Paginator(entries, PAGE_SIZE).get_page(page_number)
     if query:
         for entry in page.object_list:
             headline = getattr(entry, "headline", None)
@@ -247,9 +255,6 @@ def library(request: AuthenticatedHttpRequest) -> HttpResponse:
                 if headline is not None
                 else plain_snippet(f"{entry.question} {entry.answer_plain}", query)
             )
-    topics, lessons = browse_counts()
-    params = request.GET.copy()
-    params.pop("page", None)
     cards = render_cached(
         "qa/_library_card.html",
         [
@@ -267,6 +272,35 @@ def library(request: AuthenticatedHttpRequest) -> HttpResponse:
             for entry in page.object_list
         ],
     )
+    return page.paginator.count, page.number, cards
+
+
+@never_cache
+@login_required
+def library(request: AuthenticatedHttpRequest) -> HttpResponse:
+    _require_member(request)
+    form = LibrarySearchForm(request.GET or None)
+    filters = form.cleaned_data if form.is_valid() else {}
+    topic = lesson = None
+    if slug := filters.get("topic"):
+        topic = get_object_or_404(Topic, slug=slug)
+    if lesson_id := filters.get("lesson"):
+        lesson = get_object_or_404(lesson_model().objects.select_related("course"), pk=lesson_id)
+    query = (filters.get("q") or "").strip()
+    version = library_version()
+    page_number = request.GET.get("page", "")[:12]
+    selection = (query, topic and topic.pk, lesson and lesson.pk, page_number)
+    key = "qa:library-page:" + hashlib.sha256(repr((version, selection)).encode()).hexdigest()
+    cached = cache.get(key)
+    if cached is None:
+        cached = library_cards(query, topic, lesson, page_number)
+        cache.set(key, cached, BROWSE_CACHE_SECONDS)
+    count, number, cards = cached
+    # A page of the right number for the pagination links; its rows are the cached cards.
+    page = Paginator(range(count), PAGE_SIZE).get_page(number)
+    topics, lessons = browse_counts(version)
+    params = request.GET.copy()
+    params.pop("page", None)
     # The sidebar (dozens of links) is the same for every member with the same selection.
     browse = render_cached(
         "qa/_library_browse.html",
@@ -279,7 +313,7 @@ def library(request: AuthenticatedHttpRequest) -> HttpResponse:
     )[0]
     context = {
         "page": page,
-        "cards": cards,
+        "cards": [mark_safe(card) for card in cards],  # noqa: S308 - rendered by library_cards
         "browse": browse,
         "form": form,
         "query": query,

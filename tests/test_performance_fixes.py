@@ -16,7 +16,7 @@ from forum.models import Category, Post
 from lessons.models import Progress
 from qa.models import LibraryEntry
 from tests import factories
-from tests.qa.conftest import make_entry, make_topic
+from tests.qa.conftest import make_entry, make_topic, shown_entries
 
 pytestmark = pytest.mark.django_db
 
@@ -100,7 +100,7 @@ def test_library_entries_keep_a_search_vector_that_follows_their_text(client_for
     assert search("grief") == []
     assert search("silence") == [entry]
     page = client_for(learner).get(reverse("qa:library") + "?q=silence")
-    assert list(page.context["page"].object_list) == [entry]
+    assert shown_entries(page) == [entry]
 
 
 @pytest.mark.postgres
@@ -156,6 +156,43 @@ def test_library_browse_counts_are_read_once_then_cached(client_for, learner):
     with CaptureQueriesContext(connection) as ctx:
         c.get(reverse("qa:library"))
     assert not [q for q in ctx.captured_queries if "entry_count" in q["sql"]]
+
+
+def test_a_library_page_is_ranked_once_then_served_from_the_cache(client_for, learner):
+    make_entry(title="Silence in the room")
+    url = reverse("qa:library") + "?q=silence"
+    c = client_for(learner)
+    c.get(url)
+    with CaptureQueriesContext(connection) as ctx:
+        again = c.get(url)
+    assert [e.title for e in shown_entries(again)] == ["Silence in the room"]
+    assert not [q for q in ctx.captured_queries if "silence" in q["sql"].lower()]  # not searched
+
+
+def test_a_cached_library_search_follows_added_edited_and_withdrawn_entries(
+    client_for, learner, other_learner
+):
+    first = make_entry(title="Silence in the room")
+    url = reverse("qa:library") + "?q=silence"
+    c = client_for(learner)
+    assert [e.title for e in shown_entries(c.get(url))] == ["Silence in the room"]
+
+    second = make_entry(title="More silence")
+    assert {e.title for e in shown_entries(c.get(url))} == {"Silence in the room", "More silence"}
+
+    first.title = "Silence, revisited"
+    first.save()
+    page = client_for(other_learner).get(url)  # another member shares the cached page
+    assert {e.title for e in shown_entries(page)} == {"Silence, revisited", "More silence"}
+    assert "Silence in the room" not in page.content.decode()
+
+    second.status = LibraryEntry.Status.DRAFT
+    second.save()
+    assert [e.title for e in shown_entries(c.get(url))] == ["Silence, revisited"]
+    second.delete()
+    first.delete()
+    assert shown_entries(c.get(url)) == []
+    assert "Nothing found" in c.get(url).content.decode()
 
 
 def test_reloading_a_lesson_within_a_minute_writes_nothing(client_for, learner, course):

@@ -4,6 +4,7 @@ CANARY is a string that must never leave the asker's and the instructor's pages.
 """
 
 import itertools
+import re
 
 import pytest
 from django.contrib.auth.models import Permission
@@ -16,6 +17,19 @@ from tests import factories
 CANARY = "Zebulon-Quixote-4711"
 
 _seq = itertools.count(1)
+_ENTRY_LINK = re.compile(r'href="[^"?]*/library/(\d+)/"')
+
+
+def shown_entries(response) -> list[LibraryEntry]:
+    """The entries of a library page's cards, in the order shown (the page's rows are
+    rendered HTML, cached for every member)."""
+    ids = [int(pk) for card in response.context["cards"] for pk in _ENTRY_LINK.findall(card)]
+    found = LibraryEntry.objects.in_bulk(ids)
+    return [found[pk] for pk in ids]
+
+
+def snippet_of(card: str) -> str:
+    return card.split('class="qa-snippet">')[1].split("</p>")[0]
 
 
 def make_lesson(course, **fields) -> Lesson:
