@@ -29,10 +29,11 @@ from django.views.decorators.http import require_POST
 
 from courses.models import is_member, is_program_staff
 from forum import rendering, services
+from forum.apps import SEARCH_GENERATION_KEY
 from forum.forms import ComposerForm, ReportForm, SearchForm, SettingsForm, TopicForm
-from forum.models import Category, Post, ReadState, Subscription, Topic
+from forum.models import Category, CircleMembership, Post, ReadState, Subscription, Topic
 from lib import ratelimit
-from lib.fragments import render_cached
+from lib.fragments import generation, render_cached
 
 if TYPE_CHECKING:
     from accounts.models import User
@@ -522,6 +523,53 @@ def _highlight(snippet: str) -> str:
     )
 
 
+SEARCH_CACHE_SECONDS = 300
+
+
+def _ranked_page(user: User, query: str, page_number: int) -> tuple[int, int, list[tuple]]:
+    """One page of a search: (number of matches, page number, [(post id, snippet)])."""
+    posts = Post.objects.visible_to(user).filter(is_deleted=False)
+    if connection.vendor == "postgresql":
+        posts = _postgres_search(posts, query)
+    else:
+        posts = (
+            posts.filter(Q(body__icontains=query) | Q(topic__title__icontains=query))
+            .only("id", "body")  # the snippet is cut from the body here
+            .order_by("-id")[:SEARCH_CANDIDATES]
+        )
+    page = Paginator(posts, POSTS_PER_PAGE).get_page(page_number)
+    rows = [
+        (post.pk, getattr(post, "headline", None) or _plain_snippet(post.body, query))
+        for post in page.object_list
+    ]
+    return page.paginator.count, page.number, rows
+
+
+def _search_page(user: User, query: str, page_number: int) -> tuple[int, int, list[tuple]]:
+    """`_ranked_page`, ranked once for everyone who may see the same posts (issue 9).
+
+    Cached under the search generation (bumped by every change to a post, topic or
+    category) and what decides which posts the member sees: staff, or the private circles
+    they belong to. The caller shows only the listed posts that a fresh query still finds
+    visible, so nothing hidden or deleted since can appear from the cache."""
+    circles = (
+        "staff"
+        if is_program_staff(user)
+        else tuple(
+            CircleMembership.objects.filter(user=user)
+            .order_by("category_id")
+            .values_list("category_id", flat=True)
+        )
+    )
+    selection = (generation(SEARCH_GENERATION_KEY), circles, query, page_number)
+    key = "forum:search:" + hashlib.sha256(repr(selection).encode()).hexdigest()
+    cached = cache.get(key)
+    if cached is None:
+        cached = _ranked_page(user, query, page_number)
+        cache.set(key, cached, SEARCH_CACHE_SECONDS)
+    return cached
+
+
 @member_required
 def search(request: MemberRequest) -> HttpResponse:
     form = SearchForm(request.GET or None)
@@ -529,23 +577,20 @@ def search(request: MemberRequest) -> HttpResponse:
     results: list[dict[str, Any]] = []
     page = None
     if query:
-        posts = (
+        count, number, rows = _search_page(request.user, query, _page_number(request))
+        page = Paginator(range(count), POSTS_PER_PAGE).get_page(number)
+        shown = (
             Post.objects.visible_to(request.user)
-            .filter(is_deleted=False)
+            .filter(is_deleted=False, id__in=[pk for pk, _ in rows])
             .select_related("topic__category", "author")
+            .only(*SEARCH_RESULT_FIELDS)
+            .in_bulk()
         )
-        if connection.vendor == "postgresql":
-            posts = _postgres_search(posts, query)
-        else:
-            posts = (
-                posts.filter(Q(body__icontains=query) | Q(topic__title__icontains=query))
-                .only("body", *SEARCH_RESULT_FIELDS)  # the snippet is cut from the body here
-                .order_by("-id")[:SEARCH_CANDIDATES]
-            )
-        page = Paginator(posts, POSTS_PER_PAGE).get_page(_page_number(request))
-        for post in page.object_list:
-            snippet = getattr(post, "headline", None) or _plain_snippet(post.body, query)
-            results.append({"post": post, "snippet": _highlight(snippet)})
+        results = [
+            {"post": shown[pk], "snippet": _highlight(snippet)}
+            for pk, snippet in rows
+            if pk in shown
+        ]
     result_rows = render_cached(
         "forum/_search_result.html",
         [
@@ -586,8 +631,7 @@ def _postgres_search(posts, query: str):
     newest = posts.filter(search_vector=sq).order_by("-id").values("id")[:SEARCH_CANDIDATES]
     return (
         Post.objects.filter(id__in=newest)
-        .select_related("topic__category", "author")
-        .only(*SEARCH_RESULT_FIELDS)  # the headline is cut from the body in the database
+        .only("id")  # the headline is cut from the body in the database
         .annotate(
             # F(): the stored vector itself; a bare name would be re-parsed from text per row.
             rank=SearchRank(F("search_vector"), sq),

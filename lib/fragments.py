@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import time
 from collections.abc import Sequence
 
 from django.core.cache import cache
@@ -40,3 +41,21 @@ def render_cached(name: str, items: Sequence[tuple[tuple, dict]]) -> list[SafeSt
     if missing:
         cache.set_many(missing, SECONDS)
     return [mark_safe(cached.get(key) or missing[key]) for key in keys]  # noqa: S308 - rendered here
+
+
+def generation(key: str) -> int:
+    """A counter that `bump(key)` changes, for the keys of cached things a change must retire
+    (when no value they show can say so). A missing (evicted) counter starts again from the
+    clock, never from a value that was used before."""
+    value = cache.get(key)
+    if value is None:
+        cache.add(key, time.time_ns(), None)
+        value = cache.get(key, 0)
+    return value
+
+
+def bump(key: str) -> None:
+    try:
+        cache.incr(key)
+    except ValueError:  # not set yet, or evicted
+        cache.set(key, time.time_ns(), None)

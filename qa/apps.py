@@ -1,5 +1,4 @@
 from django.apps import AppConfig
-from django.core.cache import cache
 from django.db.models.signals import post_delete, post_save
 
 # Bumped whenever a topic, lesson or course is saved or deleted: the library's cached browse
@@ -8,10 +7,9 @@ LIBRARY_NAMES_KEY = "qa:library-browse-names"
 
 
 def library_names_changed(**kwargs) -> None:
-    try:
-        cache.incr(LIBRARY_NAMES_KEY)
-    except ValueError:  # not set yet, or evicted
-        cache.set(LIBRARY_NAMES_KEY, 1, None)
+    from lib.fragments import bump
+
+    bump(LIBRARY_NAMES_KEY)
 
 
 class QaConfig(AppConfig):

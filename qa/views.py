@@ -18,7 +18,7 @@ from django.views.decorators.cache import never_cache
 from audit.models import AuditEvent
 from courses.models import Course, is_member
 from lib import ratelimit
-from lib.fragments import render_cached
+from lib.fragments import generation, render_cached
 from lib.typed import AuthenticatedHttpRequest
 from qa import services
 from qa.apps import LIBRARY_NAMES_KEY
@@ -191,7 +191,7 @@ def library_version() -> str:
     lesson or course is renamed: the key of everything the library caches for all members."""
     version = LibraryEntry.objects.aggregate(n=Count("id"), top=Max("id"), last=Max("updated_at"))
     stamp = version["last"].timestamp() if version["last"] else 0
-    names = cache.get(LIBRARY_NAMES_KEY, 0)  # bumped when a topic, lesson or course changes
+    names = generation(LIBRARY_NAMES_KEY)  # bumped when a topic, lesson or course changes
     return f"{version['n']}:{version['top']}:{stamp}:{names}"
 
 

@@ -169,3 +169,20 @@ def test_static_urls_are_the_manifests_and_missing_files_always_raise(tmp_path, 
     for _ in range(2):
         with pytest.raises(ValueError, match="Missing staticfiles manifest entry"):
             storage.url("css/missing.css")
+
+
+def test_a_generation_changes_on_every_bump_and_never_returns_to_a_used_value():
+    from django.core.cache import cache
+
+    from lib.fragments import bump, generation
+
+    first = generation("test:generation")
+    assert generation("test:generation") == first
+    bump("test:generation")
+    second = generation("test:generation")
+    assert second != first
+    cache.delete("test:generation")  # evicted
+    assert generation("test:generation") not in (first, second)
+    cache.delete("test:generation")
+    bump("test:generation")  # bumped while evicted
+    assert generation("test:generation") not in (first, second)
