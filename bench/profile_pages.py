@@ -35,6 +35,9 @@ def main() -> None:
     parser.add_argument("--only", default="", help="a regular expression on page names")
     parser.add_argument("--top", type=int, default=0, help="print the N costliest functions")
     parser.add_argument(
+        "--sort", default="cumulative", help="how --top orders them (pstats: tottime, ncalls…)"
+    )
+    parser.add_argument(
         "--database-url",
         default=os.environ.get(
             "PROFILE_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/htw_prof"
@@ -82,7 +85,7 @@ def main() -> None:
         print(f"{name:<16} {calls:>14,.0f} {baseline_calls / calls:>10.2f}x")
         if args.top and name != "baseline":
             out = io.StringIO()
-            pstats.Stats(profiler, stream=out).sort_stats("cumulative").print_stats(args.top)
+            pstats.Stats(profiler, stream=out).sort_stats(args.sort).print_stats(args.top)
             print(out.getvalue())
 
 

@@ -4,6 +4,8 @@
 from any source (admin, imports, older rows) reaches a page only in its allowed form.
 """
 
+import functools
+
 import nh3
 from django.utils.safestring import SafeString, mark_safe
 
@@ -34,6 +36,15 @@ def clean_html(html: str | None) -> str:
     )
 
 
+@functools.lru_cache(maxsize=256)
+def _clean_on_output(html: str) -> str:
+    return clean_html(html)
+
+
 def safe_html(html: str | None) -> SafeString:
-    """Sanitize, then mark safe for a template."""
-    return mark_safe(clean_html(html))  # noqa: S308 - the markup was just sanitized by nh3
+    """Sanitize, then mark safe for a template.
+
+    The same stored text (a chapter, an answer) is rendered on every view of its page, so
+    each process keeps the sanitized form of the last 256 it saw: the result depends on the
+    text alone (about 1 ms saved per 12,000 characters, issue 9)."""
+    return mark_safe(_clean_on_output(html or ""))  # noqa: S308 - sanitized by nh3

@@ -330,8 +330,18 @@ def library(request: AuthenticatedHttpRequest) -> HttpResponse:
 @login_required
 def library_entry(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     entry = get_object_or_404(
-        LibraryEntry.objects.visible_to(request.user).prefetch_related(
-            "topics", Prefetch("lessons", queryset=lesson_model().objects.select_related("course"))
+        LibraryEntry.objects.visible_to(request.user)
+        # Not the search copies of the text; the related lessons' titles and links only, not
+        # their chapters (tens of kilobytes each) nor their courses' descriptions (issue 9).
+        .defer("search_vector", "answer_plain")
+        .prefetch_related(
+            "topics",
+            Prefetch(
+                "lessons",
+                queryset=lesson_model()
+                .objects.select_related("course")
+                .only("id", "slug", "title", "course__id", "course__slug", "course__title"),
+            ),
         ),
         pk=pk,
     )
