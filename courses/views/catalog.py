@@ -71,18 +71,21 @@ def home(request: HttpRequest) -> HttpResponse:
         "list[CourseWithOpenCohorts]",
         list(
             # What the cards and enrol options show: not the course pages' descriptions.
-            Course.objects.only("id", "number", "title", "subtitle", "slug").prefetch_related(
-                Prefetch(
-                    "lessons", queryset=Lesson.objects.only("id", "course_id", "title", "order")
-                )
-            )
+            Course.objects.only("id", "number", "title", "subtitle", "slug")
         ),
     )
+    # The cards list lesson titles: plain strings, not sixty model instances.
+    titles: dict[int, list[str]] = {}
+    for course_id, title in Lesson.objects.order_by("order", "id").values_list(
+        "course_id", "title"
+    ):
+        titles.setdefault(course_id, []).append(title)
     # Every course is on the page, so every open run is: one plain query, grouped here (the
     # prefetch machinery cost as much as the query itself).
     by_id = {course.pk: course for course in courses}
     for course in courses:
         course.open_cohorts = []
+        course.lesson_titles = titles.get(course.pk, [])  # type: ignore[attr-defined]
     for cohort in Cohort.objects.open_for_enrolment().order_by("starts_on"):
         cohort.course = by_id[cohort.course_id]  # as a prefetch would: no query for it later
         cohort.course.open_cohorts.append(cohort)  # type: ignore[attr-defined]
@@ -128,7 +131,7 @@ def program_shown(courses: Sequence[Course]) -> tuple:
             c.title,
             c.subtitle,
             c.slug,
-            tuple(lesson.title for lesson in c.lessons.all()),
+            tuple(c.lesson_titles),  # type: ignore[attr-defined]
         )
         for c in courses
     )

@@ -129,3 +129,23 @@ def test_per_request_access_check_agrees_with_the_course_queryset(request, cours
     expected = Course.objects.accessible_to(fresh).filter(pk=course.pk).exists()
     assert has_course_access(fresh, course.pk) is expected
     assert is_member(fresh) is (persona in ("learner", "other_learner", "staff", "comped"))
+
+
+def test_access_grants_are_the_access_granting_enrolments_of_the_user():
+    """`access_grants` is written in SQL for speed; it must say what the ORM's rule says."""
+    from courses.models import access_grants
+
+    learner, other = factories.make_user(), factories.make_user()
+    runs = {status: factories.make_cohort() for status in Enrollment.Status.values}
+    for status, run in runs.items():
+        factories.enrol(learner, run, status=status)
+    factories.enrol(other, factories.make_cohort())  # someone else's seat
+    expected = dict(
+        Enrollment.objects.for_user(learner)
+        .granting_access()
+        .values_list("cohort_id", "cohort__course_id")
+    )
+
+    assert access_grants(learner) == expected
+    assert set(expected) == {runs[s].pk for s in Enrollment.ACCESS_STATUSES}
+    assert access_grants(AnonymousUser()) == {}
