@@ -9,7 +9,7 @@ instructor (`is_staff`) see everything.
 from __future__ import annotations
 
 import secrets
-from typing import TYPE_CHECKING, TypedDict, cast
+from typing import TYPE_CHECKING, NamedTuple, TypedDict, cast
 
 from django.conf import settings
 from django.db import connections, models
@@ -26,36 +26,48 @@ def is_program_staff(user: User | object) -> bool:
     return bool(getattr(user, "is_authenticated", False) and getattr(user, "is_staff", False))
 
 
-def access_grants(user: User | object) -> dict[int, int]:
-    """{cohort id: course id} of the runs in which `user` holds an enrolment granting access.
+class AccessRun(NamedTuple):
+    cohort_id: int
+    course_id: int
+    name: str
+
+
+def access_runs(user: User | object) -> list[AccessRun]:
+    """The runs in which `user` holds an enrolment granting access, by start date.
 
     One query, cached on the user object for the length of a request: the navigation, the
-    enrol buttons and the course and lesson pages all ask (issue 9). Code that changes
-    enrolments checks access with `Course.objects.accessible_to()`, which always asks the
-    database.
+    enrol buttons, the dashboard and the course and lesson pages all ask (issue 9). Code that
+    changes enrolments checks access with `Course.objects.accessible_to()`, which always
+    asks the database.
     """
     if not getattr(user, "is_authenticated", False):
-        return {}
-    cached = getattr(user, "_htw_access_grants", None)
+        return []
+    cached = getattr(user, "_htw_access_runs", None)
     if cached is None:
-        # `Enrollment.objects.for_user(user).granting_access()` as {cohort: course}, in SQL:
-        # every signed-in page runs it, and building it with the ORM cost as much Python as
-        # the rest of a short page's queries (issue 9). The same rows: see the tests.
+        # `Enrollment.objects.for_user(user).granting_access()` in SQL: every signed-in page
+        # runs it, and building it with the ORM cost as much Python as the rest of a short
+        # page's queries (issue 9). The same rows: see the tests.
         connection = connections[Enrollment.objects.db]
         quote = connection.ops.quote_name
         enrollment, cohort = quote(Enrollment._meta.db_table), quote(Cohort._meta.db_table)
         statuses = [str(status) for status in Enrollment.ACCESS_STATUSES]
         with connection.cursor() as cursor:
             cursor.execute(
-                f"SELECT {enrollment}.cohort_id, {cohort}.course_id FROM {enrollment}"  # noqa: S608 - our tables, values as parameters
-                f" INNER JOIN {cohort} ON {cohort}.id = {enrollment}.cohort_id"
+                f"SELECT {enrollment}.cohort_id, {cohort}.course_id, {cohort}.name"  # noqa: S608 - our tables, values as parameters
+                f" FROM {enrollment} INNER JOIN {cohort} ON {cohort}.id = {enrollment}.cohort_id"
                 f" WHERE {enrollment}.user_id = %s"
-                f" AND {enrollment}.status IN ({', '.join(['%s'] * len(statuses))})",
+                f" AND {enrollment}.status IN ({', '.join(['%s'] * len(statuses))})"
+                f" ORDER BY {cohort}.starts_on, {cohort}.id",
                 [user.pk, *statuses],  # type: ignore[union-attr]
             )
-            cached = dict(cursor.fetchall())
-        user._htw_access_grants = cached  # type: ignore[union-attr]
+            cached = [AccessRun(*row) for row in cursor.fetchall()]
+        user._htw_access_runs = cached  # type: ignore[union-attr]
     return cached
+
+
+def access_grants(user: User | object) -> dict[int, int]:
+    """{cohort id: course id} of `access_runs(user)`."""
+    return {run.cohort_id: run.course_id for run in access_runs(user)}
 
 
 def has_course_access(user: User | object, course_id: int) -> bool:

@@ -1,5 +1,7 @@
 """The course page: a public syllabus; lessons open for learners, staff and as previews."""
 
+import datetime as dt
+
 import pytest
 from django.contrib.auth.models import AnonymousUser
 from django.urls import reverse
@@ -133,10 +135,14 @@ def test_per_request_access_check_agrees_with_the_course_queryset(request, cours
 
 def test_access_grants_are_the_access_granting_enrolments_of_the_user():
     """`access_grants` is written in SQL for speed; it must say what the ORM's rule says."""
-    from courses.models import access_grants
+    from courses.models import access_grants, access_runs
 
     learner, other = factories.make_user(), factories.make_user()
-    runs = {status: factories.make_cohort() for status in Enrollment.Status.values}
+    start = timezone.localdate()
+    runs = {
+        status: factories.make_cohort(starts_on=start - dt.timedelta(days=n))
+        for n, status in enumerate(Enrollment.Status.values)
+    }
     for status, run in runs.items():
         factories.enrol(learner, run, status=status)
     factories.enrol(other, factories.make_cohort())  # someone else's seat
@@ -149,3 +155,5 @@ def test_access_grants_are_the_access_granting_enrolments_of_the_user():
     assert access_grants(learner) == expected
     assert set(expected) == {runs[s].pk for s in Enrollment.ACCESS_STATUSES}
     assert access_grants(AnonymousUser()) == {}
+    granted = sorted((runs[s] for s in Enrollment.ACCESS_STATUSES), key=lambda r: r.starts_on)
+    assert [run.name for run in access_runs(learner)] == [run.name for run in granted]

@@ -131,3 +131,20 @@ def test_dashboard_queries_are_the_same_with_3_and_30(
         answered(learner, f"Question {10 + i}")
     with django_assert_num_queries(len(small.captured_queries)):
         assert c.get(DASHBOARD).status_code == 200
+
+
+def test_staff_see_every_trimester_and_learners_only_their_own(
+    client_for, staff, learner, course, lessons
+):
+    other = factories.make_course(title="Another trimester")
+    factories.make_lesson(other, title="Elsewhere")
+    now = timezone.now()
+    Progress.objects.create(user=staff, lesson=lessons[0], chapter_done_at=now, video_done_at=now)
+
+    staff_page = client_for(staff).get(DASHBOARD).content.decode()
+    learner_page = client_for(learner).get(DASHBOARD).content.decode()
+
+    assert course.title in staff_page and "Another trimester" in staff_page
+    assert "25% of the materials used · 0 of 4 lessons complete" in staff_page  # 2 of 8
+    assert "0% of the materials used · 0 of 1 lesson complete" in staff_page
+    assert course.title in learner_page and "Another trimester" not in learner_page
