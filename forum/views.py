@@ -229,9 +229,12 @@ def topic(request: MemberRequest, pk: int) -> HttpResponse:
     # The page's ids first (an index-only scan, however deep the page), then its posts: an
     # OFFSET over whole rows would sort thousands of posts for the last page of a long topic.
     post_ids = Post.objects.visible_in(t, request.user).order_by("id")
-    page = Paginator(post_ids.values_list("id", flat=True), POSTS_PER_PAGE).get_page(
-        _page_number(request)
-    )
+    paginator = Paginator(post_ids.values_list("id", flat=True), POSTS_PER_PAGE)
+    if not is_program_staff(request.user):
+        # Members see the posts the topic's counter counts (`refresh_topic_stats`, run
+        # under the topic's row lock on every change): no COUNT over a long topic per view.
+        paginator.count = t.post_count
+    page = paginator.get_page(_page_number(request))
     state = None
     if t.read_state_id is not None:  # type: ignore[attr-defined]
         state = ReadState(

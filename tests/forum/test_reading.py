@@ -1,6 +1,8 @@
 """Unread marks, "mark all read", pagination and links to a post."""
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from forum import services
@@ -136,3 +138,23 @@ def test_topic_lists_are_paginated(client_for, learner, category):
         )
         == 5
     )
+
+
+def test_members_topic_pages_follow_the_topics_counter_and_staff_count_hidden_posts(
+    client_for, learner, staff, topic
+):
+    add_posts(topic, learner, 40)  # 41 posts with the opening one: 3 pages
+    ids = list(topic.posts.order_by("id").values_list("id", flat=True))
+    c = client_for(learner)
+    with CaptureQueriesContext(connection) as ctx:
+        assert c.get(topic.get_absolute_url()).context["page"].paginator.num_pages == 3
+    assert not [q for q in ctx.captured_queries if "COUNT(" in q["sql"].upper()]
+
+    services.hide_post(post=Post.objects.get(pk=ids[-1]), by=staff)  # 40 visible: 2 pages
+    last = c.get(topic.get_absolute_url() + "?page=last")
+    assert last.context["page"].number == 2
+    assert [p.pk for p in last.context["posts"]][-1] == ids[-2]
+    assert client_for(staff).get(topic.get_absolute_url()).context["page"].paginator.num_pages == 3
+
+    services.create_reply(topic=topic, author=learner, body="One more", fmt="plain")
+    assert "One more" in c.get(topic.get_absolute_url() + "?page=3").content.decode()
