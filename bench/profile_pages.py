@@ -2,6 +2,7 @@
 
     .venv/bin/python bench/profile_pages.py                    # every page, scale-0.05 data
     .venv/bin/python bench/profile_pages.py --only dashboard --top 40
+    .venv/bin/python bench/profile_pages.py --only topic_first --top 25 --sort tottime
 
 Builds (once) a small load database `htw_prof` with `seed_load`, then requests each page of
 bench/pages.py through Django's test client with the benchmark settings, as the load data's
