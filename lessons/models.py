@@ -23,7 +23,7 @@ from django.utils.functional import cached_property
 from django.utils.html import strip_tags
 from django_prose_editor.fields import ProseEditorField
 
-from courses.models import Course, enrolled_course_ids, is_program_staff
+from courses.models import Course, enrolled_course_ids, granted_course_ids, is_program_staff
 from lessons import embeds
 from lib import uploads
 from lib.sanitize import clean_html
@@ -60,9 +60,7 @@ class LessonQuerySet(models.QuerySet["Lesson"]):
             return self.all()
         if not getattr(user, "is_authenticated", False):
             return self.filter(free_preview=True)
-        return self.filter(
-            Q(free_preview=True) | Q(course_id__in=enrolled_course_ids(cast("User", user)))
-        )
+        return self.filter(Q(free_preview=True) | Q(course_id__in=granted_course_ids(user)))
 
     def in_feed_of(self, user: User | object) -> LessonQuerySet:
         """Episodes of the private podcast feed: lessons of courses `user` has access to.

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import datetime as dt
 import zoneinfo
-from typing import TYPE_CHECKING, cast
+from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -24,7 +24,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.dateformat import format as format_date
 
-from courses.models import Cohort, Enrollment, enrolled_cohort_ids, is_program_staff
+from courses.models import Cohort, Enrollment, granted_cohort_ids, is_program_staff
 
 if TYPE_CHECKING:
     from accounts.models import User
@@ -52,11 +52,8 @@ class GroupSessionQuerySet(models.QuerySet["GroupSession"]):
     def visible_to(self, user: User | object) -> GroupSessionQuerySet:
         """Sessions whose time, topic and recording `user` may see: their cohorts', or all for
         staff. (The join link has a stricter rule: `GroupSession.may_join`.)"""
-        if is_program_staff(user):
-            return self.all()
-        if not getattr(user, "is_authenticated", False):
-            return self.none()
-        return self.filter(cohort_id__in=enrolled_cohort_ids(cast("User", user)))
+        cohort_ids = granted_cohort_ids(user)
+        return self.all() if cohort_ids is None else self.filter(cohort_id__in=cohort_ids)
 
     def upcoming(self, now: dt.datetime | None = None) -> GroupSessionQuerySet:
         """Sessions that have not ended yet (durations are at most four hours)."""

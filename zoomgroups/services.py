@@ -13,7 +13,7 @@ from django.db import IntegrityError, transaction
 from django.urls import reverse
 from django.utils import timezone
 
-from courses.models import Cohort, Enrollment, access_grants, is_program_staff
+from courses.models import Cohort, Enrollment
 from lib.email import send_email
 from zoomgroups.models import (
     RSVP,
@@ -322,18 +322,12 @@ def send_recording_notices(*, session_id: int) -> int:
 
 
 def next_session_for(user: User | object, now: dt.datetime | None = None) -> GroupSession | None:
-    """The next session `user` can attend (or the one going on now), for the dashboard.
-
-    The same sessions as `GroupSession.objects.visible_to(user)`, from the run ids the page
-    has already read (`access_grants`), with only the fields the dashboard's card shows."""
+    """The next session `user` can attend (or the one going on now), for the dashboard, with
+    only the fields its card shows."""
     now = now or timezone.now()
-    sessions = (
-        GroupSession.objects.all()
-        if is_program_staff(user)
-        else GroupSession.objects.filter(cohort_id__in=sorted(access_grants(user)))
-    )
     for session in (
-        sessions.upcoming(now)
+        GroupSession.objects.visible_to(user)
+        .upcoming(now)
         .select_related("cohort__course")
         .only("id", "topic", "starts_at", "duration_minutes", "cohort__course__title")[:5]
     ):

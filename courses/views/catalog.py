@@ -5,7 +5,7 @@ from typing import TYPE_CHECKING, Any, TypedDict, cast
 
 from django.contrib.auth.decorators import login_required
 from django.db import connections
-from django.db.models import Prefetch, Q
+from django.db.models import Prefetch
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.template import TemplateDoesNotExist
@@ -281,14 +281,8 @@ def dashboard(request: AuthenticatedHttpRequest) -> HttpResponse:
     user = request.user
     # The card shows a lesson's title and link, its course and a time: plain values, not
     # two model instances with their chapters deferred (a quarter of the page's Python).
-    course_ids = granted_course_ids(user)
     last_seen = (
-        Progress.objects.filter(user=user)
-        .filter(
-            Q()
-            if course_ids is None
-            else Q(lesson__free_preview=True) | Q(lesson__course_id__in=course_ids)
-        )  # what `Lesson.objects.visible_to(user)` allows, without its subquery
+        Progress.objects.filter(user=user, lesson__in=Lesson.objects.visible_to(user))
         .order_by("-last_seen_at")
         .values_list(
             "last_seen_at",
