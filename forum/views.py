@@ -15,7 +15,7 @@ from django.contrib.humanize.templatetags.humanize import naturaltime
 from django.core.cache import cache
 from django.core.paginator import Paginator
 from django.db import connection
-from django.db.models import Exists, F, OuterRef, Q, Subquery
+from django.db.models import F, Q
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import get_template, render_to_string
@@ -34,6 +34,7 @@ from forum.forms import ComposerForm, ReportForm, SearchForm, SettingsForm, Topi
 from forum.models import Category, CircleMembership, Post, ReadState, Subscription, Topic
 from lib import ratelimit
 from lib.fragments import generation, render_cached
+from lib.rows import fetch_one
 
 if TYPE_CHECKING:
     from accounts.models import User
@@ -213,19 +214,12 @@ def _suspended(request: MemberRequest) -> bool:
 
 @member_required
 def topic(request: MemberRequest, pk: int) -> HttpResponse:
-    following = Subscription.objects.filter(user=request.user, topic=OuterRef("pk"))
-    # The member's read state rides along with the topic (one query less per view).
-    read = ReadState.objects.filter(user=request.user, topic=OuterRef("pk"))
-    t = get_object_or_404(
-        Topic.objects.visible_to(request.user)
-        .select_related("category")
-        .annotate(
-            following=Exists(following),
-            read_state_id=Subquery(read.values("id")[:1]),
-            read_up_to=Subquery(read.values("last_read_post_id")[:1]),
-        ),
-        pk=pk,
-    )
+    t = get_object_or_404(Topic.objects.visible_to(request.user).select_related("category"), pk=pk)
+    # The member's own rows for the topic, by their unique keys (`lib.rows`): as subqueries
+    # of the topic's query they cost more Python to build than the rest of the page's
+    # queries (issue 9).
+    state = fetch_one(ReadState, user_id=request.user.pk, topic_id=t.pk)
+    following = fetch_one(Subscription, user_id=request.user.pk, topic_id=t.pk) is not None
     # The page's ids first (an index-only scan, however deep the page), then its posts: an
     # OFFSET over whole rows would sort thousands of posts for the last page of a long topic.
     post_ids = Post.objects.visible_in(t, request.user).order_by("id")
@@ -235,14 +229,6 @@ def topic(request: MemberRequest, pk: int) -> HttpResponse:
         # under the topic's row lock on every change): no COUNT over a long topic per view.
         paginator.count = t.post_count
     page = paginator.get_page(_page_number(request))
-    state = None
-    if t.read_state_id is not None:  # type: ignore[attr-defined]
-        state = ReadState(
-            id=t.read_state_id,  # type: ignore[attr-defined]
-            user=request.user,
-            topic=t,
-            last_read_post_id=t.read_up_to,  # type: ignore[attr-defined]
-        )
     read_up_to = state.last_read_post_id if state else 0
     profile = services.get_profile(request.user)
     page_posts = list(
@@ -270,7 +256,7 @@ def topic(request: MemberRequest, pk: int) -> HttpResponse:
         "page": page,
         "posts": page_posts,
         "new_ids": new_ids,
-        "following": t.following,  # type: ignore[attr-defined]
+        "following": following,
         "form": ComposerForm(),
         "can_reply": _can_reply(request, t),
         "suspended": profile.posting_suspended,

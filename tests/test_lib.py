@@ -186,3 +186,31 @@ def test_a_generation_changes_on_every_bump_and_never_returns_to_a_used_value():
     cache.delete("test:generation")
     bump("test:generation")  # bumped while evicted
     assert generation("test:generation") not in (first, second)
+
+
+def test_fetch_one_reads_the_row_the_orm_reads(learner, django_assert_num_queries):
+    from django.utils import timezone
+
+    from forum.models import ForumProfile
+    from lib.rows import fetch_one
+
+    ForumProfile.objects.create(
+        user=learner,
+        handle="lee",
+        marked_all_read_at=timezone.now(),
+        posting_suspended=True,
+        suspension_note="Until Friday",
+    )
+    expected = ForumProfile.objects.get(user=learner)
+    with django_assert_num_queries(1):
+        found = fetch_one(ForumProfile, user_id=learner.pk)
+    assert found is not None
+    fields = [field.attname for field in ForumProfile._meta.concrete_fields]
+    assert [getattr(found, name) for name in fields] == [getattr(expected, name) for name in fields]
+    assert found.marked_all_read_at.tzinfo is not None  # converted like the ORM's own reads
+    assert found == expected and not found._state.adding
+    found.email_mode = ForumProfile.EmailMode.OFF
+    found.save(update_fields=["email_mode"])  # an ordinary instance: it saves
+    assert ForumProfile.objects.get(pk=found.pk).email_mode == ForumProfile.EmailMode.OFF
+    assert fetch_one(ForumProfile, user_id=learner.pk + 1000) is None
+    assert fetch_one(ForumProfile, user_id=learner.pk, handle="someone-else") is None

@@ -318,10 +318,21 @@ def test_topic_list_shows_pinned_topics_first(client_for, learner, category):
 
 def test_follow_and_unfollow(client_for, second_learner, topic):
     c = client_for(second_learner)
-    c.post(reverse("forum:subscribe", args=[topic.pk]))
+    subscribe = reverse("forum:subscribe", args=[topic.pk])
+    unsubscribe = reverse("forum:unsubscribe", args=[topic.pk])
+
+    def button() -> str:
+        page = c.get(topic.get_absolute_url()).content.decode()
+        assert (subscribe in page) != (unsubscribe in page)
+        return "Unfollow" if unsubscribe in page else "Follow"
+
+    assert button() == "Follow"
+    c.post(subscribe)
     assert Subscription.objects.filter(user=second_learner, topic=topic).exists()
-    c.post(reverse("forum:unsubscribe", args=[topic.pk]))
+    assert button() == "Unfollow"
+    c.post(unsubscribe)
     assert not Subscription.objects.filter(user=second_learner, topic=topic).exists()
+    assert button() == "Follow"
 
 
 def test_follow_needs_post(client_for, second_learner, topic):
