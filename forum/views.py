@@ -11,18 +11,16 @@ from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.contrib import messages
-from django.contrib.humanize.templatetags.humanize import naturaltime
 from django.core.cache import cache
 from django.core.paginator import Paginator
 from django.db import connection
 from django.db.models import F, Q
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.template.loader import get_template, render_to_string
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import escape
-from django.utils.safestring import mark_safe
+from django.utils.safestring import SafeString, mark_safe
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
@@ -33,7 +31,7 @@ from forum.apps import SEARCH_GENERATION_KEY
 from forum.forms import ComposerForm, ReportForm, SearchForm, SettingsForm, TopicForm
 from forum.models import Category, CircleMembership, Post, ReadState, Subscription, Topic
 from lib import ratelimit
-from lib.fragments import generation, render_cached
+from lib.fragments import age_shown, generation, render_cached
 from lib.rows import fetch_one
 
 if TYPE_CHECKING:
@@ -65,7 +63,6 @@ POST_ARTICLE_FIELDS = (
     "author__id", "author__display_name", "author__credentials",
     "author__forum_profile__id", "author__forum_profile__handle",
 )  # fmt: skip
-POST_CACHE_SECONDS = 600
 TOPICS_PER_PAGE = 25
 # A common word can match a large share of all posts. Ranking every match would make the
 # search page cost more as the forum grows, so only the newest matches are ranked.
@@ -162,27 +159,19 @@ def category(request: MemberRequest, slug: str) -> HttpResponse:
     )
 
 
-def _topic_rows(topics: list[Topic]) -> list[str]:
-    """Each topic's row of the list, cached like the posts of a topic page (see
-    `_post_articles`): the key holds everything the row shows, so it is never stale."""
-    keys = []
-    for t in topics:
-        parts = (
-            _template_digest("forum/_topic_row.html"), t.pk, t.title, t.is_pinned, t.is_locked,
-            t.is_hidden, t.is_unread, bool(t.read_up_to), t.author.public_name,  # type: ignore[attr-defined]
-            naturaltime(t.created_at), t.post_count,
-            t.last_poster.public_name if t.last_poster else "", naturaltime(t.last_post_at),
+def _topic_rows(topics: list[Topic]) -> list[SafeString]:
+    """Each topic's row of the list, cached under everything it shows (`lib.fragments`)."""
+    now = timezone.now()
+
+    def shown(t: Any) -> tuple:
+        last_poster = t.last_poster.public_name if t.last_poster else ""
+        return (
+            t.pk, t.title, t.is_pinned, t.is_locked, t.is_hidden, t.is_unread,
+            bool(t.read_up_to), t.author.public_name, t.created_at, age_shown(t.created_at, now),
+            t.post_count, last_poster, t.last_post_at, age_shown(t.last_post_at, now),
         )  # fmt: skip
-        keys.append("forum:row:" + hashlib.sha256(repr(parts).encode()).hexdigest())
-    cached = cache.get_many(keys)
-    missing = {
-        key: render_to_string("forum/_topic_row.html", {"topic": t})
-        for key, t in zip(keys, topics, strict=True)
-        if key not in cached
-    }
-    if missing:
-        cache.set_many(missing, POST_CACHE_SECONDS)
-    return [mark_safe(cached.get(key) or missing[key]) for key in keys]  # noqa: S308 - our render
+
+    return render_cached("forum/_topic_row.html", [(shown(t), {"topic": t}) for t in topics])
 
 
 @member_required
@@ -267,42 +256,25 @@ def topic(request: MemberRequest, pk: int) -> HttpResponse:
     return render(request, "forum/topic.html", context)
 
 
-@functools.cache
-def _template_digest(name: str) -> str:
-    source = get_template(name).template.source  # type: ignore[attr-defined]
-    return hashlib.sha256(source.encode()).hexdigest()[:16]
-
-
-def _post_articles(request: MemberRequest, posts: list[Post], context: dict) -> list[str]:
-    """Each post's <article>, rendered once and cached under a digest of everything it shows:
-    the post, its author's name and handle, the reader's flags (new, own, may reply,
-    suspended), the time zone, the rendered "n minutes ago" and the template itself. Any
-    change to one of them is a new key, so a cached article is never stale. Rendering twenty
-    posts was half the page's time (issue 9)."""
+def _post_articles(request: MemberRequest, posts: list[Post], context: dict) -> list[SafeString]:
+    """Each post's <article>, cached (`lib.fragments`) under everything it shows: the post,
+    its author's name and handle, the reader's flags (new, own, may reply, suspended), the
+    time zone and the age its "n minutes ago" shows. Rendering twenty posts was half the
+    page's time (issue 9)."""
     zone = timezone.get_current_timezone_name()
-    keys = []
+    now = timezone.now()
+    shared = {k: context[k] for k in ("new_ids", "can_reply", "suspended")}
+    items = []
     for post in posts:
         profile = getattr(post.author, "forum_profile", None)
-        parts = (
-            _template_digest("forum/_post.html"), post.pk, post.html, post.is_hidden,
-            post.is_deleted, post.edited_at, post.created_at, naturaltime(post.created_at), zone,
-            post.author.public_name, profile.handle if profile else "",
-            post.pk in context["new_ids"], post.author_id == request.user.pk,
-            context["can_reply"], context["suspended"],
+        shown = (
+            post.pk, post.html, post.is_hidden, post.is_deleted, post.edited_at, post.created_at,
+            age_shown(post.created_at, now), zone, post.author.public_name,
+            profile.handle if profile else "", post.pk in context["new_ids"],
+            post.author_id == request.user.pk, context["can_reply"], context["suspended"],
         )  # fmt: skip
-        keys.append("forum:post:" + hashlib.sha256(repr(parts).encode()).hexdigest())
-    cached = cache.get_many(keys)
-    missing = {}
-    for key, post in zip(keys, posts, strict=True):
-        if key not in cached:
-            shared = {k: context[k] for k in ("new_ids", "can_reply", "suspended")}
-            missing[key] = render_to_string(
-                "forum/_post.html",
-                {**shared, "post": post, "user": request.user, "may_moderate": False},
-            )
-    if missing:
-        cache.set_many(missing, POST_CACHE_SECONDS)
-    return [mark_safe(cached.get(key) or missing[key]) for key in keys]  # noqa: S308 - our render
+        items.append((shown, {**shared, "post": post, "user": request.user, "may_moderate": False}))
+    return render_cached("forum/_post.html", items)
 
 
 def _may_moderate(request: MemberRequest) -> bool:
@@ -602,7 +574,8 @@ def search(request: MemberRequest) -> HttpResponse:
                     r["post"].topic.title,
                     r["post"].topic.category.name,
                     r["post"].author.public_name,
-                    naturaltime(r["post"].created_at),
+                    r["post"].created_at,
+                    age_shown(r["post"].created_at, timezone.now()),
                     str(r["snippet"]),
                 ),
                 {"result": r},

@@ -7,8 +7,10 @@ is never stale and nothing needs invalidating; old keys simply expire.
 
 from __future__ import annotations
 
+import datetime
 import functools
 import hashlib
+import math
 import time
 from collections.abc import Sequence
 
@@ -41,6 +43,17 @@ def render_cached(name: str, items: Sequence[tuple[tuple, dict]]) -> list[SafeSt
     if missing:
         cache.set_many(missing, SECONDS)
     return [mark_safe(cached.get(key) or missing[key]) for key in keys]  # noqa: S308 - rendered here
+
+
+def age_shown(value: datetime.datetime, now: datetime.datetime) -> tuple[str, int]:
+    """What `naturaltime(value)` can show at `now`, for a fragment's key, without formatting
+    it (formatting was most of the cost of a cached row): the age in whole seconds in its
+    first minute ("12 seconds ago"), then in whole minutes. The text changes no more often
+    than that, except that once calendar months count (Django's `timesince`), it turns
+    on the second, or at midnight at a month's end: a cached text can then be behind by up to
+    a second, or at a month's end up to a minute."""
+    age = (now - value).total_seconds()
+    return ("s", math.floor(age)) if age < 60 else ("m", int(age // 60))
 
 
 def generation(key: str) -> int:

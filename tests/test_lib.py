@@ -214,3 +214,31 @@ def test_fetch_one_reads_the_row_the_orm_reads(learner, django_assert_num_querie
     assert ForumProfile.objects.get(pk=found.pk).email_mode == ForumProfile.EmailMode.OFF
     assert fetch_one(ForumProfile, user_id=learner.pk + 1000) is None
     assert fetch_one(ForumProfile, user_id=learner.pk, handle="someone-else") is None
+
+
+def test_age_shown_changes_whenever_naturaltime_would():
+    """A cached relative time (`lib.fragments.age_shown` in the key) is never out of date:
+    wherever two moments give the same key, naturaltime shows the same text."""
+    import datetime as dt
+    import random
+    from collections import defaultdict
+    from unittest import mock
+
+    from django.contrib.humanize.templatetags import humanize
+
+    from lib.fragments import age_shown
+
+    rng = random.Random(9)
+    clock = mock.Mock()
+    for offset in [0, 50, 3_000, 80_000, 86_400 * 3, 86_400 * 40, 86_400 * 400]:
+        value = dt.datetime(2024, 1, 31, 15, 30, 27, 500_000, tzinfo=dt.UTC) + dt.timedelta(
+            seconds=rng.uniform(0, 86_400 * 700)
+        )
+        texts: dict[tuple, set[str]] = defaultdict(set)
+        for step in range(0, 4_000, 3):
+            now = value + dt.timedelta(seconds=offset + step, microseconds=rng.randrange(10**6))
+            clock.now.return_value = now
+            with mock.patch.object(humanize, "datetime", clock):
+                texts[age_shown(value, now)].add(humanize.naturaltime(value))
+        assert all(len(shown) == 1 for shown in texts.values()), texts
+        assert len(texts) > 1  # the key did move on

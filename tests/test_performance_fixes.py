@@ -262,6 +262,34 @@ def test_topic_list_rows_follow_replies_and_reading(client_for, learner, second_
     assert "New replies" in after
 
 
+def test_cached_forum_rows_and_posts_show_the_time_that_has_passed(
+    client_for, learner, second_learner, category
+):
+    from django.core.cache import cache
+
+    cache.clear()
+    start = timezone.now()
+    with time_machine.travel(start, tick=False):
+        topic = forum_services.create_topic(
+            category=category, author=second_learner, title="Aging", body="Old words", fmt="plain"
+        )
+    c = client_for(learner)
+    pages = [reverse("forum:category", args=[category.slug]), topic.get_absolute_url()]
+    for url in pages:
+        with time_machine.travel(start + dt.timedelta(minutes=3), tick=False):
+            assert "3\xa0minutes ago" in c.get(url).content.decode()
+            c.get(url)  # now cached
+        with time_machine.travel(start + dt.timedelta(minutes=3, seconds=50), tick=False):
+            again = c.get(url)
+            assert "3\xa0minutes ago" in again.content.decode()
+            fragments = {"forum/_topic_row.html", "forum/_post.html"}
+            assert not [t for t in again.templates if t.name in fragments]  # cached
+        with time_machine.travel(start + dt.timedelta(minutes=4), tick=False):
+            assert "4\xa0minutes ago" in c.get(url).content.decode()
+        with time_machine.travel(start + dt.timedelta(days=2, hours=5), tick=False):
+            assert "2\xa0days, 5\xa0hours ago" in c.get(url).content.decode()
+
+
 def test_course_syllabus_rows_are_cached_and_follow_the_learners_progress(
     client_for, learner, course
 ):
