@@ -12,7 +12,7 @@ import functools
 import hashlib
 import math
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from django.core.cache import cache
 from django.template.loader import get_template, render_to_string
@@ -29,20 +29,31 @@ def template_digest(name: str) -> str:
 
 def render_cached(name: str, items: Sequence[tuple[tuple, dict]]) -> list[SafeString]:
     """`items` are (the values the fragment shows, its template context) pairs."""
+    return cached_fragments(
+        name,
+        [shown for shown, _ in items],
+        lambda missing: [render_to_string(name, items[i][1]) for i in missing],
+    )
+
+
+def cached_fragments(
+    name: str, shown: Sequence[tuple], render: Callable[[list[int]], list[str]]
+) -> list[SafeString]:
+    """`render_cached` for callers that load what a fragment needs only when it must be
+    rendered: `render(positions)` returns the HTML of the fragments at those positions of
+    `shown`, the ones the cache did not have."""
     digest = template_digest(name)
     keys = [
-        "fragment:" + hashlib.sha256(repr((name, digest, shown)).encode()).hexdigest()
-        for shown, _ in items
+        "fragment:" + hashlib.sha256(repr((name, digest, values)).encode()).hexdigest()
+        for values in shown
     ]
     cached = cache.get_many(keys)
-    missing = {
-        key: render_to_string(name, context)
-        for key, (_, context) in zip(keys, items, strict=True)
-        if key not in cached
-    }
-    if missing:
-        cache.set_many(missing, SECONDS)
-    return [mark_safe(cached.get(key) or missing[key]) for key in keys]  # noqa: S308 - rendered here
+    positions = [i for i, key in enumerate(keys) if key not in cached]
+    if positions:
+        rendered = dict(zip((keys[i] for i in positions), render(positions), strict=True))
+        cache.set_many(rendered, SECONDS)
+        cached.update(rendered)
+    return [mark_safe(cached[key]) for key in keys]  # noqa: S308 - rendered here
 
 
 def age_shown(value: datetime.datetime, now: datetime.datetime) -> tuple[str, int]:

@@ -81,11 +81,14 @@ def test_pages_of_a_long_topic_hold_the_right_posts_in_order(client_for, learner
     url = topic.get_absolute_url()
 
     def bodies(page: object) -> list[str]:
-        return [p.body for p in c.get(f"{url}?page={page}").context["posts"]]
+        return [p.html for p in c.get(f"{url}?page={page}").context["posts"]]
 
-    assert bodies(1) == [f"post {i}" for i in range(20)]
-    assert bodies(2) == [f"post {i}" for i in range(20, 41) if i != 30]
-    assert bodies("last") == ["post 41", "post 42", "post 43", "post 44"]
+    def html(numbers: object) -> list[str]:
+        return [f"<p>post {i}</p>" for i in numbers]  # type: ignore[attr-defined]
+
+    assert bodies(1) == html(range(20))
+    assert bodies(2) == html(i for i in range(20, 41) if i != 30)
+    assert bodies("last") == html([41, 42, 43, 44])
 
 
 @pytest.mark.postgres
@@ -239,6 +242,42 @@ def test_topic_page_renders_a_post_once_and_again_when_anything_in_it_changes(
     learner.display_name = "Renamed Learner"
     learner.save()
     assert "Renamed Learner" in client_for(learner).get(url).content.decode()
+
+
+def test_a_topic_page_reads_whole_posts_only_for_the_articles_it_must_render(
+    client_for, learner, second_learner, category
+):
+    from django.core.cache import cache
+
+    cache.clear()
+    topic = forum_services.create_topic(
+        category=category, author=learner, title="Partly cached", body="post 0", fmt="plain"
+    )
+    for i in range(1, 5):
+        forum_services.create_reply(topic=topic, author=learner, body=f"post {i}", fmt="plain")
+    c = client_for(second_learner)
+    url = topic.get_absolute_url()
+    c.get(url)
+    c.get(url)  # read: the "new" marks are gone, and these articles are cached
+
+    def visit():
+        with CaptureQueriesContext(connection) as ctx:
+            response = c.get(url)
+        post_reads = [q for q in ctx.captured_queries if 'FROM "forum_post"' in q["sql"]]
+        rendered = sum(t.name == "forum/_post.html" for t in response.templates)
+        return response.content.decode(), len(post_reads), rendered
+
+    page, post_reads, rendered = visit()
+    assert rendered == 0
+    assert post_reads == 2  # the page's ids, then the values its cached articles are keyed on
+    middle = topic.posts.order_by("id")[2]
+    forum_services.edit_post(post=middle, body="post 2, edited", fmt="plain")
+    page, post_reads, rendered = visit()
+    assert rendered == 1
+    assert post_reads == 3  # and the one post to render, whole
+    order = [page.index(f"post {i}") for i in (0, 1, 3, 4)]
+    assert order == sorted(order)
+    assert page.index("post 1") < page.index("post 2, edited") < page.index("post 3")
 
 
 def test_topic_list_rows_follow_replies_and_reading(client_for, learner, second_learner, category):
