@@ -53,6 +53,12 @@ TOPIC_ROW_FIELDS = (
     "author__id", "author__display_name", "author__credentials",
     "last_poster__id", "last_poster__display_name", "last_poster__credentials",
 )  # fmt: skip
+# Everything a row of a topic list shows that comes from the database (`_topic_rows`' key).
+TOPIC_KEY_FIELDS = (
+    "id", "title", "is_pinned", "is_locked", "is_hidden", "created_at", "post_count",
+    "last_post_at", "author__display_name", "author__credentials",
+    "last_poster__display_name", "last_poster__credentials",
+)  # fmt: skip
 # What a search result shows (forum/_search_result.html).
 SEARCH_RESULT_FIELDS = (
     "id", "topic_id", "author_id", "created_at", "topic__id", "topic__title",
@@ -146,11 +152,12 @@ def _index(request: MemberRequest) -> HttpResponse:
 def category(request: MemberRequest, slug: str) -> HttpResponse:
     cat = get_object_or_404(Category.objects.visible_to(request.user), slug=slug)
     profile = services.get_profile(request.user)
+    # A row's values (what its cached HTML is keyed on); topics are read whole only for the
+    # rows the cache lacks (`_topic_rows`).
     topics = (
         Topic.objects.visible_in(cat, request.user)
         .with_unread(request.user, profile.marked_all_read_at)
-        .select_related("author", "last_poster")
-        .only(*TOPIC_ROW_FIELDS)
+        .values_list(*TOPIC_KEY_FIELDS, "is_unread", "read_up_to", named=True)
     )
     page = Paginator(topics, TOPICS_PER_PAGE).get_page(_page_number(request))
     return render(
@@ -165,19 +172,29 @@ def category(request: MemberRequest, slug: str) -> HttpResponse:
     )
 
 
-def _topic_rows(topics: list[Topic]) -> list[SafeString]:
+def _topic_rows(rows: list[Any]) -> list[SafeString]:
     """Each topic's row of the list, cached under everything it shows (`lib.fragments`)."""
     now = timezone.now()
+    shown = [
+        (*row, age_shown(row.created_at, now), age_shown(row.last_post_at, now)) for row in rows
+    ]
 
-    def shown(t: Any) -> tuple:
-        last_poster = t.last_poster.public_name if t.last_poster else ""
-        return (
-            t.pk, t.title, t.is_pinned, t.is_locked, t.is_hidden, t.is_unread,
-            bool(t.read_up_to), t.author.public_name, t.created_at, age_shown(t.created_at, now),
-            t.post_count, last_poster, t.last_post_at, age_shown(t.last_post_at, now),
-        )  # fmt: skip
+    def render_missing(positions: list[int]) -> list[str]:
+        wanted = [rows[i] for i in positions]
+        topics = (
+            Topic.objects.filter(id__in=[row.id for row in wanted])
+            .select_related("author", "last_poster")
+            .only(*TOPIC_ROW_FIELDS)
+            .in_bulk()
+        )
+        html = []
+        for row in wanted:
+            topic = topics[row.id]
+            topic.is_unread, topic.read_up_to = row.is_unread, row.read_up_to  # type: ignore[attr-defined]
+            html.append(render_to_string("forum/_topic_row.html", {"topic": topic}))
+        return html
 
-    return render_cached("forum/_topic_row.html", [(shown(t), {"topic": t}) for t in topics])
+    return cached_fragments("forum/_topic_row.html", shown, render_missing)
 
 
 @member_required

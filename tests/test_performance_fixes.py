@@ -292,7 +292,11 @@ def test_topic_list_rows_follow_replies_and_reading(client_for, learner, second_
     first = c.get(url).content.decode()
     assert "0 replies" in first
     assert ">New<" in first
-    assert not [t for t in c.get(url).templates if t.name == "forum/_topic_row.html"]  # cached
+    with CaptureQueriesContext(connection) as ctx:
+        cached = c.get(url)
+    assert not [t for t in cached.templates if t.name == "forum/_topic_row.html"]
+    topic_reads = [q for q in ctx.captured_queries if 'FROM "forum_topic"' in q["sql"]]
+    assert len(topic_reads) == 2  # the count and the rows' values: no topic read whole
     c.get(topic.get_absolute_url())  # read it
     assert ">New<" not in c.get(url).content.decode()
     post_in(topic, second_learner, "A reply")

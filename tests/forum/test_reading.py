@@ -14,7 +14,7 @@ pytestmark = pytest.mark.django_db
 
 def topic_row(client, category, topic):
     page = client.get(reverse("forum:category", args=[category.slug]))
-    return next(t for t in page.context["page"].object_list if t.pk == topic.pk)
+    return next(t for t in page.context["page"].object_list if t.id == topic.pk)
 
 
 def test_a_topic_is_new_until_opened_and_unread_again_after_a_reply(
