@@ -33,6 +33,7 @@ from forum.forms import ComposerForm, ReportForm, SearchForm, SettingsForm, Topi
 from forum.models import Category, CircleMembership, Post, ReadState, Subscription, Topic
 from lib import ratelimit
 from lib.fragments import age_shown, cached_fragments, generation, render_cached
+from lib.pagination import EitherEndPaginator
 from lib.rows import fetch_one
 
 if TYPE_CHECKING:
@@ -232,10 +233,13 @@ def topic(request: MemberRequest, pk: int) -> HttpResponse:
     # queries (issue 9).
     state = fetch_one(ReadState, user_id=request.user.pk, topic_id=t.pk)
     following = fetch_one(Subscription, user_id=request.user.pk, topic_id=t.pk) is not None
-    # The page's ids first (an index-only scan, however deep the page), then its posts: an
-    # OFFSET over whole rows would sort thousands of posts for the last page of a long topic.
-    post_ids = Post.objects.visible_in(t, request.user).order_by("id")
-    paginator = Paginator(post_ids.values_list("id", flat=True), POSTS_PER_PAGE)
+    # The page's ids first (an index-only scan, from whichever end of the topic is nearer),
+    # then its posts: an OFFSET over whole rows would sort thousands of posts for the last
+    # page of a long topic.
+    post_ids = Post.objects.visible_in(t, request.user).values_list("id", flat=True)
+    paginator = EitherEndPaginator(
+        post_ids.order_by("id"), post_ids.order_by("-id"), POSTS_PER_PAGE
+    )
     if not is_program_staff(request.user):
         # Members see the posts the topic's counter counts (`refresh_topic_stats`, run
         # under the topic's row lock on every change): no COUNT over a long topic per view.
