@@ -188,7 +188,7 @@ def _topic_rows(rows: list[Any]) -> list[SafeString]:
             .only(*TOPIC_ROW_FIELDS)
             .in_bulk()
         )
-        html = []
+        html: list[str] = []
         for row in wanted:
             topic = topics[row.id]
             topic.is_unread, topic.read_up_to = row.is_unread, row.read_up_to  # type: ignore[attr-defined]

@@ -27,9 +27,9 @@ def _select(model: type[models.Model], columns: tuple[str, ...], alias: str) -> 
     quote = connection.ops.quote_name
     fields = model._meta.concrete_fields
     by_attname = {field.attname: field for field in fields}
-    where = " AND ".join(f"{quote(by_attname[name].column)} = %s" for name in columns)
+    where = " AND ".join(f"{quote(str(by_attname[name].column))} = %s" for name in columns)
     sql = (
-        f"SELECT {', '.join(quote(field.column) for field in fields)}"  # noqa: S608 - our columns, values as parameters
+        f"SELECT {', '.join(quote(str(field.column)) for field in fields)}"  # noqa: S608 - our columns, values as parameters
         f" FROM {quote(model._meta.db_table)} WHERE {where} LIMIT 1"
     )
     return sql, [field.attname for field in fields]
