@@ -2,6 +2,7 @@
 by changing the category), posts (hide, restore), the report queue and member suspensions."""
 
 from django.contrib import admin, messages
+from django.db import transaction
 from django.db.models import Count, QuerySet
 from django.http import HttpRequest
 from django.urls import reverse
@@ -115,6 +116,21 @@ class PostAdmin(admin.ModelAdmin):
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
+
+    # A post deleted here leaves its topic's counters (posts, last post) behind, and members'
+    # pages of a topic are counted from them: recount, as every other change to posts does.
+    @transaction.atomic
+    def delete_model(self, request: HttpRequest, obj: Post) -> None:
+        topic = obj.topic
+        super().delete_model(request, obj)
+        services.refresh_topic_stats(topic)
+
+    @transaction.atomic
+    def delete_queryset(self, request: HttpRequest, queryset: QuerySet[Post]) -> None:
+        topics = list(Topic.objects.filter(posts__in=queryset).distinct())
+        super().delete_queryset(request, queryset)
+        for topic in topics:
+            services.refresh_topic_stats(topic)
 
     @admin.display(description="on the site")
     def on_site(self, obj: Post) -> str:

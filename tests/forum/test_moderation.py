@@ -279,3 +279,26 @@ def test_staff_without_the_moderation_permission_cannot_hide(client_for, topic, 
     assert client_for(plain_staff).post(reverse("forum:hide", args=[reply.pk])).status_code == 404
     reply.refresh_from_db()
     assert not reply.is_hidden
+
+
+def test_posts_deleted_in_the_admin_leave_the_topics_counters_right(
+    client_for, staff, learner, topic
+):
+    """Members' pages of a topic are counted from its counter and pages near the end are read
+    from the end, so a post deleted in the admin must be counted out at once."""
+    from tests.forum.conftest import add_posts
+
+    add_posts(topic, learner, 44)  # 45 posts: 3 pages
+    ids = list(topic.posts.order_by("id").values_list("id", flat=True))
+    c = client_for(staff)
+    c.post(reverse("admin:forum_post_delete", args=[ids[-1]]), {"post": "yes"})
+    c.post(
+        reverse("admin:forum_post_changelist"),
+        {"action": "delete_selected", "_selected_action": ids[-5:-1], "post": "yes"},
+    )
+    assert not Post.objects.filter(pk__in=ids[-5:]).exists()
+    topic.refresh_from_db()
+    assert (topic.post_count, topic.last_post_id) == (40, ids[-6])
+    last = client_for(learner).get(topic.get_absolute_url() + "?page=last")
+    assert last.context["page"].number == 2
+    assert [p.id for p in last.context["posts"]] == ids[20:40]
