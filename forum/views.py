@@ -190,7 +190,10 @@ def _topic_rows(rows: list[Any]) -> list[SafeString]:
         )
         html: list[str] = []
         for row in wanted:
-            topic = topics[row.id]
+            topic = topics.get(row.id)
+            if topic is None:  # deleted since the list was read: no row
+                html.append("")
+                continue
             topic.is_unread, topic.read_up_to = row.is_unread, row.read_up_to  # type: ignore[attr-defined]
             html.append(render_to_string("forum/_topic_row.html", {"topic": topic}))
         return html
@@ -323,6 +326,8 @@ def _post_articles(
                 "forum/_post.html",
                 {**shared, "post": full[posts[i].id], "user": request.user, "may_moderate": False},
             )
+            if posts[i].id in full
+            else ""  # deleted (in the admin) since the page's posts were read
             for i in positions
         ]
 

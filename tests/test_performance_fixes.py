@@ -391,3 +391,42 @@ def test_library_cards_are_cached_and_follow_edits(client_for, learner):
     entry.title = "After the edit"
     entry.save()
     assert "After the edit" in c.get(reverse("qa:library")).content.decode()
+
+
+def test_a_post_or_topic_deleted_while_its_page_is_built_is_left_out_not_an_error(
+    client_for, learner, second_learner, category, monkeypatch
+):
+    """Between reading a page's values and rendering what the cache lacks, a post or topic can
+    be deleted (in the admin): the page still answers, without it."""
+    from django.core.cache import cache
+
+    from forum import views
+
+    cache.clear()
+    topic = forum_services.create_topic(
+        category=category, author=learner, title="Stays", body="kept words", fmt="plain"
+    )
+    doomed = forum_services.create_reply(topic=topic, author=learner, body="gone", fmt="plain")
+    other = forum_services.create_topic(
+        category=category, author=learner, title="Vanishes", body="x", fmt="plain"
+    )
+    read_values, read_rows = views._post_values, views._topic_rows
+
+    def values_then_delete(ids):
+        rows = read_values(ids)
+        Post.objects.filter(pk=doomed.pk).delete()
+        return rows
+
+    def rows_after_delete(rows):
+        other.delete()
+        return read_rows(rows)
+
+    monkeypatch.setattr(views, "_post_values", values_then_delete)
+    monkeypatch.setattr(views, "_topic_rows", rows_after_delete)
+    c = client_for(second_learner)
+    page = c.get(topic.get_absolute_url())
+    assert page.status_code == 200
+    assert "kept words" in page.content.decode() and "gone" not in page.content.decode()
+    listing = c.get(reverse("forum:category", args=[category.slug]))
+    assert listing.status_code == 200
+    assert "Stays" in listing.content.decode() and "Vanishes" not in listing.content.decode()
