@@ -132,7 +132,7 @@ REDIS_URL = env("REDIS_URL")
 if REDIS_URL:
     CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "BACKEND": "lib.rediscache.RedisCache",
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": "htw",
         }
