@@ -44,10 +44,16 @@ def main() -> None:
             "PROFILE_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/htw_prof"
         ),
     )
+    parser.add_argument(
+        "--redis-url",
+        default="",
+        help="cache in this Redis database, as bench/run.py does (default: local memory, "
+        "so the figures leave out the Redis client)",
+    )
     args = parser.parse_args()
 
     ensure_database(args.database_url)
-    env = bench_env(args.database_url)
+    env = bench_env(args.database_url, args.redis_url)
     manage(env, "migrate", "--noinput", "-v0")
     manage(env, "seed_load", "--scale", args.scale, "--if-empty")
     manage(env, "collectstatic", "--noinput", "-v0")

@@ -4,6 +4,7 @@ connections), sign in a learner, load each page with wrk, and compare with a bas
     .venv/bin/python bench/run.py                     # seed scale 1 if needed, 10 s per run
     .venv/bin/python bench/run.py --duration 5 --connections 1 16
     .venv/bin/python bench/run.py --reseed            # rebuild the data first
+    .venv/bin/python bench/run.py --cache local       # each worker's own memory, no Redis
 
 Prints a table (req/s, p50, p95, p99 in ms, ratio to the baseline's throughput at the same
 concurrency: the mean of the baseline runs just before and just after the page, as the
@@ -11,6 +12,11 @@ baseline is loaded between every two pages) and writes
 bench/results/pages.json. Every page is first loaded for a second, unmeasured, so that each
 worker has compiled its templates and opened its connection. Needs wrk (apt-get install wrk)
 and a PostgreSQL server (DATABASE_URL, default postgres://postgres@127.0.0.1:5432/htw_bench).
+
+The cache is Redis, as in production (`REDIS_URL`; here BENCH_REDIS_URL, default database 14
+of the local server, emptied at the start of each run so that every run starts cold), unless
+`--cache local`. Celery tasks a page might start go to the same Redis, as in production; no
+worker runs them.
 """
 
 from __future__ import annotations
@@ -34,7 +40,9 @@ RESULTS = ROOT / "bench" / "results"
 BASELINE_PATH = "/bench/baseline/"
 
 
-def bench_env(database_url: str) -> dict[str, str]:
+def bench_env(database_url: str, redis_url: str = "") -> dict[str, str]:
+    """The benchmark's environment: production settings, DEBUG off; the cache in Redis when
+    `redis_url` is given, else each process's local memory."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("REQUIRE_", "TEST_"))}
     env.update(
         DJANGO_SETTINGS_MODULE="config.bench_settings",
@@ -43,7 +51,7 @@ def bench_env(database_url: str) -> dict[str, str]:
         ALLOWED_HOSTS="127.0.0.1,localhost",
         DATABASE_URL=database_url,
         CONN_MAX_AGE="600",
-        REDIS_URL="",
+        REDIS_URL=redis_url,
         EMAIL_URL="locmem://",
         SECURE_COOKIES="0",
         SECURE_HSTS_SECONDS="0",
@@ -85,6 +93,16 @@ def seed(env: dict[str, str], scale: int, reseed: bool) -> dict | None:
         "seconds": round(time.monotonic() - started, 1),
         "peak_rss_mb": float(match.group(1)) if match else None,
     }
+
+
+def empty_redis(url: str) -> None:
+    """Empty the benchmark's own Redis database, so that a run starts with nothing cached."""
+    import redis
+
+    try:
+        redis.Redis.from_url(url).flushdb()
+    except redis.exceptions.ConnectionError as exc:
+        raise SystemExit(f"Redis at {url} is not reachable ({exc}); or use --cache local") from exc
 
 
 def free_port() -> int:
@@ -175,11 +193,24 @@ def main() -> None:
     parser.add_argument("--connections", type=int, nargs="+", default=[1, 16, 32])
     parser.add_argument("--workers", type=int, default=4, help="gunicorn worker processes")
     parser.add_argument("--only", help="regex: load only pages whose name matches")
+    parser.add_argument(
+        "--cache",
+        choices=["redis", "local"],
+        default="redis",
+        help="Redis as in production (default), or each worker's local memory",
+    )
+    parser.add_argument(
+        "--redis-url", default=os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/14")
+    )
     args = parser.parse_args()
     if shutil.which("wrk") is None:
         raise SystemExit("bench/run.py needs wrk: apt-get install -y wrk")
 
-    env = bench_env(args.database_url)
+    redis_url = ""
+    if args.cache == "redis":
+        redis_url = args.redis_url
+        empty_redis(redis_url)
+    env = bench_env(args.database_url, redis_url)
     ensure_database(args.database_url)
     seed_stats = seed(env, args.scale, args.reseed)
     manage(env, "collectstatic", "--noinput", "-v0")
@@ -240,7 +271,12 @@ def main() -> None:
     }
     report = {
         "machine": {"cores": os.cpu_count(), "load_average_1_5_15_min": load},
-        "settings": {"scale": args.scale, "duration": args.duration, "workers": args.workers},
+        "settings": {
+            "scale": args.scale,
+            "duration": args.duration,
+            "workers": args.workers,
+            "cache": args.cache,
+        },
         "seed_load": seed_stats,
         "gunicorn_worker_peak_rss_mb": worker_rss,
         "results": rows,
@@ -248,7 +284,8 @@ def main() -> None:
     RESULTS.mkdir(exist_ok=True)
     (RESULTS / "pages.json").write_text(json.dumps(report, indent=2))
     print_table(rows)
-    print(f"\ngunicorn worker peak RSS: {worker_rss} MB; seed_load: {seed_stats}")
+    print(f"\ncache: {args.cache}; gunicorn worker peak RSS: {worker_rss} MB")
+    print(f"seed_load: {seed_stats}")
     print(f"load average (1, 5, 15 min) before: {load['before']}, after: {load['after']}")
     print(f"Written: {RESULTS / 'pages.json'}")
 
