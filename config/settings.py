@@ -137,6 +137,10 @@ if REDIS_URL:
             "KEY_PREFIX": "htw",
         }
     }
+    # Sessions read from the shared cache, written through to the database: no session query
+    # on most requests. Only with a shared cache: with each process's own memory, a session
+    # ended in one process could live on in another's.
+    SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 

@@ -13,6 +13,7 @@ from config.settings import *  # noqa: F403
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+SESSION_ENGINE = "django.contrib.sessions.backends.db"  # the settings' choice without Redis
 CELERY_BROKER_URL = ""
 CELERY_TASK_ALWAYS_EAGER = True
 SESSION_COOKIE_SECURE = False

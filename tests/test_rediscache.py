@@ -14,19 +14,32 @@ from lib.rediscache import RedisCache
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def test_the_production_settings_use_it_when_redis_is_configured():
+def production_settings(**environ: str) -> list[str]:
     env = {
-        **os.environ,
+        **{k: v for k, v in os.environ.items() if k != "REDIS_URL"},
         "DJANGO_SETTINGS_MODULE": "config.settings",
         "SECRET_KEY": "settings-test",
-        "REDIS_URL": "redis://127.0.0.1:6379/15",
+        **environ,
     }
     out = subprocess.run(
         [sys.executable, "-c", "from django.conf import settings; "
-         "print(settings.CACHES['default']['BACKEND'])"],
+         "print(settings.CACHES['default']['BACKEND'], settings.SESSION_ENGINE)"],
         cwd=ROOT, env=env, check=True, capture_output=True, text=True,
     ).stdout  # fmt: skip
-    assert out.strip() == "lib.rediscache.RedisCache"
+    return out.split()
+
+
+def test_the_production_settings_use_it_and_cached_sessions_when_redis_is_configured():
+    assert production_settings(REDIS_URL="redis://127.0.0.1:6379/15") == [
+        "lib.rediscache.RedisCache",
+        "django.contrib.sessions.backends.cached_db",
+    ]
+    # Each process's own memory is no place for sessions: one ended in one process would
+    # live on in another's.
+    assert production_settings() == [
+        "django.core.cache.backends.locmem.LocMemCache",
+        "django.contrib.sessions.backends.db",
+    ]
 
 
 def test_one_client_per_pool_is_made_and_reused():
@@ -68,3 +81,37 @@ def test_it_stores_and_reads_values_in_redis():
     assert cache.incr("b") == 3
     cache.delete_many(["a", "b", "c"])
     assert cache.get_many(["a", "b", "c"]) == {}
+
+
+def test_sessions_in_the_cache_end_with_sign_out_and_a_password_change(settings, client, learner):
+    """With Redis, sessions are read from the cache (`cached_db`): signing out and changing
+    the password must still end them, for a copy of the cookie too. (Tests use the local
+    cache, which behaves the same within one process.)"""
+    from django.core.cache import cache
+    from django.test import Client
+    from django.urls import reverse
+
+    settings.SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
+    dashboard = reverse("courses:dashboard")
+
+    def signed_in_copy() -> Client:
+        response = client.post(
+            reverse("account_login"),
+            {"login": "learner@example.com", "password": "correct horse battery"},
+        )
+        assert response.status_code == 302
+        copy = Client()
+        copy.cookies["sessionid"] = client.cookies["sessionid"].value
+        assert copy.get(dashboard).status_code == 200
+        key = client.cookies["sessionid"].value
+        assert cache.get(f"django.contrib.sessions.cached_db{key}") is not None
+        return copy
+
+    copy = signed_in_copy()
+    client.post(reverse("account_logout"))
+    assert copy.get(dashboard).status_code == 302  # to the sign-in page
+
+    copy = signed_in_copy()
+    learner.set_password("another horse battery staple")
+    learner.save()
+    assert copy.get(dashboard).status_code == 302
