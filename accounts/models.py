@@ -44,6 +44,12 @@ class UserManager(BaseUserManager["User"]):
         return self._create_user(email, password, **extra)
 
 
+def public_name(display_name: str, credentials: str) -> str:
+    """`User.public_name` for a name and credentials read as plain values."""
+    name = display_name or "Member"
+    return f"{name}, {credentials}" if credentials else name
+
+
 class User(AbstractBaseUser, PermissionsMixin):
     """A person with an account: learner, instructor or staff. Email is the login."""
 
@@ -89,8 +95,7 @@ class User(AbstractBaseUser, PermissionsMixin):
     @property
     def public_name(self) -> str:
         """The name shown to other people: never the email address."""
-        name = self.display_name or "Member"
-        return f"{name}, {self.credentials}" if self.credentials else name
+        return public_name(self.display_name, self.credentials)
 
     def get_short_name(self) -> str:
         return self.display_name or self.email.split("@")[0]

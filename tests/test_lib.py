@@ -216,6 +216,53 @@ def test_fetch_one_reads_the_row_the_orm_reads(learner, django_assert_num_querie
     assert fetch_one(ForumProfile, user_id=learner.pk, handle="someone-else") is None
 
 
+def test_fixed_queries_read_what_the_orm_reads_in_one_query(learner, django_assert_num_queries):
+    from courses.models import FaqItem
+    from lib.rows import FixedQuery
+
+    FaqItem.objects.create(question="Second?", answer="<p>B</p>", order=2, published=False)
+    FaqItem.objects.create(question="First?", answer="<p>A</p>", order=1)
+    faq = FixedQuery(
+        lambda: FaqItem.objects.values_list("question", "published", "order", named=True)
+    )
+    FixedQuery.instances.remove(faq)  # not one of the site's
+    expected = list(faq.build())
+    for _ in range(2):  # compiled on the first call, executed only on the second
+        with django_assert_num_queries(1):
+            rows = faq.rows()
+        assert rows == expected
+        assert [row.question for row in rows] == ["First?", "Second?"]
+        assert rows[0].published is True  # converted as the ORM converts (SQLite: 1 -> True)
+    FaqItem.objects.filter(order=1).update(question="Changed?")
+    assert faq.rows()[0].question == "Changed?"  # only the SQL is kept, never the rows
+
+    unnamed = FixedQuery(lambda: FaqItem.objects.values_list("question"))
+    FixedQuery.instances.remove(unnamed)
+    with pytest.raises(TypeError):
+        unnamed.compile()
+
+
+def test_every_fixed_query_of_the_site_has_the_same_sql_whenever_it_is_built(db):
+    """`FixedQuery` keeps the SQL it compiled first: a query whose SQL or parameters depend on
+    the clock (or on anything else that changes) would be frozen. Built a year apart, with
+    another user's data in between, each must compile to the same SQL and parameters."""
+    import datetime as dt
+
+    import time_machine
+    from django.urls import get_resolver
+
+    from lib.rows import FixedQuery
+
+    get_resolver().url_patterns  # noqa: B018 - imports every view module, and their queries
+    assert len(FixedQuery.instances) >= 4  # the home page's
+    for query in FixedQuery.instances:
+        with time_machine.travel(dt.datetime(2026, 1, 5, 9, tzinfo=dt.UTC), tick=False):
+            first = query.compile()[:2]
+        with time_machine.travel(dt.datetime(2027, 2, 6, 18, tzinfo=dt.UTC), tick=False):
+            second = query.compile()[:2]
+        assert first == second, query.build
+
+
 def test_age_shown_changes_whenever_naturaltime_would():
     """A cached relative time (`lib.fragments.age_shown` in the key) is never out of date:
     wherever two moments give the same key, naturaltime shows the same text."""

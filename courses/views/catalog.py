@@ -14,7 +14,7 @@ from django.urls import reverse
 from django.utils.safestring import SafeString
 from django.views.decorators.cache import never_cache
 
-from accounts.models import User
+from accounts.models import User, public_name
 from accounts.roles import INSTRUCTOR
 from courses.models import (
     Cohort,
@@ -27,6 +27,7 @@ from courses.models import (
 )
 from lessons.models import Lesson, Progress
 from lib.fragments import render_cached
+from lib.rows import FixedQuery
 from lib.typed import AuthenticatedHttpRequest
 from zoomgroups.services import next_session_for
 
@@ -59,6 +60,28 @@ def optional_template(name: str) -> str | None:
     return name
 
 
+# What the home page lists, the same SQL for everyone on every request: compiled once (issue 9).
+LESSON_TITLES = FixedQuery(
+    lambda: Lesson.objects.order_by("order", "id").values_list("course_id", "title", named=True)
+)
+FAQ = FixedQuery(
+    lambda: FaqItem.objects.filter(published=True).values_list("question", "answer", named=True)
+)
+TESTIMONIALS = FixedQuery(
+    lambda: Testimonial.objects.filter(published=True).values_list(
+        "quote", "name", "role", named=True
+    )
+)
+HOME_INSTRUCTOR = FixedQuery(
+    lambda: (
+        User.objects.filter(groups__name=INSTRUCTOR, is_active=True)
+        .exclude(bio="")
+        .order_by("date_joined")
+        .values_list("display_name", "credentials", "bio", named=True)[:1]
+    )
+)
+
+
 def open_cohorts() -> Prefetch:
     return Prefetch(
         "cohorts",
@@ -77,9 +100,7 @@ def home(request: HttpRequest) -> HttpResponse:
     )
     # The cards list lesson titles: plain strings, not sixty model instances.
     titles: dict[int, list[str]] = {}
-    for course_id, title in Lesson.objects.order_by("order", "id").values_list(
-        "course_id", "title"
-    ):
+    for course_id, title in LESSON_TITLES.rows():
         titles.setdefault(course_id, []).append(title)
     # Every course is on the page, so every open run is: one plain query, grouped here (the
     # prefetch machinery cost as much as the query itself).
@@ -92,14 +113,10 @@ def home(request: HttpRequest) -> HttpResponse:
         cohort.course.open_cohorts.append(cohort)  # type: ignore[attr-defined]
     for course in courses:
         course.open_cohort = course.open_cohorts[0] if course.open_cohorts else None
-    instructor = (
-        User.objects.filter(groups__name=INSTRUCTOR, is_active=True)
-        .exclude(bio="")
-        .order_by("date_joined")
-        .only("id", "display_name", "credentials", "bio")  # the name and bio shown
-        .first()
-    )
-    faq_items = list(FaqItem.objects.filter(published=True))
+    instructor = None
+    for display_name, credentials, bio in HOME_INSTRUCTOR.rows():
+        instructor = {"public_name": public_name(display_name, credentials), "bio": bio}
+    faq_items = FAQ.rows()
     context = {
         "courses": courses,
         # Rendered once for everyone: keyed by everything the cards and the FAQ show.
@@ -117,7 +134,7 @@ def home(request: HttpRequest) -> HttpResponse:
             ],
         )[0],
         "faq_items": faq_items,
-        "testimonials": Testimonial.objects.filter(published=True),
+        "testimonials": TESTIMONIALS.rows(),
         "instructor": instructor,
         "enrol_cta_template": optional_template(ENROL_CTA_TEMPLATE),
         "newsletter_signup_template": optional_template(NEWSLETTER_SIGNUP_TEMPLATE),
