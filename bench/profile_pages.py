@@ -3,6 +3,7 @@
     .venv/bin/python bench/profile_pages.py                    # every page, scale-0.05 data
     .venv/bin/python bench/profile_pages.py --only dashboard --top 40
     .venv/bin/python bench/profile_pages.py --only topic_first --top 25 --sort tottime
+    .venv/bin/python bench/profile_pages.py --redis-url redis://127.0.0.1:6379/13
 
 Builds (once) a small load database `htw_prof` with `seed_load`, then requests each page of
 bench/pages.py through Django's test client with the benchmark settings, as the load data's
@@ -26,7 +27,13 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.run import BASELINE_PATH, bench_env, ensure_database, manage  # noqa: E402
+from bench.run import (  # noqa: E402
+    BASELINE_PATH,
+    bench_env,
+    empty_redis,
+    ensure_database,
+    manage,
+)
 
 
 def main() -> None:
@@ -47,12 +54,15 @@ def main() -> None:
     parser.add_argument(
         "--redis-url",
         default="",
-        help="cache in this Redis database, as bench/run.py does (default: local memory, "
-        "so the figures leave out the Redis client)",
+        help="cache in this Redis database (emptied first; not bench/run.py's, whose keys "
+        "belong to another database: e.g. redis://127.0.0.1:6379/13), as in production; "
+        "by default each process's memory, so the figures leave out the Redis client",
     )
     args = parser.parse_args()
 
     ensure_database(args.database_url)
+    if args.redis_url:
+        empty_redis(args.redis_url)
     env = bench_env(args.database_url, args.redis_url)
     manage(env, "migrate", "--noinput", "-v0")
     manage(env, "seed_load", "--scale", args.scale, "--if-empty")
