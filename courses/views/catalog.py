@@ -162,13 +162,11 @@ def course(request: HttpRequest, slug: str) -> HttpResponse:
         get_object_or_404(Course.objects.prefetch_related(open_cohorts()), slug=slug),
     )
     has_access = has_course_access(request.user, course.pk)
-    # Only what the syllabus shows and the fields that say which materials a lesson has:
-    # not a chapter's search copies (plain text and vector, tens of kilobytes per lesson) nor
-    # transcripts and captions (issue 9). Ordered within the course: the model's default
+    # Only what the syllabus shows and which materials a lesson has: not the chapter itself
+    # nor its search copies (plain text and vector, tens of kilobytes per lesson), transcripts
+    # or captions (issue 9). Ordered within the course: the model's default
     # ordering joins the course table.
-    lessons = list(
-        course.lessons.only(*SYLLABUS_FIELDS, *Lesson.MATERIAL_FIELDS).order_by("order", "id")
-    )
+    lessons = list(course.lessons.with_material_flags(*SYLLABUS_FIELDS).order_by("order", "id"))
     progress = {}
     if request.user.is_authenticated and has_access:
         progress = {

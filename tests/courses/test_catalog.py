@@ -1,6 +1,7 @@
 """The course page: a public syllabus; lessons open for learners, staff and as previews."""
 
 import datetime as dt
+import re
 
 import pytest
 from django.contrib.auth.models import AnonymousUser
@@ -59,6 +60,26 @@ def test_learner_sees_every_lesson_linked_with_material_progress(client_for, lea
     assert "✓ Video" in page
     assert "You have access to every lesson" in page
     assert "no-store" in response["Cache-Control"]
+
+
+def test_syllabus_badges_say_which_materials_a_lesson_has_without_reading_chapters(
+    client_for, learner, course
+):
+    factories.make_lesson(course, title="Reading only", order=1, video_url="")
+    factories.make_lesson(course, title="Listening only", order=2, chapter="", video_url="",
+                          podcast_url="https://example.com/episode.mp3")  # fmt: skip
+    client = client_for(learner)
+
+    response = client.get(course_url(course))
+
+    badges = [
+        [li.strip() for li in re.findall(r'<li class="badge[^"]*">([^<]+)', item)]
+        for item in response.context["syllabus"]
+    ]
+    assert badges == [["Chapter"], ["Podcast"]]
+    lessons = [row["lesson"] for row in response.context["rows"]]
+    assert all("chapter" in lesson.get_deferred_fields() for lesson in lessons)
+    assert [lesson.materials for lesson in lessons] == [["chapter"], ["podcast"]]
 
 
 def test_refunded_learner_sees_the_public_syllabus_only(client_for, learner, lessons):
