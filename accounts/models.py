@@ -7,6 +7,8 @@ from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, Permis
 from django.db import models
 from django.utils import timezone
 
+from accounts import mfa
+
 
 @cache
 def time_zone_choices() -> list[tuple[str, str]]:
@@ -109,6 +111,13 @@ class User(AbstractBaseUser, PermissionsMixin):
             return zoneinfo.ZoneInfo(self.time_zone)
         except (zoneinfo.ZoneInfoNotFoundError, ValueError):
             return zoneinfo.ZoneInfo("UTC")
+
+    # Staff powers count only in a session that passed a second factor (accounts/mfa.py).
+    def has_perm(self, perm: str, obj: models.Model | None = None) -> bool:
+        return mfa.powers_allowed(self) and super().has_perm(perm, obj)
+
+    def has_module_perms(self, app_label: str) -> bool:
+        return mfa.powers_allowed(self) and super().has_module_perms(app_label)
 
     def reset_feed_token(self) -> None:
         self.feed_token = new_feed_token()

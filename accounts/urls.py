@@ -10,4 +10,5 @@ urlpatterns = [
     path("my-data.json", views.export_data, name="export"),
     path("delete/", views.delete_account, name="delete"),
     path("deleted/", views.deleted, name="deleted"),
+    path("two-factor/confirm-email/", views.mfa_setup_code, name="mfa_setup_code"),
 ]

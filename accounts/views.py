@@ -1,19 +1,23 @@
 import json
 import math
 
+from allauth.mfa.totp import views as totp_views
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import logout
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme, urlencode
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
-from accounts import services
-from accounts.forms import DeleteAccountForm, ProfileForm
+from accounts import mfa, services
+from accounts.forms import DeleteAccountForm, ProfileForm, SetupCodeForm
 from lib import ratelimit
+from lib.email import send_email
 from lib.typed import AuthenticatedHttpRequest
 
 
@@ -75,6 +79,72 @@ def delete_account(request: AuthenticatedHttpRequest) -> HttpResponse:
         "has_payments": user.enrollments.filter(amount_paid_cents__gt=0).exists(),
     }
     return render(request, "accounts/delete.html", context)
+
+
+def _safe_next(request: HttpRequest) -> str:
+    next_url = request.GET.get("next", "")
+    if next_url and url_has_allowed_host_and_scheme(
+        next_url, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return next_url
+    return ""
+
+
+@never_cache
+@login_required
+def activate_totp(request: AuthenticatedHttpRequest) -> HttpResponse:
+    """allauth's "set up an authenticator app", after an emailed code for the first app of an
+    account with staff powers (accounts.mfa)."""
+    if not mfa.may_set_up_first_app(request):
+        query = urlencode({"next": _safe_next(request)}) if _safe_next(request) else ""
+        return redirect(reverse("accounts:mfa_setup_code") + (f"?{query}" if query else ""))
+    return totp_views.activate_totp(request)
+
+
+SETUP_CODE_SENDS = (5, 3600)
+
+
+@never_cache
+@login_required
+def mfa_setup_code(request: AuthenticatedHttpRequest) -> HttpResponse:
+    """Step one of a staff account's first authenticator app: a code emailed to the account's
+    verified address, which the password alone does not give."""
+    next_url = _safe_next(request)
+    activate_url = reverse("mfa_activate_totp") + (
+        f"?{urlencode({'next': next_url})}" if next_url else ""
+    )
+    if mfa.may_set_up_first_app(request):
+        return redirect(activate_url)
+    address = mfa.verified_email(request.user)
+    form = SetupCodeForm(request.POST if request.POST.get("action") == "verify" else None)
+    if request.method == "POST" and address:
+        if request.POST.get("action") == "send":
+            if ratelimit.allow(
+                f"mfa-setup-code:{request.user.pk}",
+                limit=SETUP_CODE_SENDS[0],
+                period=SETUP_CODE_SENDS[1],
+            ):
+                code = mfa.start_setup_code(request)
+                send_email.delay_on_commit(
+                    "mfa_setup_code",
+                    [address],
+                    {"code": code, "minutes": mfa.SETUP_CODE_MINUTES},
+                )
+                messages.success(request, f"We sent a code to {address}.")
+            else:
+                messages.error(request, "Several codes were sent already. Try again in an hour.")
+            return redirect(request.get_full_path())
+        if form.is_valid():
+            if mfa.check_setup_code(request, form.cleaned_data["code"]):
+                return redirect(activate_url)
+            form.add_error("code", "This code is not right, or it has expired. Ask for a new one.")
+    context = {
+        "form": form,
+        "address": address,
+        "code_pending": mfa.setup_code_pending(request),
+        "minutes": mfa.SETUP_CODE_MINUTES,
+    }
+    return render(request, "accounts/mfa_setup_code.html", context)
 
 
 def deleted(request: HttpRequest) -> HttpResponse:

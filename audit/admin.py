@@ -17,10 +17,11 @@ class AuditEventAdmin(admin.ModelAdmin):
     readonly_fields = ["at", "actor_label", "action", "object_label", "detail", "ip"]
 
     def has_module_permission(self, request: HttpRequest) -> bool:
-        return request.user.is_active and request.user.is_superuser
+        return self.has_view_permission(request)
 
     def has_view_permission(self, request: HttpRequest, obj=None) -> bool:
-        return request.user.is_active and request.user.is_superuser
+        # has_perm is true for superusers only once their session passed a second factor.
+        return request.user.is_superuser and request.user.has_perm("audit.view_auditevent")
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False

@@ -61,7 +61,7 @@ INSTALLED_APPS = [
     "forum",
     "newsletter",
     "audit",
-    "django.contrib.admin",
+    "config.apps.AdminConfig",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -85,12 +85,12 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "accounts.mfa.SecondFactorMiddleware",
     "lib.caching.PrivatePagesNoStoreMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "allauth.account.middleware.AccountMiddleware",
     "accounts.middleware.UserTimezoneMiddleware",
-    "accounts.middleware.AdminRequiresMFAMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -107,6 +107,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "lib.navigation.site_context",
+                "accounts.context_processors.staff_powers",
             ],
             "libraries": {"htw": "lib.templatetags.htw"},
         },

@@ -1,4 +1,3 @@
-from allauth.account.decorators import secure_admin_login
 from django.conf import settings
 from django.conf.urls.static import static
 from django.contrib import admin
@@ -9,17 +8,14 @@ from accounts import views as account_views
 from courses.views import catalog
 from lib import health
 
-admin.site.site_header = "How Therapy Works — staff"
-admin.site.site_title = "How Therapy Works — staff"
-admin.site.index_title = "Program administration"
-# Staff sign in through the same page (and rate limits) as everyone else.
-admin.site.login = secure_admin_login(admin.site.login)  # type: ignore[method-assign]
-
 urlpatterns = [
     path("", catalog.home, name="home"),
     path("healthz", health.healthz, name="healthz"),
     path("privacy/", account_views.privacy, name="privacy"),
     path("contact/", TemplateView.as_view(template_name="pages/contact.html"), name="contact"),
+    # An account with staff powers confirms an emailed code before its first authenticator app
+    # (accounts.mfa); the rest of allauth's pages as they come.
+    path("accounts/2fa/totp/activate/", account_views.activate_totp, name="mfa_activate_totp"),
     path("accounts/", include("allauth.urls")),
     path("profile/", include("accounts.urls")),
     path("admin/", admin.site.urls),

@@ -16,6 +16,7 @@ from django.db import connections, models
 from django.urls import reverse
 from django.utils import timezone
 
+from accounts import mfa
 from lib.sanitize import clean_html
 
 if TYPE_CHECKING:
@@ -23,7 +24,13 @@ if TYPE_CHECKING:
 
 
 def is_program_staff(user: User | object) -> bool:
-    return bool(getattr(user, "is_authenticated", False) and getattr(user, "is_staff", False))
+    """Staff and the instructor see every course, run and forum circle — in a session that
+    passed a second factor (`accounts.mfa.powers_allowed`)."""
+    return bool(
+        getattr(user, "is_authenticated", False)
+        and getattr(user, "is_staff", False)
+        and mfa.powers_allowed(user)
+    )
 
 
 class AccessRun(NamedTuple):

@@ -168,6 +168,9 @@ ACCESS: dict[str, dict[str, str]] = {
     "profile/my-data.json": SIGNED_IN,
     "profile/delete/": SIGNED_IN,
     "profile/deleted/": EVERYONE,
+    # An emailed code before the first authenticator app of an account with staff powers;
+    # everyone else goes straight to the app's setup.
+    "profile/two-factor/confirm-email/": row(LOGIN, MOVED, MOVED, MOVED, OK, OK),
     # Courses and enrolment: program pages are public; results of a checkout are the payer's.
     "dashboard/": SIGNED_IN,
     "courses/<slug:slug>/": EVERYONE,

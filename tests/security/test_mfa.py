@@ -1,6 +1,7 @@
 """Two-factor authentication: an authenticator app and recovery codes for everyone, required
 for instructor, staff and superuser accounts before they reach the admin."""
 
+import re
 import time
 
 import pytest
@@ -119,6 +120,17 @@ def test_wrong_codes_are_rate_limited(client, learner):
 # The admin ----------------------------------------------------------------------------------
 
 
+def confirm_setup_email(client: Client, mailoutbox, django_capture_on_commit_callbacks) -> None:
+    """The first app of an account with staff powers needs a code emailed to its verified
+    address (accounts/mfa.py): ask for it and type it in."""
+    url = reverse("accounts:mfa_setup_code")
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(url, {"action": "send"})
+    code = re.search(r"\b(\d{6})\b", mailoutbox[-1].body).group(1)
+    response = client.post(url, {"action": "verify", "code": code})
+    assert response["Location"].startswith(reverse("mfa_activate_totp"))
+
+
 @pytest.mark.parametrize("kind", ["instructor", "staff", "superuser"])
 def test_staff_without_an_app_are_sent_to_set_one_up_before_the_admin(client, kind):
     if kind == "superuser":
@@ -130,18 +142,23 @@ def test_staff_without_an_app_are_sent_to_set_one_up_before_the_admin(client, ki
 
     response = client.get(reverse("admin:index"), follow=True)
 
-    assert response.redirect_chain[0][0].startswith(reverse("mfa_activate_totp"))
-    assert "Set up an authenticator app to open the admin" in response.content.decode()
+    hops = [url for url, _ in response.redirect_chain]
+    assert any(url.startswith(reverse("mfa_activate_totp")) for url in hops)
+    # The first app of a staff account starts with a code sent to its email.
+    assert response.request["PATH_INFO"] == reverse("accounts:mfa_setup_code")
+    assert "Confirm your email first" in response.content.decode()
     assert "Program administration" not in response.content.decode()
     for url in ["/admin/qa/question/", "/admin/courses/enrollment/", "/admin/accounts/user/"]:
-        assert client.get(url)["Location"].startswith(reverse("mfa_activate_totp"))
+        page = client.get(url, follow=True)
+        assert page.request["PATH_INFO"] == reverse("accounts:mfa_setup_code")
 
 
 def test_setting_up_the_app_opens_the_admin_in_the_same_session(
-    client, django_capture_on_commit_callbacks
+    client, mailoutbox, django_capture_on_commit_callbacks
 ):
     user = factories.make_user("staffer@example.com", role=roles.STAFF)
     sign_in_with_password(client, user.email)
+    confirm_setup_email(client, mailoutbox, django_capture_on_commit_callbacks)
     open_app_setup(client)
     secret = client.session[SECRET_SESSION_KEY]
     with django_capture_on_commit_callbacks(execute=True):
@@ -171,9 +188,10 @@ def test_a_session_that_skipped_the_code_must_confirm_it(instructor):
     client = Client()
     client.force_login(instructor)
 
-    response = client.get("/admin/qa/question/")
-    assert response["Location"].startswith(reverse("mfa_reauthenticate"))
-    client.post(response["Location"], {"code": code_for(secret)})
+    response = client.get("/admin/qa/question/", follow=True)
+    assert response.request["PATH_INFO"] == reverse("mfa_reauthenticate")
+    assert "Program administration" not in response.content.decode()
+    client.post(response.redirect_chain[-1][0], {"code": code_for(secret)})
     assert client.get("/admin/qa/question/").status_code == 200
 
 
@@ -227,3 +245,117 @@ def test_turning_on_the_app_is_confirmed_by_email(
     assert "authenticator" in (message.subject + message.body).lower()
     assert secret not in message.body
     assert message.body.startswith("Hello from How Therapy Works.")
+
+
+# The first authenticator of an account with staff powers ------------------------------------
+
+
+def test_a_stolen_staff_password_cannot_set_up_an_authenticator(client, instructor):
+    """With the password alone, the thief reaches neither the app's secret nor its setup."""
+    sign_in_with_password(client, instructor.email)
+    client.post(reverse("account_reauthenticate"), {"password": PASSWORD})
+
+    page = client.get(reverse("mfa_activate_totp"))
+    assert page["Location"].startswith(reverse("accounts:mfa_setup_code"))
+    assert SECRET_SESSION_KEY not in client.session
+    client.post(reverse("mfa_activate_totp"), {"code": "123456"})
+    assert not Authenticator.objects.filter(user=instructor).exists()
+    admin_page = client.get("/admin/qa/question/", follow=True)
+    assert admin_page.request["PATH_INFO"] == reverse("accounts:mfa_setup_code")
+
+
+def test_the_setup_code_goes_to_the_verified_address_and_works_once(
+    client, instructor, mailoutbox, django_capture_on_commit_callbacks
+):
+    sign_in_with_password(client, instructor.email)
+    url = reverse("accounts:mfa_setup_code")
+    assert instructor.email in client.get(url).content.decode()
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(url, {"action": "send"})
+    [message] = mailoutbox
+    assert message.to == [instructor.email]
+    code = re.search(r"\b(\d{6})\b", message.body).group(1)
+    assert code in message.alternatives[0][0]
+
+    wrong = client.post(url, {"action": "verify", "code": f"{(int(code) + 1) % 10**6:06d}"})
+    assert "This code is not right" in wrong.content.decode()
+    right = client.post(url, {"action": "verify", "code": code})
+    assert right["Location"] == reverse("mfa_activate_totp")
+
+    again = Client()
+    sign_in_with_password(again, instructor.email)
+    reused = again.post(url, {"action": "verify", "code": code})
+    assert reused.status_code == 200  # the code belonged to the other session
+    assert again.get(reverse("mfa_activate_totp"))["Location"].startswith(url)
+
+
+def test_setup_codes_expire_and_allow_few_tries(
+    client, instructor, mailoutbox, django_capture_on_commit_callbacks
+):
+    import time_machine
+
+    sign_in_with_password(client, instructor.email)
+    url = reverse("accounts:mfa_setup_code")
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(url, {"action": "send"})
+    code = re.search(r"\b(\d{6})\b", mailoutbox[-1].body).group(1)
+    with time_machine.travel(time.time() + 11 * 60):
+        expired = client.post(url, {"action": "verify", "code": code})
+    assert "expired" in expired.content.decode()
+
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(url, {"action": "send"})
+    code = re.search(r"\b(\d{6})\b", mailoutbox[-1].body).group(1)
+    wrong = f"{(int(code) + 1) % 10**6:06d}"
+    for _ in range(5):
+        client.post(url, {"action": "verify", "code": wrong})
+    too_late = client.post(url, {"action": "verify", "code": code})
+    assert "This code is not right" in too_late.content.decode()
+    assert client.get(reverse("mfa_activate_totp"))["Location"].startswith(url)
+
+
+def test_a_staff_account_without_a_verified_address_is_told_what_to_do(client):
+    user = factories.make_user("unverified@example.com", role=roles.STAFF, verified=False)
+    client.force_login(user)
+    page = client.get(reverse("accounts:mfa_setup_code")).content.decode()
+    assert "no verified email address" in page
+    client.post(reverse("accounts:mfa_setup_code"), {"action": "send"})
+    assert not Authenticator.objects.filter(user=user).exists()
+
+
+def test_learners_set_up_their_app_without_an_emailed_code(client, learner):
+    sign_in_with_password(client, learner.email)
+    assert client.get(reverse("mfa_activate_totp"))["Location"].startswith(
+        reverse("account_reauthenticate")
+    )
+
+
+def test_turning_off_the_app_is_confirmed_by_email(
+    client, learner, mailoutbox, django_capture_on_commit_callbacks
+):
+    secret = with_app(learner)
+    client.force_login(learner)
+    client.post(reverse("account_reauthenticate"), {"password": PASSWORD})
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(reverse("mfa_deactivate_totp"))
+
+    [message] = mailoutbox
+    assert message.to == [learner.email]
+    assert "authenticator" in (message.subject + message.body).lower()
+    assert secret not in message.body
+
+
+def test_a_staff_accounts_new_app_is_confirmed_by_email(
+    client, instructor, mailoutbox, django_capture_on_commit_callbacks
+):
+    sign_in_with_password(client, instructor.email)
+    confirm_setup_email(client, mailoutbox, django_capture_on_commit_callbacks)
+    open_app_setup(client)
+    secret = client.session[SECRET_SESSION_KEY]
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(reverse("mfa_activate_totp"), {"code": code_for(secret)})
+
+    notice = mailoutbox[-1]
+    assert notice.to == [instructor.email]
+    assert "authenticator" in (notice.subject + notice.body).lower()
+    assert secret not in notice.body

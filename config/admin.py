@@ -1,0 +1,27 @@
+"""The staff admin's site: open only to staff whose session passed a second factor."""
+
+from allauth.account.decorators import secure_admin_login
+from django.contrib import admin
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect
+from django.utils.http import urlencode
+
+from accounts import mfa
+
+
+class AdminSite(admin.AdminSite):
+    site_header = "How Therapy Works — staff"
+    site_title = "How Therapy Works — staff"
+    index_title = "Program administration"
+
+    def has_permission(self, request: HttpRequest) -> bool:
+        user = request.user
+        return bool(user.is_active and user.is_staff and mfa.powers_allowed(user))
+
+    def login(self, request: HttpRequest, extra_context: dict | None = None) -> HttpResponse:
+        """Staff sign in through the site's own page (and rate limits); a staff session that
+        has not passed a second factor confirms one, or sets up the app, first."""
+        if mfa.staff_powers_locked(request):
+            next_url = request.GET.get("next") or "/admin/"
+            return redirect(f"{mfa.unlock_url(request)}?{urlencode({'next': next_url})}")
+        return secure_admin_login(super().login)(request, extra_context)
