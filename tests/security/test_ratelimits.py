@@ -35,7 +35,9 @@ def signup(client: Client, n: int, **extra):
     )
 
 
-def test_failed_sign_ins_are_limited_per_account_and_address_with_a_message_on_the_form(client, learner):
+def test_failed_sign_ins_are_limited_per_account_and_address_with_a_message_on_the_form(
+    client, learner
+):
     for _ in range(5):
         wrong = client.post(
             reverse("account_login"), {"login": learner.email, "password": "not it"}
