@@ -7,7 +7,7 @@ from django.views.generic import TemplateView
 
 from accounts import views as account_views
 from courses.views import catalog
-from lib import health
+from lib import health, uploads
 
 admin.site.site_header = "How Therapy Works — staff"
 admin.site.site_title = "How Therapy Works — staff"
@@ -35,5 +35,7 @@ if settings.DEBUG:
     # Only public uploads (the newsletter's infographic) have a plain URL. Lesson media are
     # private: they are served only by views that check access (lessons.views.lesson_media).
     urlpatterns += static(
-        f"{settings.MEDIA_URL}newsletter/", document_root=settings.MEDIA_ROOT / "newsletter"
+        f"{settings.MEDIA_URL}newsletter/",
+        view=uploads.serve_in_development,
+        document_root=settings.MEDIA_ROOT / "newsletter",
     )
