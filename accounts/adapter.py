@@ -1,3 +1,5 @@
+from typing import Any
+
 from allauth.account.adapter import DefaultAccountAdapter
 from allauth.mfa.adapter import DefaultMFAAdapter
 from allauth.mfa.models import Authenticator
@@ -36,6 +38,16 @@ class AccountAdapter(DefaultAccountAdapter):
         if not ip:
             raise PermissionDenied("Unable to determine client IP address")
         return ip
+
+    def _get_login_attempts_cache_key(self, request: HttpRequest, **credentials: Any) -> str:
+        """Failed sign-ins count per account *and* client network, not per account alone:
+        otherwise five wrong passwords from anywhere lock the owner out everywhere. The
+        per-address limits of ACCOUNT_RATE_LIMITS["login_failed"] cap guessing across
+        accounts. allauth offers no public hook for this key; it builds the key here both when
+        counting a failure and when a password reset clears the count (for the resetting
+        request's network). tests/security/test_ratelimits.py fails if that ever changes."""
+        account = super()._get_login_attempts_cache_key(request, **credentials)
+        return f"{account}:{ratelimit.client_network(request)}"
 
 
 class MFAAdapter(DefaultMFAAdapter):

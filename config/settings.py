@@ -194,11 +194,13 @@ ACCOUNT_SIGNUP_FORM_CLASS = "accounts.forms.SignupExtraForm"
 MFA_ADAPTER = "accounts.adapter.MFAAdapter"
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
 MFA_TOTP_ISSUER = "How Therapy Works"
-# Rate limits (per client address, TRUSTED_PROXY_COUNT; per account for failed sign-ins).
-# Over a limit, failed sign-ins get a message on the form, the rest templates/429.html.
+# Rate limits (per client address, TRUSTED_PROXY_COUNT). Failed sign-ins count per address
+# and per account *and* address ("key", accounts/adapter.py): never per account alone, which
+# would let anyone lock the owner out. Over a limit, failed sign-ins get a message on the form,
+# the rest templates/429.html.
 ACCOUNT_RATE_LIMITS = {
     "login": "30/m/ip",
-    "login_failed": "10/m/ip,5/5m/key",
+    "login_failed": "10/m/ip,30/h/ip,5/5m/key",
     "signup": "10/h/ip",
     "reset_password": "10/h/ip,3/h/key",
     "reset_password_from_key": "20/h/ip",

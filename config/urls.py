@@ -6,7 +6,7 @@ from django.views.generic import TemplateView
 
 from accounts import views as account_views
 from courses.views import catalog
-from lib import health
+from lib import health, uploads
 
 urlpatterns = [
     path("", catalog.home, name="home"),
@@ -31,5 +31,7 @@ if settings.DEBUG:
     # Only public uploads (the newsletter's infographic) have a plain URL. Lesson media are
     # private: they are served only by views that check access (lessons.views.lesson_media).
     urlpatterns += static(
-        f"{settings.MEDIA_URL}newsletter/", document_root=settings.MEDIA_ROOT / "newsletter"
+        f"{settings.MEDIA_URL}newsletter/",
+        view=uploads.serve_in_development,
+        document_root=settings.MEDIA_ROOT / "newsletter",
     )

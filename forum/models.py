@@ -196,6 +196,10 @@ class Topic(models.Model):
     def reply_count(self) -> int:
         return max(self.post_count - 1, 0)
 
+    @property
+    def in_private_circle(self) -> bool:
+        return self.category.is_private
+
 
 class PostQuerySet(models.QuerySet["Post"]):
     def visible_to(self, user: User | object) -> PostQuerySet:

@@ -340,10 +340,19 @@ def _can_see(user: User, topic_id: int) -> bool:
     return Topic.objects.visible_to(user).filter(pk=topic_id).exists()
 
 
+def _where(topic: Topic, poster: User) -> dict[str, object]:
+    """What an email may say about where a post is. A private circle's topic titles, its name
+    and who posts there stay on the site, as every post's text does: its emails say only
+    "one of your private circles", with the link."""
+    if topic.in_private_circle:
+        return {"private_circle": True}
+    return {"private_circle": False, "topic_title": topic.title, "poster": poster.public_name}
+
+
 def notify_subscribers(*, post_id: int) -> int:
     """Email followers who chose "right away" about a new post. Idempotent per post."""
     post = (
-        Post.objects.select_related("topic", "author")
+        Post.objects.select_related("topic__category", "author")
         .filter(pk=post_id, is_hidden=False, is_deleted=False)
         .first()
     )
@@ -372,8 +381,7 @@ def notify_subscribers(*, post_id: int) -> int:
             [user.email],
             {
                 "name": user.get_short_name(),
-                "poster": post.author.public_name,
-                "topic_title": post.topic.title,
+                **_where(post.topic, post.author),
                 "post_url": _absolute(post.get_absolute_url()),
                 "unfollow_url": _absolute(reverse("forum:email_unsubscribe", args=[topic_token])),
                 "unsubscribe_url": one_click,
@@ -388,7 +396,7 @@ def notify_subscribers(*, post_id: int) -> int:
 def notify_mentions(*, post_id: int) -> int:
     """Tell each mentioned member (who may see the topic) that they were mentioned."""
     post = (
-        Post.objects.select_related("topic", "author")
+        Post.objects.select_related("topic__category", "author")
         .filter(pk=post_id, is_hidden=False, is_deleted=False)
         .first()
     )
@@ -420,8 +428,7 @@ def notify_mentions(*, post_id: int) -> int:
             [user.email],
             {
                 "name": user.get_short_name(),
-                "poster": post.author.public_name,
-                "topic_title": post.topic.title,
+                **_where(post.topic, post.author),
                 "post_url": _absolute(post.get_absolute_url()),
                 "unsubscribe_url": one_click,
                 "settings_url": _absolute(reverse("forum:settings")),
@@ -449,9 +456,9 @@ def send_digest(*, user_id: int, now: dt.datetime | None = None) -> bool:
             user=user,
             topic__in=Topic.objects.visible_to(user),
             topic__last_post_id__gt=models.F("notified_up_to"),
-        ).select_related("topic")
+        ).select_related("topic__category")
     )
-    items = []
+    items: list[dict[str, object]] = []
     for sub in subs:
         since = max(sub.notified_up_to, _read_up_to(user, sub.topic))
         new = Post.objects.visible_to(user).filter(
@@ -460,17 +467,16 @@ def send_digest(*, user_id: int, now: dt.datetime | None = None) -> bool:
         new = new.exclude(author=user)
         first = new.order_by("id").values("id").first()
         if first:
-            posters = sorted(
-                {p.author.public_name for p in new.select_related("author").order_by("id")[:20]}
-            )
-            items.append(
-                {
-                    "topic_title": sub.topic.title,
-                    "count": new.count(),
-                    "posters": posters,
-                    "url": _absolute(reverse("forum:post", args=[first["id"]])),
-                }
-            )
+            item: dict[str, object] = {
+                "private_circle": sub.topic.in_private_circle,
+                "count": new.count(),
+                "url": _absolute(reverse("forum:post", args=[first["id"]])),
+            }
+            if not sub.topic.in_private_circle:  # a circle's topic and posters stay on the site
+                latest = new.select_related("author").order_by("id")[:20]
+                item["topic_title"] = sub.topic.title
+                item["posters"] = sorted({p.author.public_name for p in latest})
+            items.append(item)
         Subscription.objects.filter(pk=sub.pk).update(notified_up_to=sub.topic.last_post_id)
     ForumProfile.objects.filter(pk=profile.pk).update(last_digest_at=now)
     if not items:

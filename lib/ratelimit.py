@@ -4,6 +4,7 @@ if not ratelimit.allow(f"forum-post:{user.pk}", limit=10, period=600):
     ... show "You are posting very quickly; try again in a few minutes."
 """
 
+import ipaddress
 import time
 
 from django.core.cache import cache
@@ -38,3 +39,16 @@ def client_ip(request: HttpRequest) -> str:
         if len(hops) >= count:
             return hops[-count]
     return request.META.get("REMOTE_ADDR", "")
+
+
+def client_network(request: HttpRequest) -> str:
+    """client_ip, with an IPv6 address cut to its /64 (allauth's ACCOUNT_RATE_LIMITS do the
+    same): one home or server is given a whole /64 and could step through it."""
+    ip = client_ip(request)
+    try:
+        address = ipaddress.ip_address(ip)
+    except ValueError:
+        return ip
+    if address.version == 6:
+        return str(ipaddress.IPv6Network(f"{address}/64", strict=False).network_address)
+    return ip

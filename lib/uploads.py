@@ -4,16 +4,21 @@ Use as model-field validators: `validators=[uploads.audio]`. SVG is never accept
 carry script). Size limits are per kind. Uploaded images are re-encoded (`reencode_image`):
 only the pixels survive, not metadata (a phone photo's location) or bytes hidden after the
 image data. Files are served with the type their content announces (`content_type`), never
-one guessed from the uploaded name.
+one guessed from the uploaded name, and with the headers of `served_from_our_origin`.
 """
 
 import io
+import os
 from dataclasses import dataclass
 from pathlib import PurePath
+from typing import TypeVar
 
 from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile, File
+from django.http import HttpRequest
+from django.http.response import HttpResponseBase
 from django.utils.deconstruct import deconstructible
+from django.utils.http import content_disposition_header
 
 MB = 1024 * 1024
 
@@ -124,3 +129,38 @@ def reencode_image(upload: File) -> ContentFile:
         raise ValidationError("This image could not be read; is the file damaged?") from exc
     stem = PurePath(getattr(upload, "name", "") or "image").stem or "image"
     return ContentFile(output.getvalue(), name=f"{stem}.{fmt.lower().replace('jpeg', 'jpg')}")
+
+
+# Serving uploads from the site's own origin ---------------------------------------------------
+
+# A sandboxed response is a document of a unique, opaque origin that may run nothing and load
+# nothing: a PDF's JavaScript or an HTML-looking file cannot reach our cookies or pages. The
+# policy of a media response does not apply to the <audio>, <video> or <track> that loads it.
+SANDBOX_POLICY = "sandbox; default-src 'none'"
+# What browsers play or show as itself; everything else (PDFs, unknown bytes) is downloaded.
+SHOWN_INLINE = ("audio/", "video/", "image/", "text/vtt")
+
+Response = TypeVar("Response", bound=HttpResponseBase)
+
+
+def served_from_our_origin(response: Response, *, filename: str = "") -> Response:
+    """The headers of every uploaded file the site serves (the infographic, lesson media):
+    sandboxed, never sniffed, documents as downloads. lib/csp.py leaves this policy alone."""
+    response["Content-Security-Policy"] = SANDBOX_POLICY
+    response["X-Content-Type-Options"] = "nosniff"
+    kind = response.get("Content-Type", "").split(";")[0].strip().lower()
+    disposition = content_disposition_header(not kind.startswith(SHOWN_INLINE), filename)
+    if disposition:
+        response["Content-Disposition"] = disposition
+    return response
+
+
+def serve_in_development(
+    request: HttpRequest, path: str, document_root: str | os.PathLike[str]
+) -> HttpResponseBase:
+    """django.views.static.serve for the public uploads of `make run` (DEBUG), with the same
+    headers as in production."""
+    from django.views.static import serve
+
+    response = serve(request, path, document_root=str(document_root))
+    return served_from_our_origin(response, filename=PurePath(path).name)

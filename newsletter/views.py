@@ -98,7 +98,7 @@ def infographic(request: HttpRequest) -> FileResponse:
     name = (current.file.name or "").rsplit("/", 1)[-1]
     # The type comes from the content (checked at upload), never from the uploaded name.
     kind = uploads.content_type(handle) or "application/octet-stream"
-    return FileResponse(handle, as_attachment=False, filename=name, content_type=kind)
+    return uploads.served_from_our_origin(FileResponse(handle, content_type=kind), filename=name)
 
 
 @never_cache

@@ -221,6 +221,127 @@ def test_mentioning_a_non_member_sends_nothing(
     assert mailoutbox == []
 
 
+def test_open_category_mention_names_the_poster_and_the_topic(
+    client_for, learner, second_learner, topic, mailoutbox, django_capture_on_commit_callbacks
+):
+    handle = services.get_profile(second_learner).handle
+    ForumProfile.objects.filter(user=learner).update(email_mode="off")
+    reply(
+        client_for(learner),
+        topic,
+        body=f"@{handle} {SECRET}",
+        capture=django_capture_on_commit_callbacks,
+    )
+
+    (message,) = mailoutbox
+    assert message.subject.startswith(
+        "Lee Learner, LMHC mentioned you in “A question about avoidance”"
+    )
+    assert "mentioned you in the topic “A question about avoidance”" in message.body
+    assert "“A question about avoidance”" in message.alternatives[0][0]
+
+
+# Private circles: their emails say "one of your private circles", with the link only --------
+
+CIRCLE_SECRETS = ["Circle only: a hard case", "Peer circle A", "circle-a", "Olga Other", SECRET]
+
+
+@pytest.fixture
+def circle_poster(circle, cohort):
+    user = factories.make_user("olga@example.com", display_name="Olga Other")
+    factories.enrol(user, cohort)
+    circle.memberships.create(user=user)
+    return user
+
+
+def assert_says_nothing_of_the_circle(message, post_id: int) -> None:
+    html = message.alternatives[0][0]
+    for part in (message.subject, message.body, html):
+        for secret in CIRCLE_SECRETS:
+            assert secret not in part, (secret, part)
+    assert f"/forum/post/{post_id}/" in message.body
+    assert f"/forum/post/{post_id}/" in html
+
+
+def test_circle_reply_email_carries_no_title_circle_name_poster_or_text(
+    client_for,
+    circle_member,
+    circle_poster,
+    circle_topic,
+    mailoutbox,
+    django_capture_on_commit_callbacks,
+):
+    reply(client_for(circle_poster), circle_topic, capture=django_capture_on_commit_callbacks)
+
+    (message,) = mailoutbox
+    assert message.to == [circle_member.email]
+    assert message.subject == "New reply in one of your private circles · Learner Exchange Forum"
+    assert "one of your private circles" in message.body
+    assert_says_nothing_of_the_circle(message, circle_topic.posts.latest("id").pk)
+
+
+def test_circle_mention_email_carries_no_title_circle_name_poster_or_text(
+    client_for,
+    circle,
+    cohort,
+    circle_member,
+    circle_poster,
+    circle_topic,
+    mailoutbox,
+    django_capture_on_commit_callbacks,
+):
+    mentioned = factories.make_user("mona@example.com", display_name="Mona Mentioned")
+    factories.enrol(mentioned, cohort)
+    circle.memberships.create(user=mentioned)
+    ForumProfile.objects.filter(user=circle_member).update(email_mode="off")
+    handle = services.get_profile(mentioned).handle
+    reply(
+        client_for(circle_poster),
+        circle_topic,
+        body=f"@{handle} {SECRET}",
+        capture=django_capture_on_commit_callbacks,
+    )
+
+    (message,) = mailoutbox
+    assert message.to == [mentioned.email]
+    assert (
+        message.subject
+        == "You were mentioned in one of your private circles · Learner Exchange Forum"
+    )
+    assert_says_nothing_of_the_circle(message, circle_topic.posts.latest("id").pk)
+
+
+def test_circle_topics_in_the_digest_carry_no_title_circle_name_poster_or_text(
+    client_for,
+    learner,
+    second_learner,
+    topic,
+    circle_member,
+    circle_poster,
+    circle_topic,
+    mailoutbox,
+    django_capture_on_commit_callbacks,
+):
+    services.follow_topic(user=circle_member, topic=topic)
+    ForumProfile.objects.filter(user=circle_member).update(email_mode="daily")
+    reply(client_for(circle_poster), circle_topic, capture=django_capture_on_commit_callbacks)
+    reply(
+        client_for(second_learner), topic, body="Open", capture=django_capture_on_commit_callbacks
+    )
+    mailoutbox.clear()  # the open topic's author was told right away
+
+    with django_capture_on_commit_callbacks(execute=True):
+        assert services.send_digest(user_id=circle_member.pk)
+
+    (message,) = mailoutbox
+    assert "2 topics" in message.subject
+    assert "A topic in one of your private circles: 1 new reply\n" in message.body
+    assert_says_nothing_of_the_circle(message, circle_topic.posts.latest("id").pk)
+    # The open topic in the same digest is listed as before.
+    assert "“A question about avoidance”: 1 new reply by Sam Second, LPC" in message.body
+    assert "“A question about avoidance”" in message.alternatives[0][0]
+
+
 # Daily digest ------------------------------------------------------------------------------
 
 

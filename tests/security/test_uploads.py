@@ -1,5 +1,6 @@
 """Uploads: checked by content, images re-encoded (pixels only), served with the type of their
-content and `nosniff`; private lesson media only through views that check access."""
+content, `nosniff` and a sandboxing policy (documents as downloads); private lesson media only
+through views that check access."""
 
 import io
 import os
@@ -161,3 +162,97 @@ def test_lesson_media_only_through_the_access_checked_view(client_for, learner, 
     assert response["Content-Type"] == "video/mp4"
     assert response["X-Content-Type-Options"] == "nosniff"
     assert "no-store" in response["Cache-Control"]
+
+
+# Served in a sandbox: nothing uploaded runs script in the site's origin ------------------------
+
+SANDBOX = "sandbox; default-src 'none'"
+PDF_WITH_SCRIPT = (
+    b"%PDF-1.4\n1 0 obj << /Type /Catalog /Pages 2 0 R /OpenAction 3 0 R >> endobj\n"
+    b"2 0 obj << /Type /Pages /Kids [] /Count 0 >> endobj\n"
+    b"3 0 obj << /S /JavaScript /JS (app.alert(document.cookie)) >> endobj\n%%EOF\n"
+)
+
+
+def assert_sandboxed(response, *, download: bool) -> None:
+    assert response["Content-Security-Policy"] == SANDBOX
+    assert response["X-Content-Type-Options"] == "nosniff"
+    disposition = response.get("Content-Disposition", "")
+    assert disposition.startswith("attachment") == download, disposition
+
+
+def test_a_pdf_with_javascript_is_a_sandboxed_download(client, client_for, staff):
+    assert upload_infographic(client_for(staff), "tift.pdf", PDF_WITH_SCRIPT).status_code == 302
+
+    response = client.get(reverse("newsletter:infographic"))
+
+    assert response.status_code == 200
+    assert response["Content-Type"] == "application/pdf"
+    assert_sandboxed(response, download=True)
+    assert 'filename="tift.pdf"' in response["Content-Disposition"]
+    assert b"".join(response.streaming_content) == PDF_WITH_SCRIPT
+
+
+def test_an_html_file_stored_as_a_pdf_is_a_sandboxed_download_of_unknown_bytes(client):
+    infographic = Infographic(title="Model")
+    infographic.file.save("model.pdf", ContentFile(PAYLOAD), save=False)
+    infographic.save()
+
+    response = client.get(reverse("newsletter:infographic"))
+
+    assert response["Content-Type"] == "application/octet-stream"
+    assert_sandboxed(response, download=True)
+
+
+def test_an_image_infographic_is_shown_in_the_browser_but_sandboxed(client, client_for, staff):
+    upload_infographic(client_for(staff), "page.png", image_bytes("PNG"))
+
+    response = client.get(reverse("newsletter:infographic"))
+
+    assert response["Content-Type"] == "image/png"
+    assert_sandboxed(response, download=False)
+
+
+def test_html_inside_lesson_captions_is_served_as_sandboxed_captions(client_for, learner, course):
+    lesson = factories.make_lesson(course, video_url="")
+    lesson.video_captions.save("intro.vtt", ContentFile(b"WEBVTT\n\n" + PAYLOAD))
+    url = reverse("lessons:media", args=[course.slug, lesson.slug, "captions"])
+
+    response = client_for(learner).get(url)
+
+    assert response.status_code == 200
+    assert response["Content-Type"] == "text/vtt"
+    assert_sandboxed(response, download=False)
+
+
+def test_podcast_audio_still_streams_ranges_with_its_type_inside_the_sandbox(
+    client, client_for, learner, course
+):
+    from lessons.demo import demo_audio
+
+    lesson = factories.make_lesson(course)
+    lesson.podcast_file.save("episode.wav", ContentFile(demo_audio()))
+    feed = reverse("lessons:podcast_audio", kwargs={"token": learner.feed_token, "pk": lesson.pk})
+    page = reverse("lessons:media", args=[course.slug, lesson.slug, "audio"])
+
+    for response in (
+        client.get(feed, HTTP_RANGE="bytes=0-9"),
+        client_for(learner).get(page, HTTP_RANGE="bytes=0-9"),
+    ):
+        assert response.status_code == 206
+        assert response["Content-Type"] == "audio/wav"
+        assert response["Content-Range"].startswith("bytes 0-9/")
+        assert_sandboxed(response, download=False)
+
+
+def test_the_development_media_route_serves_with_the_same_headers(rf, tmp_path):
+    (tmp_path / "infographics").mkdir()
+    (tmp_path / "infographics" / "tift.pdf").write_bytes(PDF_WITH_SCRIPT)
+
+    response = uploads.serve_in_development(
+        rf.get("/media/newsletter/infographics/tift.pdf"), "infographics/tift.pdf", tmp_path
+    )
+
+    assert response["Content-Type"] == "application/pdf"
+    assert_sandboxed(response, download=True)
+    assert response["Content-Disposition"] == 'attachment; filename="tift.pdf"'
