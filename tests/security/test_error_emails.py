@@ -1,13 +1,23 @@
-"""Error reports never carry a secret written into a URL setting (issue 19, point 4)."""
+"""Error emails: never a secret written into a URL setting (issue 19, point 4); never a flood
+that outsiders can cause (point 5)."""
 
+import datetime as dt
+import logging
 import sys
 import time
+import uuid
 
 import pytest
+import time_machine
 from django.core import mail
 from django.test import Client
 
-from lib.errorreports import PrivateExceptionReporter, mask_url_credentials
+from lib.errorreports import (
+    PrivateExceptionReporter,
+    ThrottledAdminEmailHandler,
+    mask_url_credentials,
+)
+from tests.conftest import skip_or_fail
 
 # Each URL setting with its own password, and the host that must still be shown.
 URL_SETTINGS = {
@@ -126,3 +136,157 @@ def test_masking_a_huge_header_takes_no_time():
     for text in ("a" * 20_000, "a" * 10_000 + "://" + "b" * 10_000, "https://" + "a," * 10_000):
         mask_url_credentials(text, "***")
     assert time.perf_counter() - started < 1
+
+
+# Throttling ---------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def admins(settings):
+    settings.ADMINS = [("Admin", "admin@example.com")]
+    settings.ERROR_EMAIL_INTERVAL = 600
+    handlers = {
+        handler
+        for name in ("django", "django.request")
+        for handler in logging.getLogger(name).handlers
+        if isinstance(handler, ThrottledAdminEmailHandler)
+    }
+    assert handlers, "LOGGING no longer uses ThrottledAdminEmailHandler"
+    # Each process's fallback throttle outlives a test; no test inherits another's.
+    for handler in handlers:
+        handler._local.clear()
+    yield settings
+    for handler in handlers:
+        handler._local.clear()
+
+
+@pytest.fixture
+def errors_client():
+    return Client(raise_request_exception=False)
+
+
+def test_requests_with_an_unknown_host_get_400_and_email_nobody(admins, errors_client, capsys):
+    for _ in range(20):
+        assert errors_client.get("/", HTTP_HOST="evil.example").status_code == 400
+    assert mail.outbox == []
+    assert "evil.example" not in capsys.readouterr().err  # not even logged
+
+
+@pytest.mark.urls("tests.security.urls_boom")
+def test_twenty_suspicious_requests_of_one_kind_get_400_and_send_one_email(admins, errors_client):
+    admins.DATA_UPLOAD_MAX_NUMBER_FIELDS = 5
+    for _ in range(20):
+        response = errors_client.post("/boom/", {f"field{i}": "x" for i in range(10)})
+        assert response.status_code == 400
+    [report] = mail.outbox
+    assert "TooManyFieldsSent" in report.body
+
+
+@pytest.mark.urls("tests.security.urls_boom")
+def test_twenty_failures_of_the_same_error_send_one_email(admins, errors_client):
+    for _ in range(20):
+        assert errors_client.post("/boom/").status_code == 500
+    [report] = mail.outbox
+    assert "RuntimeError" in report.body
+    assert "more not emailed" not in report.subject + report.body
+
+
+@pytest.mark.urls("tests.security.urls_boom")
+def test_a_different_error_sends_its_own_email(admins, errors_client):
+    for _ in range(3):
+        errors_client.post("/boom/")
+        errors_client.get("/boom/other/")
+    first, second = mail.outbox
+    assert "RuntimeError" in first.body
+    assert "LookupError" in second.body
+
+
+@pytest.mark.urls("tests.security.urls_boom")
+def test_after_the_interval_the_next_email_says_how_many_were_not_sent(admins, errors_client):
+    start = dt.datetime(2027, 3, 5, 9, 0, tzinfo=dt.UTC)
+    with time_machine.travel(start, tick=False):
+        for _ in range(5):
+            errors_client.post("/boom/")
+    with time_machine.travel(start + dt.timedelta(seconds=599), tick=False):
+        errors_client.post("/boom/")
+    assert len(mail.outbox) == 1
+    with time_machine.travel(start + dt.timedelta(seconds=601), tick=False):
+        errors_client.post("/boom/")
+        errors_client.post("/boom/")
+    _first, second = mail.outbox
+    assert "(and 5 more not emailed)" in second.subject
+    assert "(and 5 more not emailed)" in second.body
+    assert "RuntimeError" in second.body
+
+    with time_machine.travel(start + dt.timedelta(seconds=1202), tick=False):
+        errors_client.post("/boom/")
+    assert "(and 1 more not emailed)" in mail.outbox[2].subject
+
+
+def test_records_without_an_exception_are_throttled_by_logger_and_message_template(admins):
+    logger = logging.getLogger("django.test_errors")
+    for lesson_id in range(1, 6):
+        logger.error("Lesson %s has no chapter", lesson_id)
+    logger.error("The sweeper could not run")
+    first, second = mail.outbox
+    assert "Lesson 1 has no chapter" in first.subject
+    assert "The sweeper could not run" in second.subject
+
+
+@pytest.mark.urls("tests.security.urls_boom")
+def test_with_the_cache_down_each_process_still_sends_one_email_per_interval(admins, errors_client):
+    admins.CACHES = {
+        "default": {"BACKEND": "lib.rediscache.RedisCache", "LOCATION": "redis://127.0.0.1:1/0"}
+    }
+    start = dt.datetime(2027, 3, 5, 9, 0, tzinfo=dt.UTC)
+    with time_machine.travel(start, tick=False):
+        for _ in range(20):
+            assert errors_client.post("/boom/").status_code == 500
+        errors_client.get("/boom/other/")
+    first, second = mail.outbox
+    assert "RuntimeError" in first.body
+    assert "LookupError" in second.body
+
+    with time_machine.travel(start + dt.timedelta(seconds=601), tick=False):
+        errors_client.post("/boom/")
+    assert "(and 19 more not emailed)" in mail.outbox[2].subject
+
+
+def failure_record() -> logging.LogRecord:
+    try:
+        raise RuntimeError("the sweeper failed")
+    except RuntimeError:
+        return logging.LogRecord(
+            "django.test_errors", logging.ERROR, __file__, 1, "Sweep failed", None, sys.exc_info()
+        )
+
+
+def test_two_processes_sharing_the_cache_send_one_email(admins):
+    first_process, second_process = ThrottledAdminEmailHandler(), ThrottledAdminEmailHandler()
+    for _ in range(3):
+        first_process.handle(failure_record())
+        second_process.handle(failure_record())
+    [report] = mail.outbox
+    assert "RuntimeError" in report.body
+
+
+@pytest.mark.redis
+def test_two_processes_sharing_redis_send_one_email_and_then_the_count(admins):
+    if not admins.TEST_REDIS_URL:
+        skip_or_fail("REQUIRE_REDIS", "needs Redis: TEST_REDIS_URL=redis://127.0.0.1:6379/15")
+    admins.CACHES = {
+        "default": {
+            "BACKEND": "lib.rediscache.RedisCache",
+            "LOCATION": admins.TEST_REDIS_URL,
+            "KEY_PREFIX": f"test-{uuid.uuid4().hex[:8]}",
+        }
+    }
+    admins.ERROR_EMAIL_INTERVAL = 1  # Redis keeps its own time: no travelling
+    first_process, second_process = ThrottledAdminEmailHandler(), ThrottledAdminEmailHandler()
+    for _ in range(3):
+        first_process.handle(failure_record())
+        second_process.handle(failure_record())
+    assert len(mail.outbox) == 1
+    time.sleep(1.1)
+    second_process.handle(failure_record())
+    assert "(and 5 more not emailed)" in mail.outbox[1].subject
