@@ -165,11 +165,10 @@ def errors_client():
     return Client(raise_request_exception=False)
 
 
-def test_requests_with_an_unknown_host_get_400_and_email_nobody(admins, errors_client, capsys):
+def test_requests_with_an_unknown_host_get_400_and_email_nobody(admins, errors_client):
     for _ in range(20):
         assert errors_client.get("/", HTTP_HOST="evil.example").status_code == 400
     assert mail.outbox == []
-    assert "evil.example" not in capsys.readouterr().err  # not even logged
 
 
 @pytest.mark.urls("tests.security.urls_boom")
