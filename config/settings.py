@@ -362,6 +362,10 @@ ADMINS = [("Admin", addr) for addr in env_list("ADMIN_EMAILS")]
 # print request or query parameters at DEBUG (SQL, the Stripe client) stay above DEBUG.
 DEFAULT_EXCEPTION_REPORTER = "lib.errorreports.PrivateExceptionReporter"
 DEFAULT_EXCEPTION_REPORTER_FILTER = "lib.errorreports.PrivateExceptionReporterFilter"
+# The same error is emailed at most once per this many seconds; the next email says how many
+# were not sent. Requests with an unknown Host header are not logged at all: anyone can send
+# them, and there is nothing to fix (Django's documentation advises the same).
+ERROR_EMAIL_INTERVAL = env_int("ERROR_EMAIL_INTERVAL", 600)
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
@@ -369,8 +373,9 @@ LOGGING = {
     "filters": {"require_debug_false": {"()": "django.utils.log.RequireDebugFalse"}},
     "handlers": {
         "console": {"class": "logging.StreamHandler", "formatter": "plain"},
+        "null": {"class": "logging.NullHandler"},  # no handlers at all would mean stderr
         "mail_admins": {
-            "class": "django.utils.log.AdminEmailHandler",
+            "class": "lib.errorreports.ThrottledAdminEmailHandler",
             "level": "ERROR",
             "filters": ["require_debug_false"],
             "include_html": False,
@@ -378,6 +383,10 @@ LOGGING = {
     },
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", "INFO")},
     "loggers": {
+        # Named so that Django's own, unthrottled mail_admins handler is replaced: it stays
+        # on this logger otherwise and emails every django.security error.
+        "django": {"handlers": ["mail_admins"], "level": "INFO"},
+        "django.security.DisallowedHost": {"handlers": ["null"], "propagate": False},
         "django.request": {
             "handlers": ["console", "mail_admins"],
             "level": "ERROR",

@@ -3,21 +3,72 @@
 A request body can hold a clinical question, a forum post or a password; a traceback frame's
 local variables can hold the same text after the view read it. Reports keep the field names,
 the URL path, the user and the traceback, and replace every submitted value, query-string
-value, uploaded file and frame variable with a placeholder.
+value, uploaded file and frame variable with a placeholder. Settings (and request.META, which
+under runserver holds the environment) keep their hosts but lose any password or key written
+into a URL: `redis://:PASSWORD@host` appears as `redis://:********************@host`.
+
+The emails go out through ThrottledAdminEmailHandler: each error at most once per
+ERROR_EMAIL_INTERVAL, so that nobody can fill the admins' inbox by repeating a failing request.
 """
 
+import hashlib
+import logging
+import math
+import re
+import threading
+import time
 from collections.abc import ItemsView
+from copy import copy
 from typing import Any
 
+from django.conf import settings
+from django.core.cache import cache
 from django.http import HttpRequest
+from django.utils.log import AdminEmailHandler
 from django.views.debug import ExceptionReporter, SafeExceptionReporterFilter
 
 HIDDEN = "[not included in error reports]"
+
+# A URL's scheme, then its userinfo: everything up to the authority's last "@" (client
+# libraries split there too, so a password may hold an unescaped "@"). The authority ends at
+# "/", "?", "#", whitespace or the next URL, for settings that list several ("redis://a,redis://b").
+# A scheme is looked for only where a word starts, which keeps the search linear: request
+# headers pass through here too, and anyone can send 8 KB of letters.
+_SCHEME = r"(?<![a-z0-9+.\-])[a-z][a-z0-9+.\-]*://"
+_URL_USERINFO = re.compile(
+    rf"(?P<scheme>{_SCHEME})(?P<userinfo>(?:(?!{_SCHEME})[^/?#\s])*)@", re.IGNORECASE
+)
+
+
+def mask_url_credentials(text: str, mask: str) -> str:
+    """`text` with the password of every URL in it replaced by `mask`.
+
+    A userinfo without a password is masked whole: there the user name is the key (Sentry-style
+    DSNs, `https://KEY@host`). The host, port, path and user names beside a password stay.
+    """
+
+    def masked(match: re.Match[str]) -> str:
+        user, colon, password = match["userinfo"].partition(":")
+        if colon:
+            userinfo = f"{user}:{mask}" if password else match["userinfo"]
+        else:
+            userinfo = mask if user else ""
+        return f"{match['scheme']}{userinfo}@"
+
+    return _URL_USERINFO.sub(masked, text)
 
 
 class PrivateExceptionReporterFilter(SafeExceptionReporterFilter):
     def is_active(self, request: HttpRequest | None) -> bool:
         return True  # also with DEBUG on: the debug page is a report too
+
+    def cleanse_setting(self, key: Any, value: Any) -> Any:
+        # Django hides settings by name (…PASSWORD, …KEY); a URL's password hides in REDIS_URL,
+        # CELERY_BROKER_URL or CACHES' LOCATION. Dicts, lists and tuples come back here per item.
+        cleansed = super().cleanse_setting(key, value)
+        if isinstance(cleansed, str):
+            return mask_url_credentials(cleansed, self.cleansed_substitute)
+        return cleansed
 
     def get_post_parameters(self, request: HttpRequest | None) -> dict[str, str]:
         if request is None:
@@ -45,3 +96,82 @@ class PrivateExceptionReporter(ExceptionReporter):
             data["request_FILES_items"] = [(key, HIDDEN) for key in self.request.FILES]
             data["request_insecure_uri"] = self.request.path
         return data
+
+
+class ThrottledAdminEmailHandler(AdminEmailHandler):
+    """Django's error emails, each error at most once per ERROR_EMAIL_INTERVAL seconds.
+
+    Anyone who finds a request that fails could otherwise fill the admins' inbox (and the mail
+    provider's quota). The next email of an error says how many were not sent. Processes agree
+    through the cache; while the cache fails (Redis down) each process throttles on its own.
+    """
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._lock = threading.Lock()
+        self._local: dict[str, tuple[float, int]] = {}  # signature -> (interval start, suppressed)
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if not settings.ADMINS:
+            return
+        signature = error_signature(record)
+        try:
+            suppressed = self._shared_decision(signature)
+        except Exception:  # a log handler must neither fail nor flood when the cache does
+            suppressed = self._local_decision(signature)
+        if suppressed is None:
+            return
+        if suppressed:
+            record = copy(record)
+            record.msg = f"{record.getMessage()} (and {suppressed} more not emailed)"
+            record.args = None
+        super().emit(record)
+
+    def _shared_decision(self, signature: str) -> int | None:
+        """None to stay silent, else how many were suppressed since this error's last email."""
+        interval = settings.ERROR_EMAIL_INTERVAL
+        gate, count = f"errormail:{signature}:sent", f"errormail:{signature}:suppressed"
+        first = cache.add(gate, 1, timeout=interval)  # several processes: one of them wins
+        try:
+            if not first:
+                # Kept a week: long enough to reach the next email of an error that comes back.
+                if not cache.add(count, 1, timeout=max(interval, 7 * 24 * 3600)):
+                    cache.incr(count)
+                return None
+            suppressed = cache.get(count, 0)
+            if suppressed:
+                cache.decr(count, suppressed)  # not delete: others may have counted since
+            return suppressed
+        except Exception:  # the count expired or the cache failed after the decision: keep it
+            return 0 if first else None
+
+    def _local_decision(self, signature: str) -> int | None:
+        now, interval = time.time(), settings.ERROR_EMAIL_INTERVAL
+        with self._lock:
+            if len(self._local) > 1000:
+                self._local = {s: v for s, v in self._local.items() if v[0] + interval > now}
+            started, suppressed = self._local.get(signature, (-math.inf, 0))
+            if now < started + interval:
+                self._local[signature] = (started, suppressed + 1)
+                return None
+            self._local[signature] = (now, 0)
+            return suppressed
+
+
+def error_signature(record: logging.LogRecord) -> str:
+    """What makes two log records the same error: the exception's type and innermost frame,
+    or for a record without an exception its logger and message template (not its arguments,
+    which hold paths and ids). Hashed: cache keys carry no file names or messages."""
+    exc_type, _exc, tb = record.exc_info or (None, None, None)
+    if exc_type is not None:
+        while tb is not None and tb.tb_next is not None:
+            tb = tb.tb_next
+        where = (
+            f"{tb.tb_frame.f_code.co_filename}:{tb.tb_lineno}"
+            if tb is not None
+            else f"{record.pathname}:{record.lineno}"
+        )
+        signature = f"{exc_type.__module__}.{exc_type.__qualname__}@{where}"
+    else:
+        signature = f"{record.name}:{record.msg}"
+    return hashlib.sha256(signature.encode()).hexdigest()[:32]

@@ -1,4 +1,4 @@
-"""A URLconf with a view that fails after reading the request body (error-report tests)."""
+"""A URLconf with views that fail (error-report tests)."""
 
 from django.http import HttpRequest, HttpResponse
 from django.urls import path
@@ -11,4 +11,8 @@ def boom(request: HttpRequest) -> HttpResponse:
     raise RuntimeError(f"failed after reading {len(text)} characters")
 
 
-urlpatterns = [path("boom/", boom)]
+def other_boom(request: HttpRequest) -> HttpResponse:
+    raise LookupError("a different bug")
+
+
+urlpatterns = [path("boom/", boom), path("boom/other/", other_boom)]
