@@ -2,12 +2,16 @@ from allauth.account.decorators import secure_admin_login
 from django.conf import settings
 from django.conf.urls.static import static
 from django.contrib import admin
-from django.urls import include, path
+from django.urls import include, path, register_converter
 from django.views.generic import TemplateView
 
 from accounts import views as account_views
 from courses.views import catalog
-from lib import health
+from lib import converters, health
+
+# Before the apps' URLconfs are included: they use <token:...> and <signed:...>.
+register_converter(converters.RandomToken, "token")
+register_converter(converters.SignedToken, "signed")
 
 admin.site.site_header = "How Therapy Works — staff"
 admin.site.site_title = "How Therapy Works — staff"
