@@ -4,6 +4,7 @@ if not ratelimit.allow(f"forum-post:{user.pk}", limit=10, period=600):
     ... show "You are posting very quickly; try again in a few minutes."
 """
 
+import ipaddress
 import time
 
 from django.core.cache import cache
@@ -28,13 +29,26 @@ def allow(key: str, *, limit: int, period: int) -> bool:
 def client_ip(request: HttpRequest) -> str:
     """The client's address. Behind proxies (TRUSTED_PROXY_COUNT > 0) each proxy appends the
     address it saw to X-Forwarded-For, so the client is that many hops from the right: hops
-    further left are whatever the client sent and cannot be trusted."""
+    further left are whatever the client sent and cannot be trusted.
+
+    A hop that is not an IP address (a proxy misconfigured, or reached directly) is ignored:
+    the address goes into cache keys and the audit log's `inet` column."""
     from django.conf import settings
 
     count = getattr(settings, "TRUSTED_PROXY_COUNT", 0)
     if count > 0:
         forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "")
         hops = [hop.strip() for hop in forwarded.split(",") if hop.strip()]
-        if len(hops) >= count:
+        if len(hops) >= count and is_ip_address(hops[-count]):
             return hops[-count]
     return request.META.get("REMOTE_ADDR", "")
+
+
+def is_ip_address(text: str) -> bool:
+    """An IPv4 or IPv6 address as PostgreSQL's `inet` takes it: without an IPv6 zone
+    ("fe80::1%eth0"), whose text after the % Python accepts whatever it is."""
+    try:
+        ipaddress.ip_address(text)
+    except ValueError:
+        return False
+    return "%" not in text

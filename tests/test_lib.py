@@ -88,6 +88,14 @@ def test_client_ip_uses_the_last_forwarded_hop_only_behind_a_proxy(rf, settings)
     assert ratelimit.client_ip(request) == "6.6.6.6"
 
 
+@pytest.mark.parametrize("hop", ["junk", "1.2.3.4\x00", "fe80::1%\x00", "9" * 10_000, "::1 x"])
+def test_client_ip_ignores_a_forwarded_hop_that_is_not_an_address(rf, settings, hop):
+    settings.TRUSTED_PROXY_COUNT = 1
+    request = rf.get("/", HTTP_X_FORWARDED_FOR=f"6.6.6.6, {hop}", REMOTE_ADDR="10.0.0.2")
+
+    assert ratelimit.client_ip(request) == "10.0.0.2"
+
+
 PNG = b"\x89PNG\r\n\x1a\n" + b"\0" * 100
 MP3 = b"ID3\x03\x00" + b"\0" * 100
 
