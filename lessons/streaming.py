@@ -13,7 +13,9 @@ from typing import Literal
 from django.core.files import File
 from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 
-RANGE = re.compile(r"^bytes=(\d*)-(\d*)$")
+# Positions of at most 18 digits (an exabyte): a longer number is malformed rather than an
+# int() of thousands of digits, which Python refuses with a ValueError.
+RANGE = re.compile(r"^bytes=([0-9]{0,18})-([0-9]{0,18})$")
 CHUNK = 64 * 1024
 
 
