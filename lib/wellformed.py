@@ -5,9 +5,12 @@ not UTF-8 into U+FFFD, so such a value would reach a form or a query as somethin
 not send. Our pages never send either. Refused, with templates/400.html:
 - the path, the query string or an urlencoded form whose text, percent-decoded, holds NUL or
   is not UTF-8 (raw or percent-encoded alike);
-- a multipart form with NUL in a field's name or value (Django strips it from file names).
-  Its undecodable bytes are not refused: Django's parser has already replaced them by U+FFFD,
-  which a chapter pasted into the admin may hold too, and refusing it would lose the edit;
+- a multipart form with NUL in a field's name or value (Django strips it from file names), when
+  it is small enough to be read into memory (DATA_UPLOAD_MAX_MEMORY_SIZE): it is read as the
+  raw body first, so that a view may still read that. A larger one, an upload to the admin,
+  streams to its view as before: the admin's form fields refuse NUL themselves. Undecodable
+  bytes in a multipart form are not refused: Django's parser has already replaced them by
+  U+FFFD, which a chapter pasted into the admin may hold too, and refusing it would lose it;
 - a request declaring a charset other than UTF-8, in which Django would read the query string
   (UTF-7 spells NUL "+AAA-"; an urlencoded body in another charset Django refuses itself).
 A cookie holding NUL (a quoted cookie may write it as \\000) is dropped instead: a browser stuck
@@ -18,6 +21,7 @@ import codecs
 from collections.abc import Callable
 from urllib.parse import unquote_to_bytes
 
+from django.conf import settings
 from django.core.exceptions import BadRequest
 from django.http import HttpRequest, HttpResponse
 from django.views.defaults import bad_request
@@ -46,6 +50,14 @@ def is_utf8(encoding: str | None) -> bool:
 
 
 def is_clean_multipart(request: HttpRequest) -> bool:
+    limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+    try:
+        length = int(request.META.get("CONTENT_LENGTH") or 0)
+    except ValueError:
+        return True  # the server refuses such a request before it gets here
+    if limit is None or length > limit:
+        return True
+    request.body  # noqa: B018  (read and kept: request.POST is then parsed from it)
     return not any(
         "\0" in name or any("\0" in value for value in values)
         for name, values in request.POST.lists()

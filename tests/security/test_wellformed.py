@@ -117,3 +117,24 @@ def test_a_cookie_holding_nul_is_dropped_and_the_page_served():
 
     assert response.status_code == 200
     assert not response.wsgi_request.user.is_authenticated
+
+
+def test_a_view_reading_the_raw_body_still_can_after_a_multipart_form_is_checked(client):
+    body = multipart((b'name="text"', b"x"))
+
+    response = client.generic("POST", "/stripe/webhook/", body, content_type=MULTIPART)
+
+    assert response.status_code == 400  # no Stripe signature; not a 500
+
+
+def test_a_multipart_form_too_large_for_memory_streams_to_its_view_whose_form_refuses_nul(
+    client, settings
+):
+    settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 100
+    body = multipart((b'name="email"', b"a\x00b@example.com"), (b'name="name"', b"Zo"))
+    assert len(body) > 100
+
+    response = client.generic("POST", SIGNUP, body, content_type=MULTIPART)
+
+    assert response.status_code == 200
+    assert not Subscriber.objects.exists()
