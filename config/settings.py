@@ -80,6 +80,8 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "lib.csp.ContentSecurityPolicyMiddleware",
+    # Before anything reads the request: NUL or non-UTF-8 input is a 400 (templates/400.html).
+    "lib.wellformed.WellFormedRequestMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",

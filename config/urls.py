@@ -1,12 +1,16 @@
 from django.conf import settings
 from django.conf.urls.static import static
 from django.contrib import admin
-from django.urls import include, path
+from django.urls import include, path, register_converter
 from django.views.generic import TemplateView
 
 from accounts import views as account_views
 from courses.views import catalog
-from lib import health, uploads
+from lib import converters, health, uploads
+
+# Before the apps' URLconfs are included: they use <token:...> and <signed:...>.
+register_converter(converters.RandomToken, "token")
+register_converter(converters.SignedToken, "signed")
 
 urlpatterns = [
     path("", catalog.home, name="home"),

@@ -16,6 +16,6 @@ urlpatterns = [
     path("waitlist/<slug:course_slug>/<slug:cohort_slug>/", enrolment.waitlist, name="waitlist"),
     path("financial-aid/<slug:course_slug>/", enrolment.aid_request, name="aid_request"),
     path("financial-aid/<slug:course_slug>/thanks/", enrolment.aid_thanks, name="aid_thanks"),
-    path("offer/<str:token>/", enrolment.offer, name="offer"),
+    path("offer/<token:token>/", enrolment.offer, name="offer"),
     path("stripe/webhook/", enrolment.stripe_webhook, name="stripe_webhook"),
 ]

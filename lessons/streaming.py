@@ -15,7 +15,9 @@ from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 
 from lib import uploads
 
-RANGE = re.compile(r"^bytes=(\d*)-(\d*)$")
+# Positions of at most 18 digits (an exabyte): a longer number is malformed rather than an
+# int() of thousands of digits, which Python refuses with a ValueError.
+RANGE = re.compile(r"^bytes=([0-9]{0,18})-([0-9]{0,18})$")
 CHUNK = 64 * 1024
 
 

@@ -17,6 +17,8 @@ urlpatterns = [
         views.lesson_media,
         name="media",
     ),
-    path("podcast/<str:token>/feed.xml", views.podcast_feed, name="podcast_feed"),
-    path("podcast/<str:token>/episodes/<int:pk>/audio", views.podcast_audio, name="podcast_audio"),
+    path("podcast/<token:token>/feed.xml", views.podcast_feed, name="podcast_feed"),
+    path(
+        "podcast/<token:token>/episodes/<int:pk>/audio", views.podcast_audio, name="podcast_audio"
+    ),
 ]

@@ -29,14 +29,17 @@ def allow(key: str, *, limit: int, period: int) -> bool:
 def client_ip(request: HttpRequest) -> str:
     """The client's address. Behind proxies (TRUSTED_PROXY_COUNT > 0) each proxy appends the
     address it saw to X-Forwarded-For, so the client is that many hops from the right: hops
-    further left are whatever the client sent and cannot be trusted."""
+    further left are whatever the client sent and cannot be trusted.
+
+    A hop that is not an IP address (a proxy misconfigured, or reached directly) is ignored:
+    the address goes into cache keys and the audit log's `inet` column."""
     from django.conf import settings
 
     count = getattr(settings, "TRUSTED_PROXY_COUNT", 0)
     if count > 0:
         forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "")
         hops = [hop.strip() for hop in forwarded.split(",") if hop.strip()]
-        if len(hops) >= count:
+        if len(hops) >= count and is_ip_address(hops[-count]):
             return hops[-count]
     return request.META.get("REMOTE_ADDR", "")
 
@@ -52,3 +55,13 @@ def client_network(request: HttpRequest) -> str:
     if address.version == 6:
         return str(ipaddress.IPv6Network(f"{address}/64", strict=False).network_address)
     return ip
+
+
+def is_ip_address(text: str) -> bool:
+    """An IPv4 or IPv6 address as PostgreSQL's `inet` takes it: without an IPv6 zone
+    ("fe80::1%eth0"), whose text after the % Python accepts whatever it is."""
+    try:
+        ipaddress.ip_address(text)
+    except ValueError:
+        return False
+    return "%" not in text

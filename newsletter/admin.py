@@ -2,6 +2,7 @@ import csv
 
 from django.conf import settings
 from django.contrib import admin, messages
+from django.contrib.admin.options import IncorrectLookupParameters
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse, JsonResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -200,11 +201,17 @@ class SubscriberAdmin(admin.ModelAdmin):
             *super().get_urls(),
         ]
 
-    def export_view(self, request: HttpRequest) -> StreamingHttpResponse:
+    def export_view(self, request: HttpRequest) -> HttpResponse | StreamingHttpResponse:
         if not self.has_view_permission(request):
             raise PermissionDenied
-        cl = self.get_changelist_instance(request)
-        queryset = cl.get_queryset(request)
+        try:
+            queryset = self.get_changelist_instance(request).get_queryset(request)
+        except IncorrectLookupParameters:
+            # As the reader list itself answers a filter it does not know: back to the list.
+            self.message_user(
+                request, "Nothing exported: the filter was not valid.", messages.ERROR
+            )
+            return redirect("admin:newsletter_subscriber_changelist")
         audit_export(request, queryset)
         return csv_response(queryset, "tift-subscribers.csv")
 

@@ -10,10 +10,10 @@ urlpatterns = [
     path("feed/", feeds.ArchiveFeed(), name="feed"),
     path("signup/", views.signup, name="signup"),
     path("signup/check-your-email/", views.check_email, name="check_email"),
-    path("confirm/<str:token>/", views.confirm, name="confirm"),
+    path("confirm/<signed:token>/", views.confirm, name="confirm"),
     path("thanks/", views.thanks, name="thanks"),
     path("infographic/", views.infographic, name="infographic"),
-    path("unsubscribe/<str:token>/", views.unsubscribe, name="unsubscribe"),
-    path("unsubscribe/<str:token>/one-click/", views.one_click, name="one_click"),
+    path("unsubscribe/<token:token>/", views.unsubscribe, name="unsubscribe"),
+    path("unsubscribe/<token:token>/one-click/", views.one_click, name="one_click"),
     path("profile/", views.profile_subscription, name="profile_subscription"),
 ]

@@ -5,6 +5,7 @@ import io
 import pytest
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.urls import Resolver404, resolve, reverse
 
 from lib import identifiers, ratelimit, sanitize, uploads
 
@@ -85,6 +86,14 @@ def test_client_ip_uses_the_last_forwarded_hop_only_behind_a_proxy(rf, settings)
     assert ratelimit.client_ip(request) == "10.0.0.9"
     settings.TRUSTED_PROXY_COUNT = 2
     assert ratelimit.client_ip(request) == "6.6.6.6"
+
+
+@pytest.mark.parametrize("hop", ["junk", "1.2.3.4\x00", "fe80::1%\x00", "9" * 10_000, "::1 x"])
+def test_client_ip_ignores_a_forwarded_hop_that_is_not_an_address(rf, settings, hop):
+    settings.TRUSTED_PROXY_COUNT = 1
+    request = rf.get("/", HTTP_X_FORWARDED_FOR=f"6.6.6.6, {hop}", REMOTE_ADDR="10.0.0.2")
+
+    assert ratelimit.client_ip(request) == "10.0.0.2"
 
 
 PNG = b"\x89PNG\r\n\x1a\n" + b"\0" * 100
@@ -318,3 +327,61 @@ def test_either_end_paginator_gives_the_plain_paginators_pages_reading_near_the_
     assert last == list(ids.order_by("id"))[100:]
     (query,) = [q["sql"] for q in ctx.captured_queries if "COUNT" not in q["sql"]]
     assert "DESC" in query and "OFFSET" not in query  # read from the end: no rows stepped over
+
+
+# URL converters for secret tokens (lib/converters.py) ------------------------------------
+
+
+def test_token_urls_accept_every_kind_of_token_the_site_makes(db):
+    from accounts.models import new_feed_token
+    from courses.models import new_offer_token
+    from forum.services import unsubscribe_token
+    from newsletter.models import Subscriber, new_subscriber_token
+    from newsletter.services import confirmation_token
+
+    # The longest address a reader may have makes the longest confirmation token.
+    reader = Subscriber.objects.create(email="x" * 242 + "@example.com")
+    urls = [
+        ("lessons:podcast_feed", new_feed_token()),
+        ("zoomgroups:feed", new_feed_token()),
+        ("courses:offer", new_offer_token()),
+        ("newsletter:unsubscribe", new_subscriber_token()),
+        ("newsletter:confirm", confirmation_token(reader)),
+        ("forum:email_unsubscribe", unsubscribe_token(2**31, 2**31)),
+        ("forum:email_unsubscribe", unsubscribe_token(1)),  # compressed: starts with "."
+    ]
+
+    for name, token in urls:
+        assert resolve(reverse(name, args=[token])).kwargs["token"] == token
+
+
+@pytest.mark.parametrize(
+    "token",
+    [
+        "a\x00" * 16,
+        "x" * 31,
+        "x" * 65,
+        "é" * 32,
+        "x" * 20 + "%00" + "x" * 20,
+        "x" * 16 + "/" + "x" * 16,
+    ],
+)
+def test_a_random_token_url_matches_only_the_token_alphabet_and_length(token):
+    with pytest.raises(Resolver404):
+        resolve(f"/offer/{token}/")
+
+
+@pytest.mark.parametrize(
+    "token",
+    [
+        "garbage",
+        "eyJ1IjoxfQ:1xa95r:" + "x" * 42,
+        "eyJ1IjoxfQ:1xa95r:" + "x" * 44,
+        "eyJ1Ijo\x00xfQ:1xa95r:" + "x" * 43,
+        "eyJ1IjoxfQ:1xa95r:" + "x" * 42 + "é",
+        "x" * 1001 + ":1xa95r:" + "x" * 43,
+    ],
+)
+def test_a_signed_token_url_matches_only_the_signed_format(token):
+    with pytest.raises(Resolver404):
+        resolve(f"/forum/unsubscribe/{token}/")

@@ -10,5 +10,5 @@ urlpatterns = [
     path("<int:pk>/rsvp/", views.rsvp, name="rsvp"),
     path("<int:pk>/join/", views.join, name="join"),
     path("<int:pk>/calendar.ics", views.session_ics, name="session_ics"),
-    path("feed/<str:token>.ics", views.feed, name="feed"),
+    path("feed/<token:token>.ics", views.feed, name="feed"),
 ]

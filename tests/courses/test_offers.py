@@ -1,6 +1,7 @@
 """Personal offer links: they hold a seat, are single-use, expire and pass on, and are personal."""
 
 import datetime as dt
+import secrets
 
 import pytest
 import time_machine
@@ -108,7 +109,7 @@ def test_visitor_sees_the_offer_and_is_asked_to_sign_in(client, course, small):
 
 
 def test_unknown_token_is_404(client):
-    assert client.get(reverse("courses:offer", args=["made-up"])).status_code == 404
+    assert client.get(reverse("courses:offer", args=[secrets.token_urlsafe(32)])).status_code == 404
 
 
 def test_accepting_a_paid_offer_checks_out_and_enrols_once(

@@ -140,8 +140,12 @@ def test_open_ended_and_suffix_ranges(client, learner, episode):
 
 
 @pytest.mark.parametrize(
-    "header", ["bytes=999999999-", "bytes=50-10", "bytes=-0", "bytes=abc", "items=0-1", "bytes=-"]
-)
+    "header",
+    [
+        "bytes=999999999-", "bytes=50-10", "bytes=-0", "bytes=abc", "items=0-1", "bytes=-",
+        "bytes=" + "9" * 5000 + "-", "bytes=-" + "9" * 5000, "bytes=\u0661-\u0662",
+    ],
+)  # fmt: skip
 def test_bad_ranges_get_416(client, learner, episode, header):
     response = client.get(audio_url(learner, episode), HTTP_RANGE=header)
 

@@ -200,6 +200,15 @@ def test_export_csv_respects_the_filter(client_for, staff, make_reader):
     assert "no@example.com" not in body
 
 
+def test_export_with_an_unknown_filter_goes_back_to_the_list(client_for, staff, make_reader):
+    make_reader("yes@example.com")
+
+    response = client_for(staff).get(reverse("admin:newsletter_subscriber_export") + "?page=2")
+
+    assert response.status_code == 302
+    assert response["Location"] == reverse("admin:newsletter_subscriber_changelist")
+
+
 def upload(text: str) -> SimpleUploadedFile:
     return SimpleUploadedFile("readers.csv", text.encode(), content_type="text/csv")
 

@@ -64,28 +64,28 @@ def url_for(route: str, w: World) -> str:
         ),
         "financial-aid/<slug:course_slug>/": f"financial-aid/{w.course.slug}/",
         "financial-aid/<slug:course_slug>/thanks/": f"financial-aid/{w.course.slug}/thanks/",
-        "offer/<str:token>/": f"offer/{w.offer.token}/",
+        "offer/<token:token>/": f"offer/{w.offer.token}/",
         "courses/<slug:course_slug>/lessons/<slug:slug>/": lesson,
         "courses/<slug:course_slug>/lessons/<slug:slug>/progress/": lesson + "progress/",
         "courses/<slug:course_slug>/lessons/<slug:slug>/media/<str:kind>": lesson + "media/audio",
-        "podcast/<str:token>/feed.xml": f"podcast/{w.feed_token}/feed.xml",
-        "podcast/<str:token>/episodes/<int:pk>/audio": (
+        "podcast/<token:token>/feed.xml": f"podcast/{w.feed_token}/feed.xml",
+        "podcast/<token:token>/episodes/<int:pk>/audio": (
             f"podcast/{w.feed_token}/episodes/{w.lesson.pk}/audio"
         ),
         "groups/<int:pk>/": f"groups/{w.session.pk}/",
         "groups/<int:pk>/rsvp/": f"groups/{w.session.pk}/rsvp/",
         "groups/<int:pk>/join/": f"groups/{w.session.pk}/join/",
         "groups/<int:pk>/calendar.ics": f"groups/{w.session.pk}/calendar.ics",
-        "groups/feed/<str:token>.ics": f"groups/feed/{w.feed_token}.ics",
+        "groups/feed/<token:token>.ics": f"groups/feed/{w.feed_token}.ics",
         "questions/<int:pk>/": f"questions/{w.question.pk}/",
         "library/<int:pk>/": f"library/{w.entry.pk}/",
-        "forum/unsubscribe/<str:token>/": f"forum/unsubscribe/{w.forum_unsubscribe_token}/",
+        "forum/unsubscribe/<signed:token>/": f"forum/unsubscribe/{w.forum_unsubscribe_token}/",
         "forum/c/<slug:slug>/": f"forum/c/{w.category.slug}/",
         "forum/c/<slug:slug>/new/": f"forum/c/{w.category.slug}/new/",
         "newsletter/<int:number>/": f"newsletter/{w.issue.number}/",
-        "newsletter/confirm/<str:token>/": f"newsletter/confirm/{w.confirm_token}/",
-        "newsletter/unsubscribe/<str:token>/": f"newsletter/unsubscribe/{w.subscriber.token}/",
-        "newsletter/unsubscribe/<str:token>/one-click/": (
+        "newsletter/confirm/<signed:token>/": f"newsletter/confirm/{w.confirm_token}/",
+        "newsletter/unsubscribe/<token:token>/": f"newsletter/unsubscribe/{w.subscriber.token}/",
+        "newsletter/unsubscribe/<token:token>/one-click/": (
             f"newsletter/unsubscribe/{w.subscriber.token}/one-click/"
         ),
         "accounts/^confirm-email/(?P<key>[-:\\w]+)/$": "accounts/confirm-email/not-a-key/",
@@ -184,15 +184,15 @@ ACCESS: dict[str, dict[str, str]] = {
     "financial-aid/<slug:course_slug>/": EVERYONE,
     "financial-aid/<slug:course_slug>/thanks/": EVERYONE,
     # A personal offer: its link for a visitor (who signs in to accept); other accounts 404.
-    "offer/<str:token>/": row(OK, OK, GONE, GONE, GONE, GONE),
+    "offer/<token:token>/": row(OK, OK, GONE, GONE, GONE, GONE),
     "stripe/webhook/": row(POST, POST, POST, POST, POST, POST),
     # Lessons: the course's learners and staff; everyone else 404.
     "lessons/search/": SIGNED_IN,
     "courses/<slug:course_slug>/lessons/<slug:slug>/": OWN_COURSE,
     "courses/<slug:course_slug>/lessons/<slug:slug>/progress/": SIGNED_IN_POST_ONLY,
     "courses/<slug:course_slug>/lessons/<slug:slug>/media/<str:kind>": OWN_COURSE,
-    "podcast/<str:token>/feed.xml": TOKEN,
-    "podcast/<str:token>/episodes/<int:pk>/audio": TOKEN,
+    "podcast/<token:token>/feed.xml": TOKEN,
+    "podcast/<token:token>/episodes/<int:pk>/audio": TOKEN,
     # Friday groups: their own cohort's.
     "groups/": SIGNED_IN,
     "groups/<int:pk>/": row(LOGIN, OK, GONE, GONE, OK, OK),
@@ -200,7 +200,7 @@ ACCESS: dict[str, dict[str, str]] = {
     # Before the join window the button leads back to the session page.
     "groups/<int:pk>/join/": row(LOGIN, MOVED, GONE, GONE, MOVED, MOVED),
     "groups/<int:pk>/calendar.ics": row(LOGIN, OK, GONE, GONE, OK, OK),
-    "groups/feed/<str:token>.ics": TOKEN,
+    "groups/feed/<token:token>.ics": TOKEN,
     # Q&A: the asker, the instructor (Q&A permission); staff without it get 404.
     "questions/": SIGNED_IN,
     "questions/ask/": SIGNED_IN,
@@ -212,7 +212,7 @@ ACCESS: dict[str, dict[str, str]] = {
     "forum/search/": FORUM,
     "forum/settings/": FORUM,
     "forum/mark-all-read/": FORUM_POST_ONLY,
-    "forum/unsubscribe/<str:token>/": TOKEN,
+    "forum/unsubscribe/<signed:token>/": TOKEN,
     "forum/c/<slug:slug>/": FORUM,
     "forum/c/<slug:slug>/new/": FORUM,
     "forum/t/<int:pk>/": FORUM,
@@ -235,11 +235,13 @@ ACCESS: dict[str, dict[str, str]] = {
     "newsletter/feed/": EVERYONE,
     "newsletter/signup/": EVERYONE,
     "newsletter/signup/check-your-email/": EVERYONE,
-    "newsletter/confirm/<str:token>/": TOKEN,
+    "newsletter/confirm/<signed:token>/": TOKEN,
     "newsletter/thanks/": EVERYONE,
     "newsletter/infographic/": row(GONE, GONE, GONE, GONE, GONE, GONE),
-    "newsletter/unsubscribe/<str:token>/": TOKEN,
-    "newsletter/unsubscribe/<str:token>/one-click/": row(MOVED, MOVED, MOVED, MOVED, MOVED, MOVED),
+    "newsletter/unsubscribe/<token:token>/": TOKEN,
+    "newsletter/unsubscribe/<token:token>/one-click/": row(
+        MOVED, MOVED, MOVED, MOVED, MOVED, MOVED
+    ),
     "newsletter/profile/": SIGNED_IN_POST_ONLY,
 }
 

@@ -53,6 +53,22 @@ def test_reading_a_private_question_in_the_admin_is_recorded(client_for, instruc
     assert CANARY not in row
 
 
+@pytest.mark.postgres  # where the address is an `inet`, which refuses anything else
+def test_behind_a_proxy_a_forwarded_hop_that_is_not_an_address_records_the_proxys(
+    client_for, instructor, learner, settings
+):
+    settings.TRUSTED_PROXY_COUNT = 1
+    question = make_question(learner)
+    url = reverse("admin:qa_question_change", args=[question.pk])
+
+    response = client_for(instructor).get(
+        url, HTTP_X_FORWARDED_FOR="not-an-address", REMOTE_ADDR="10.0.0.2"
+    )
+
+    assert response.status_code == 200
+    assert only_event(action=Action.QUESTION_VIEWED).ip == "10.0.0.2"
+
+
 def test_the_queue_alone_records_no_reading(client_for, instructor, learner):
     make_question(learner)
     client_for(instructor).get(reverse("admin:qa_question_changelist"))

@@ -7,16 +7,23 @@ random form), so a small number of examples covers every URL; FUZZ_EXAMPLES=50 f
 URLs point at the victim's objects (ids from tests/security/world.py); secret tokens in a URL
 are replaced by random text, because a token is a credential the attacker does not have.
 Rate limits count in the cache, which is cleared before every request.
+
+The walks at the end are not drawn at random, because each kind of malformed value must reach
+every URL pattern: NUL, bytes that are not UTF-8, over-long text, integers beyond bigint and
+text beyond ASCII, in each path parameter, in the query string and in the form, and odd bytes
+in headers, as every persona, on PostgreSQL.
 """
 
 import os
 import re
-from urllib.parse import quote
+from urllib.parse import quote, urlencode
 
 import pytest
 from allauth.account.models import EmailAddress
 from django.core.cache import cache
+from django.db import transaction
 from django.db.models import Q
+from django.urls import resolve
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -25,7 +32,7 @@ from forum.models import CircleMembership, ForumProfile, Post, ReadState, Subscr
 from lessons.models import Progress
 from newsletter.models import Subscriber
 from qa.models import Answer, Question, Reply
-from tests.security.test_access_matrix import all_routes, url_for
+from tests.security.test_access_matrix import all_routes, expected, outcome, url_for
 from tests.security.world import World, client_as
 from tests.security.xss import VECTORS
 from zoomgroups.models import RSVP, Attendance
@@ -254,3 +261,220 @@ def test_the_stripe_webhook_refuses_random_bodies(client, world):
         assert response.status_code in (400, 404), response.status_code
 
     attempt()
+
+
+# Malformed values in every URL, query string and form ------------------------------------
+#
+# Values no page is written for, as they arrive on the wire (percent-encoded). REFUSED ones,
+# NUL and bytes that are not UTF-8, are answered 400 by the request guard (lib/wellformed.py)
+# wherever they are; ODD ones reach the views: a 10,000-digit number (beyond what int() takes,
+# and longer than any column), an integer beyond bigint, text beyond ASCII. PostgreSQL, which
+# refuses NUL in text, is what these tests are about: they are marked postgres.
+
+REFUSED = ["a%00b", "%C3%28"]
+ODD = ["9" * 10_000, str(2**64), quote("é😀\u202e")]
+URLENCODED = "application/x-www-form-urlencoded"
+
+# Each refused in a different place and spelling: percent-encoded or raw (WSGI hands raw bytes
+# over as Latin-1 text), in a name or a value, in an urlencoded or a multipart form.
+REFUSED_QUERIES = [
+    {"query": "q=a%00b&page=1"},
+    {"query": "%C3%28=1"},
+    {"QUERY_STRING": "q=\xff"},
+]
+REFUSED_FORMS = [
+    {"data": b"text=a%00b&title=x", "content_type": URLENCODED},
+    {"data": b"text=\xc3\x28&%FF=1", "content_type": URLENCODED},
+    {"data": {"text": "a\x00b"}},  # the test client's default: multipart
+]
+# Every field name the forms use with an odd value, each value in turn, plus odd names; in a
+# query string, the names pages and admin lists read from it.
+ODD_FORM = {name: ODD[n % len(ODD)] for n, name in enumerate(FIELD_NAMES)} | {
+    odd[:100]: "1" for odd in ODD
+}
+QUERY_NAMES = [
+    "q", "page", "p", "o", "e", "all", "sort", "status", "kind", "next", "format",
+    "_to_field", "_popup", "_changelist_filters",
+]  # fmt: skip
+ODD_QUERY = {name: ODD[n % len(ODD)] for n, name in enumerate(QUERY_NAMES)} | {ODD[2]: "1"}
+# Walked last: after them the persona is signed out or the world's feed token is stale.
+LAST = ["profile/feeds/reset/", "accounts/logout/", "admin/logout/"]
+
+PARAMETER = re.compile(r"<(?:\w+:)?(\w+)>|\(\?P<(\w+)>[^()]*\)")
+
+
+def parameters(route: str) -> list[str]:
+    return [m.group(1) or m.group(2) for m in PARAMETER.finditer(route)]
+
+
+def with_parameter(route: str, w: World, name: str | None = None, value: str = "") -> str:
+    """The URL of `route` pointing at the learner's objects in `w`, with the parameter `name`
+    (if any) set to `value`, which goes into the URL as it is (already percent-encoded)."""
+    kwargs = resolve(url_for(route, w)).kwargs
+
+    def fill(match: re.Match) -> str:
+        key = match.group(1) or match.group(2)
+        return value if key == name else str(kwargs.get(key, "1"))
+
+    return "/" + PARAMETER.sub(fill, route).replace("^", "").replace("$", "")
+
+
+def send(client, method: str, url: str, query: str = "", **kwargs):
+    return getattr(client, method)(url + ("?" + query if query else ""), **kwargs)
+
+
+def server_errors(client, requests) -> list[tuple]:
+    """(method, URL, what went wrong) for each of `requests` — (method, URL, arguments of
+    `send`) — that gave a server error. Each runs in a savepoint, so that one failed query does
+    not fail every query after it; the test client raises what the view raised."""
+    failed = []
+    for method, url, kwargs in requests:
+        cache.clear()
+        try:
+            with transaction.atomic():
+                status = send(client, method, url, **kwargs).status_code
+        except Exception as error:
+            failed.append((method, url[:100], f"{type(error).__name__}: {error}"[:200]))
+            continue
+        if status >= 500:
+            failed.append((method, url[:100], status))
+    return failed
+
+
+def not_refused(client, requests) -> list[tuple]:
+    return [
+        (method, url[:100], kwargs, status)
+        for method, url, kwargs in requests
+        if (status := send(client, method, url, **kwargs).status_code) != 400
+    ]
+
+
+def walk(persona: str) -> list[str]:
+    """Every URL pattern, those in LAST last. In the admin, anyone who is not staff is sent to
+    sign in before anything of the request is read (the access matrix checks it for every
+    persona): there the visitor walks for the learners and the outsider."""
+    return sorted(
+        (
+            route
+            for route in all_routes()
+            if persona in ("visitor", "instructor", "staff") or not route.startswith("admin/")
+        ),
+        key=lambda route: route in LAST,
+    )
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize("persona", list(VICTIM))
+def test_malformed_path_parameters_never_give_a_server_error(request, world, persona):
+    """Every parameter of every URL pattern (see walk), in turn, set to each malformed value: a
+    GET, and a POST outside the admin (whose views read the URL the same way for both)."""
+    requests = [
+        (method, with_parameter(route, world, name, value), {})
+        for route in walk(persona)
+        for name in parameters(route)
+        for value in REFUSED + ODD
+        for method in (["get"] if route.startswith("admin/") else ["get", "post"])
+    ]
+    client = client_as(request, persona)
+
+    failed = server_errors(client, requests)
+    assert failed == [], "\n".join(map(str, failed))
+    # The real tokens still open their pages.
+    for route in all_routes():
+        if "<token:" in route or "<signed:" in route:
+            got = outcome(client.get(url_for(route, world)))
+            assert got in expected(route, persona), (route, got)
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize("persona", list(VICTIM))
+def test_malformed_query_strings_and_forms_never_give_a_server_error(request, world, persona):
+    """Every URL pattern (see walk) gets odd values in its query string and form, and is
+    refused (400) for NUL or bytes that are not UTF-8 there, in each place and spelling in turn."""
+    client = client_as(request, persona)
+    urls = [with_parameter(route, world) for route in walk(persona)]
+    refused = [
+        sent
+        for n, url in enumerate(urls)
+        for sent in [
+            ("get", url, REFUSED_QUERIES[n % len(REFUSED_QUERIES)]),
+            ("post", url, REFUSED_FORMS[n % len(REFUSED_FORMS)]),
+        ]
+    ]
+    odd = [
+        sent
+        for url in urls
+        for sent in [
+            ("get", url, {"query": urlencode(ODD_QUERY)}),
+            ("post", url, {"data": urlencode(ODD_FORM), "content_type": URLENCODED}),
+        ]
+    ]
+
+    wrong = not_refused(client, refused)
+    assert wrong == [], "\n".join(map(str, wrong))
+    failed = server_errors(client, odd)
+    assert failed == [], "\n".join(map(str, failed))
+
+
+# Headers: each with odd bytes, to the pages that read it (media read Range and If-*; sign-in
+# and waitlist count by client address; the admin's question page logs it; a form over HTTPS
+# checks Origin and Referer), behind a proxy so that X-Forwarded-For is read.
+HEADERS = [
+    {"HTTP_HOST": "testserver\x00"},
+    {"HTTP_HOST": "\xff\xfe" * 50},
+    {"HTTP_HOST": "testserver:" + "9" * 100},
+    {"HTTP_COOKIE": 'sessionid="abcdefgh\\000"; csrftoken="\\000"; messages="\\000"'},
+    {"HTTP_COOKIE": "sessionid=" + "9" * 10_000},
+    {"HTTP_COOKIE": "\xff=\xff; sessionid=\xc3\x28abcdefgh"},
+    {"HTTP_REFERER": "https://[\x00/"},
+    {"HTTP_REFERER": "\xff" * 100},
+    {"HTTP_ORIGIN": "http://[::1"},
+    {"HTTP_ACCEPT_LANGUAGE": "\xff" * 100 + ";q=" + "9" * 5000},
+    {"HTTP_X_FORWARDED_FOR": "junk, \x00"},
+    {"HTTP_X_FORWARDED_FOR": "fe80::1%\x00"},
+    {"HTTP_X_FORWARDED_FOR": "9" * 10_000},
+    {"HTTP_RANGE": "bytes=" + "9" * 5000 + "-"},
+    {"HTTP_RANGE": "bytes=-" + "9" * 5000},
+    {"HTTP_RANGE": "bytes=\x00-\xff"},
+    {"HTTP_IF_NONE_MATCH": "\xff\x00" + "9" * 10_000, "HTTP_IF_RANGE": "\x00"},
+    {"HTTP_IF_MODIFIED_SINCE": "Sun, 06 Nov 99999 08:49:37 GMT"},
+    {"HTTP_USER_AGENT": "\x00\xff" * 100, "HTTP_HX_REQUEST": "\x00"},
+    {"CONTENT_TYPE": "multipart/form-data; boundary=\x00"},
+    {"CONTENT_TYPE": "application/x-www-form-urlencoded; charset=\xff"},
+    {"CONTENT_LENGTH": "9" * 30, "CONTENT_TYPE": URLENCODED},
+]
+# Read by the CSRF check (for HTTPS, Referer), which the test client skips unless asked.
+CSRF_HEADERS = ("HTTP_ORIGIN", "HTTP_REFERER")
+
+
+def header_requests(w: World) -> list[tuple[str, str, dict]]:
+    media = f"/courses/{w.course.slug}/lessons/{w.lesson.slug}/media/audio"
+    return [
+        ("get", "/", {}),
+        ("get", f"/podcast/{w.feed_token}/episodes/{w.lesson.pk}/audio", {}),
+        ("get", media, {}),
+        ("get", f"/podcast/{w.feed_token}/feed.xml", {}),
+        ("get", f"/groups/feed/{w.feed_token}.ics", {}),
+        ("get", f"/admin/qa/question/{w.question.pk}/change/", {}),
+        ("post", "/accounts/login/", {"data": {"login": "learner@example.com", "password": "x"}}),
+        ("post", f"/waitlist/{w.course.slug}/", {"data": {"name": "N", "email": "n@example.com"}}),
+        ("post", "/forum/settings/", {"data": {"email_mode": "off"}}),
+    ]
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize("persona", list(VICTIM))
+def test_odd_bytes_in_headers_never_give_a_server_error(request, world, persona, settings):
+    settings.TRUSTED_PROXY_COUNT = 1
+    client, checking = client_as(request, persona), client_as(request, persona)
+    checking.handler.enforce_csrf_checks = True
+    failed = []
+    for headers in HEADERS:
+        csrf = any(name in headers for name in CSRF_HEADERS)
+        requests = [
+            (method, url, kwargs | headers | ({"secure": True} if csrf else {}))
+            for method, url, kwargs in header_requests(world)
+        ]
+        failed += server_errors(checking if csrf else client, requests)
+
+    assert failed == [], "\n".join(map(str, failed))

@@ -1,5 +1,6 @@
 """A new staff member's first visit to the admin, in a real browser: sign in, confirm a code
-sent by email, set up the authenticator app (QR code and secret), keep the recovery codes, then the admin opens."""
+sent by email, set up the authenticator app (QR code and secret), keep the recovery codes,
+then the admin opens."""
 
 import re
 

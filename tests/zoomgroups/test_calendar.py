@@ -1,6 +1,7 @@
 """Calendar files and the private feed; times across daylight-saving changes."""
 
 import datetime as dt
+import secrets
 
 import pytest
 import time_machine
@@ -145,7 +146,8 @@ def test_feed_lists_the_learners_cohort_sessions(client, learner, cohort, other_
 
 
 def test_feed_with_an_unknown_token_is_404(client, learner):
-    assert client.get(reverse("zoomgroups:feed", args=["nope"])).status_code == 404
+    unknown = reverse("zoomgroups:feed", args=[secrets.token_urlsafe(24)])
+    assert client.get(unknown).status_code == 404
 
 
 def test_feed_after_a_token_reset_is_404_at_the_old_address(client, learner, session):
