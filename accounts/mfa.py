@@ -98,9 +98,10 @@ def powers_allowed(user: User | object) -> bool:
 def staff_powers_locked(request: HttpRequest) -> bool:
     """True for a signed-in staff or superuser account whose session has not passed a second
     factor: pages tell them how to unlock their staff tools."""
-    user = request.user
+    user = getattr(request, "user", None)  # absent on pages answered before sign-in is read
     return bool(
-        user.is_authenticated
+        user is not None
+        and user.is_authenticated
         and (user.is_staff or user.is_superuser)
         and not session_passed_mfa(request)
     )

@@ -1,7 +1,8 @@
-"""A URLconf with views that fail (error-report tests)."""
+"""The site's URLconf plus views that fail (error-report tests): error pages render as on the
+real site, whose templates link to its pages."""
 
 from django.http import HttpRequest, HttpResponse
-from django.urls import path
+from django.urls import include, path
 from django.views.decorators.csrf import csrf_exempt
 
 
@@ -15,4 +16,8 @@ def other_boom(request: HttpRequest) -> HttpResponse:
     raise LookupError("a different bug")
 
 
-urlpatterns = [path("boom/", boom), path("boom/other/", other_boom)]
+urlpatterns = [
+    path("boom/", boom),
+    path("boom/other/", other_boom),
+    path("", include("config.urls")),
+]
