@@ -19,7 +19,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import NoReverseMatch, reverse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_http_methods, require_POST
 
 from accounts.models import User
 from courses import payments, services
@@ -211,6 +211,26 @@ def waitlist_thanks(request: HttpRequest, course_slug: str) -> HttpResponse:
     return render(request, "courses/enrol/waitlist_thanks.html", {"course": course})
 
 
+@never_cache
+@require_http_methods(["GET", "POST"])
+def waitlist_leave(request: HttpRequest, token: str) -> HttpResponse:
+    """The person's own link to leave one waitlist, from its emails or their profile; the
+    secret token is the credential, no account needed. GET asks (mail scanners follow
+    links), only POST leaves. The page names the course, never the person."""
+    entry = get_object_or_404(
+        WaitlistEntry.objects.select_related("course", "cohort"), leave_token=token
+    )
+    if request.method == "POST":
+        if services.leave_waitlist(entry_id=entry.pk):
+            messages.success(request, "Done. We have sent you a confirmation by email.")
+        return redirect("courses:waitlist_leave", token=token)
+    return render(
+        request,
+        "courses/enrol/waitlist_leave.html",
+        {"entry": entry, "course": entry.course, "cohort": entry.cohort},
+    )
+
+
 def aid_request(request: HttpRequest, course_slug: str) -> HttpResponse:
     course = get_object_or_404(Course, slug=course_slug)
     form = AidForm(request.POST or None, initial=_initial_for(request))
@@ -234,7 +254,9 @@ def aid_thanks(request: HttpRequest, course_slug: str) -> HttpResponse:
 
 @never_cache
 def offer(request: HttpRequest, token: str) -> HttpResponse:
-    found = get_object_or_404(Offer.objects.select_related("cohort__course"), token=token)
+    found = get_object_or_404(
+        Offer.objects.select_related("cohort__course", "waitlist_entry"), token=token
+    )
     user = request.user
     if user.is_authenticated and not found.is_for(user):
         # Personal link opened by another account: refuse without revealing more (404).

@@ -5,6 +5,7 @@ import re
 import pytest
 from playwright.sync_api import expect
 
+from courses import services
 from courses.models import Enrollment, WaitlistEntry
 from tests import factories
 
@@ -52,3 +53,20 @@ def test_learner_enrols_through_checkout_and_lands_in_the_course(
     page.screenshot(path=screenshot_dir / "enrol-course-phone.png", full_page=True)
     enrollment = Enrollment.objects.get(user=person)
     assert (enrollment.cohort, enrollment.status) == (cohort, Enrollment.Status.ACTIVE)
+
+
+def test_visitor_leaves_the_waitlist_from_the_email_on_a_phone(
+    page, live_server, course, mailoutbox, screenshot_dir
+):
+    services.join_waitlist(course=course, cohort=None, name="Wren", email="wren@example.com")
+    entry = WaitlistEntry.objects.get()
+    page.set_viewport_size({"width": 390, "height": 844})
+
+    page.goto(f"{live_server.url}{entry.get_leave_url()}")
+
+    expect(page.get_by_role("heading", name="Leave the waitlist?")).to_be_visible()
+    page.screenshot(path=screenshot_dir / "waitlist-leave-phone.png", full_page=True)
+    page.get_by_role("button", name="Leave the waitlist").click()
+    expect(page.get_by_role("heading", name="You have left the waitlist")).to_be_visible()
+    assert WaitlistEntry.objects.get().status == WaitlistEntry.Status.REMOVED
+    assert [m.to for m in mailoutbox if "left the waitlist" in m.subject] == [["wren@example.com"]]

@@ -64,7 +64,8 @@ def url_for(route: str, w: World) -> str:
         ),
         "financial-aid/<slug:course_slug>/": f"financial-aid/{w.course.slug}/",
         "financial-aid/<slug:course_slug>/thanks/": f"financial-aid/{w.course.slug}/thanks/",
-        "offer/<str:token>/": f"offer/{w.offer.token}/",
+        "offer/<slug:token>/": f"offer/{w.offer.token}/",
+        "leave-waitlist/<slug:token>/": f"leave-waitlist/{w.waitlist_entry.leave_token}/",
         "courses/<slug:course_slug>/lessons/<slug:slug>/": lesson,
         "courses/<slug:course_slug>/lessons/<slug:slug>/progress/": lesson + "progress/",
         "courses/<slug:course_slug>/lessons/<slug:slug>/media/<str:kind>": lesson + "media/audio",
@@ -184,7 +185,9 @@ ACCESS: dict[str, dict[str, str]] = {
     "financial-aid/<slug:course_slug>/": EVERYONE,
     "financial-aid/<slug:course_slug>/thanks/": EVERYONE,
     # A personal offer: its link for a visitor (who signs in to accept); other accounts 404.
-    "offer/<str:token>/": row(OK, OK, GONE, GONE, GONE, GONE),
+    "offer/<slug:token>/": row(OK, OK, GONE, GONE, GONE, GONE),
+    # The person's own link from waitlist and offer emails: a page that asks, for anyone.
+    "leave-waitlist/<slug:token>/": TOKEN,
     "stripe/webhook/": row(POST, POST, POST, POST, POST, POST),
     # Lessons: the course's learners and staff; everyone else 404.
     "lessons/search/": SIGNED_IN,
