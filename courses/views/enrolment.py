@@ -143,14 +143,27 @@ def enrol_success(request: HttpRequest, cohort_id: int) -> HttpResponse:
 
 @never_cache
 @login_required
+@require_http_methods(["GET", "POST"])
 def enrol_cancelled(request: HttpRequest, cohort_id: int) -> HttpResponse:
+    """Where Stripe sends someone who leaves checkout. The seat stays held until the hold
+    lapses; only the page's button (a POST, with CSRF) gives it up sooner, so that a link
+    elsewhere cannot cancel anyone's checkout."""
     cohort = get_object_or_404(visible_cohorts(request.user), pk=cohort_id)
-    for hold_id in SeatHold.objects.filter(
+    holds = SeatHold.objects.filter(
         cohort=cohort, user=cast(User, request.user), state=SeatHold.State.ACTIVE
-    ).values_list("pk", flat=True):
-        services.release_hold(hold_id=hold_id)
-    messages.info(request, "Checkout was cancelled and nothing was charged.")
-    return redirect(course_link(cohort.course))
+    )
+    if request.method == "POST":
+        for hold_id in holds.values_list("pk", flat=True):
+            services.release_hold(hold_id=hold_id)
+        messages.info(request, "Your seat is released, and nothing was charged.")
+        return redirect(course_link(cohort.course))
+    context = {
+        "cohort": cohort,
+        "course": cohort.course,
+        "course_url": course_link(cohort.course),
+        "hold": holds.holding().select_related("offer").first(),
+    }
+    return render(request, "courses/enrol/cancelled.html", context)
 
 
 @never_cache

@@ -177,7 +177,8 @@ ACCESS: dict[str, dict[str, str]] = {
     "courses/<slug:slug>/": EVERYONE,
     "enrol/<int:cohort_id>/": EVERYONE,
     "enrol/<int:cohort_id>/success/": row(LOGIN, GONE, GONE, GONE, GONE, GONE),
-    "enrol/<int:cohort_id>/cancelled/": row(LOGIN, MOVED, MOVED, MOVED, MOVED, MOVED),
+    # A page with a button: only its POST releases the held seat (issue 20).
+    "enrol/<int:cohort_id>/cancelled/": SIGNED_IN,
     "enrol/<int:cohort_id>/enrolled/": row(LOGIN, OK, GONE, GONE, GONE, GONE),
     "waitlist/<slug:course_slug>/": EVERYONE,
     "waitlist/<slug:course_slug>/thanks/": EVERYONE,
