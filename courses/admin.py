@@ -152,7 +152,9 @@ class StaffEnrollmentForm(forms.ModelForm):
         if cohort and user:
             if Enrollment.objects.filter(cohort=cohort, user=user).granting_access().exists():
                 raise forms.ValidationError(f"{user.email} is already enrolled in {cohort}.")
-            if cohort.seats_free <= 0:
+            # A seat held by the person's own offer is theirs to take (services.enrol_by_staff).
+            own_offer = Offer.objects.filter(cohort=cohort, email__iexact=user.email).holding()
+            if cohort.seats_free <= 0 and not own_offer.exists():
                 raise forms.ValidationError(f"{cohort} is full. Raise its seat cap first.")
         return data
 
@@ -393,7 +395,8 @@ class OfferAdmin(admin.ModelAdmin):
         return services.site_link(offer.get_absolute_url())
 
     @admin.action(
-        description="Withdraw (the seat goes back to the waitlist)", permissions=["change"]
+        description="Withdraw (the seat goes to the next person; this one leaves that run's list)",
+        permissions=["change"],
     )
     def withdraw(self, request: HttpRequest, queryset) -> None:
         done = sum(

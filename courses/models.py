@@ -416,6 +416,10 @@ def new_offer_token() -> str:
     return secrets.token_urlsafe(32)
 
 
+def new_leave_token() -> str:
+    return secrets.token_urlsafe(32)
+
+
 class SeatHoldQuerySet(models.QuerySet["SeatHold"]):
     def holding(self, now=None) -> SeatHoldQuerySet:
         now = now or timezone.now()
@@ -503,7 +507,13 @@ class WaitlistEntry(models.Model):
     position = models.PositiveIntegerField(
         default=0, help_text="Lower goes first. Edit to reorder."
     )
+    # The secret in the person's own link to leave the list (they may have no account).
+    leave_token = models.CharField(
+        max_length=64, unique=True, default=new_leave_token, editable=False
+    )
     created_at = models.DateTimeField(default=timezone.now)
+
+    ON_THE_LIST = (Status.WAITING, Status.OFFERED)
 
     class Meta:
         ordering = ["position", "created_at"]
@@ -524,6 +534,13 @@ class WaitlistEntry(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} <{self.email}> for {self.cohort or self.course}"
+
+    def get_leave_url(self) -> str:
+        return reverse("courses:waitlist_leave", kwargs={"token": self.leave_token})
+
+    @property
+    def is_on_the_list(self) -> bool:
+        return self.status in self.ON_THE_LIST
 
 
 class FinancialAidRequest(models.Model):
@@ -611,6 +628,10 @@ class Offer(models.Model):
     created_at = models.DateTimeField(default=timezone.now)
 
     objects = OfferQuerySet.as_manager()
+
+    # Still the person's to take up or being paid for: a person holds at most one such offer
+    # per trimester (courses.services).
+    LIVE_STATUSES = (Status.PENDING, Status.CHECKOUT)
 
     class Meta:
         ordering = ["-created_at"]

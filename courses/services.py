@@ -2,7 +2,10 @@
 
 Rules every function here keeps:
 - Anything that takes or frees a seat locks the cohort row first (`_lock_cohort`), then counts
-  under that lock. Lock order is always cohort → other rows, so two services cannot deadlock.
+  under that lock. Lock order is always cohort → seat hold → course → offer → waitlist entry →
+  enrolment (each where needed), so two services cannot deadlock. The course row (the
+  trimester, `_lock_course`) serialises its waitlist: positions in line, and one live offer
+  per person across all of its runs.
 - No network call happens while a lock is held: Stripe is called before or after the
   transaction, or from a Celery task enqueued with `delay_on_commit`.
 - Fulfilment is idempotent: the webhook and the success page call the same function and the
@@ -18,7 +21,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.db.models import Max, Q
+from django.db.models import Exists, Max, OuterRef, Q, QuerySet
 from django.urls import reverse
 from django.utils import timezone
 
@@ -81,6 +84,10 @@ def _lock_cohort(cohort_id: int) -> Cohort:
     return Cohort.objects.select_for_update().select_related("course").get(pk=cohort_id)
 
 
+def _lock_course(course_id: int) -> None:
+    Course.objects.select_for_update().only("pk").get(pk=course_id)
+
+
 def _free_seats(cohort: Cohort, now: dt.datetime) -> int:
     """Free seats in a cohort; call with the cohort row locked."""
     taken = Enrollment.objects.filter(cohort=cohort, status__in=Enrollment.ACCESS_STATUSES).count()
@@ -101,8 +108,27 @@ def _grant_seat(
     source: str,
     amount_cents: int = 0,
     payment_intent: str = "",
+    taking_up: Offer | None = None,
 ) -> Enrollment:
-    """Create or reactivate the person's enrolment; the caller has checked the seat."""
+    """Create or reactivate the person's enrolment; the caller has checked the seat.
+
+    The person then leaves every waitlist of the trimester, and their other offers for it
+    (all but `taking_up`, the one this seat comes from) are withdrawn: the seats those held
+    go to the next people at once.
+    """
+    _lock_course(cohort.course_id)
+    others = _offers_in_trimester(cohort.course_id, user.email).filter(
+        status__in=Offer.LIVE_STATUSES
+    )
+    if taking_up is not None:
+        others = others.exclude(pk=taking_up.pk)
+    for offer in others.select_for_update():
+        _pass_on(offer)
+    WaitlistEntry.objects.filter(
+        course_id=cohort.course_id,
+        email__iexact=user.email,
+        status__in=WaitlistEntry.ON_THE_LIST,
+    ).update(status=WaitlistEntry.Status.ENROLLED)
     enrollment, created = Enrollment.objects.get_or_create(
         user=user,
         cohort=cohort,
@@ -123,11 +149,6 @@ def _grant_seat(
         enrollment.dispute_status = ""
         enrollment.ended_at = None
         enrollment.save()
-    WaitlistEntry.objects.filter(
-        Q(cohort=cohort) | Q(cohort__isnull=True, course_id=cohort.course_id),
-        email__iexact=user.email,
-        status__in=[WaitlistEntry.Status.WAITING, WaitlistEntry.Status.OFFERED],
-    ).update(status=WaitlistEntry.Status.ENROLLED)
     send_email.delay_on_commit(
         "enrol_confirmed",
         [user.email],
@@ -148,6 +169,26 @@ def _seat_changed(cohort_id: int) -> None:
     from courses import tasks
 
     tasks.offer_free_seats.delay_on_commit(cohort_id)
+
+
+def _offers_in_trimester(course_id: int, email: str | OuterRef) -> QuerySet[Offer]:
+    """The offers made to `email` in any run of the course. Filtered without a join, so that
+    `select_for_update()` locks only the offers."""
+    return Offer.objects.filter(
+        cohort_id__in=Cohort.objects.filter(course_id=course_id).values("pk"),
+        email__iexact=email,
+    )
+
+
+def _pass_on(offer: Offer) -> None:
+    """Withdraw a live offer: the seat it holds goes to the next person at once. (An offer at
+    checkout leaves its seat to the checkout's own hold, which frees it when it closes.)
+
+    Freeing a seat is safe without its run's lock: a count taken meanwhile under that lock
+    sees one seat fewer than there is, and `_seat_changed` counts again after the commit."""
+    offer.status = Offer.Status.WITHDRAWN
+    offer.save(update_fields=["status"])
+    _seat_changed(offer.cohort_id)
 
 
 @transaction.atomic
@@ -329,6 +370,7 @@ def fulfil_checkout(*, session: dict[str, Any], now: dt.datetime | None = None) 
         source=Enrollment.Source.OFFER if offer else Enrollment.Source.STRIPE,
         amount_cents=amount,
         payment_intent=payment_intent,
+        taking_up=offer,
     )
     hold.state = SeatHold.State.CONVERTED
     hold.save()
@@ -539,7 +581,9 @@ def enrol_by_staff(
     if _has_access(user.pk, cohort):
         raise EnrolmentError(f"{user.email} is already enrolled in {cohort}.")
     own_hold = SeatHold.objects.filter(cohort=cohort, user=user).holding(now).first()
-    if own_hold is None and _free_seats(cohort, now) <= 0:
+    # A seat their offer holds is theirs to take (`_grant_seat` then withdraws the offer).
+    own_offer = Offer.objects.filter(cohort=cohort, email__iexact=user.email).holding(now)
+    if own_hold is None and not own_offer.exists() and _free_seats(cohort, now) <= 0:
         raise SeatUnavailable(f"{cohort} is full. Raise its seat cap first.")
     if own_hold is not None:
         own_hold.state = SeatHold.State.RELEASED
@@ -576,6 +620,8 @@ def refund_enrollment(*, enrollment_id: int) -> None:
 
 
 def _next_position(course: Course) -> int:
+    """The end of the course's line; call with the course row locked (`_lock_course`), or two
+    people joining at once read the same end."""
     top = WaitlistEntry.objects.filter(course=course).aggregate(top=Max("position"))["top"]
     return (top or 0) + 1
 
@@ -592,6 +638,7 @@ def join_waitlist(
 ) -> bool:
     """Add a person to the waitlist. True when they were added (and a confirmation is sent)."""
     email = email.strip().lower()
+    _lock_course(course.pk)
     entry = (
         WaitlistEntry.objects.select_for_update()
         .filter(course=course, cohort=cohort, email=email)
@@ -607,7 +654,7 @@ def join_waitlist(
     else:
         try:
             with transaction.atomic():
-                WaitlistEntry.objects.create(
+                entry = WaitlistEntry.objects.create(
                     course=course,
                     cohort=cohort,
                     name=name,
@@ -625,6 +672,7 @@ def join_waitlist(
             "name": name,
             "course_title": course.title,
             "cohort_name": cohort.name if cohort else "",
+            "leave_link": site_link(entry.get_leave_url()),
         },
     )
     if cohort is not None:
@@ -645,6 +693,9 @@ def _send_offer_email(offer: Offer, cohort: Cohort) -> None:
             "aid": offer.aid_request_id is not None,
             "expires_at": offer.expires_at.strftime("%A %-d %B %Y, %H:%M UTC"),
             "link": site_link(offer.get_absolute_url()),
+            "leave_link": (
+                site_link(offer.waitlist_entry.get_leave_url()) if offer.waitlist_entry else ""
+            ),
         },
     )
 
@@ -677,11 +728,25 @@ def _create_offer(
     return offer
 
 
+def _lists_of(cohort: Cohort) -> Q:
+    """The waitlists `cohort`'s seats are offered from: its own, and its course's next run."""
+    return Q(cohort=cohort) | Q(cohort__isnull=True, course_id=cohort.course_id)
+
+
 def _waiting_for(cohort: Cohort):
-    return WaitlistEntry.objects.filter(
-        Q(cohort=cohort) | Q(cohort__isnull=True, course_id=cohort.course_id),
-        status=WaitlistEntry.Status.WAITING,
-    ).order_by("position", "created_at", "pk")
+    """Who is next for a seat in `cohort`, in order. A person who already holds an offer in
+    any run of the trimester (from their other place in line, or for financial aid) waits:
+    two offers to one person would hold a seat nobody else can take."""
+    holds_an_offer = Exists(
+        _offers_in_trimester(cohort.course_id, OuterRef("email")).filter(
+            status__in=Offer.LIVE_STATUSES
+        )
+    )
+    return (
+        WaitlistEntry.objects.filter(_lists_of(cohort), status=WaitlistEntry.Status.WAITING)
+        .exclude(holds_an_offer)
+        .order_by("position", "created_at", "pk")
+    )
 
 
 @transaction.atomic
@@ -691,6 +756,7 @@ def offer_free_seats(*, cohort_id: int, now: dt.datetime | None = None) -> list[
     cohort = _lock_cohort(cohort_id)
     if not cohort.is_open_for_enrolment(now):
         return []
+    _lock_course(cohort.course_id)
     offers = []
     free = _free_seats(cohort, now)
     while free > 0:
@@ -735,9 +801,15 @@ def offer_seat_by_hand(*, entry_id: int, cohort_id: int | None = None) -> Offer:
     if target is None:
         raise EnrolmentError(f"No open run of {entry.course.title} to offer a seat in.")
     cohort = _lock_cohort(target)
+    _lock_course(cohort.course_id)
     entry = WaitlistEntry.objects.select_for_update().get(pk=entry_id)
     if entry.status in {WaitlistEntry.Status.OFFERED, WaitlistEntry.Status.ENROLLED}:
         raise EnrolmentError(f"{entry.name} already has an offer or a seat.")
+    live = _offers_in_trimester(cohort.course_id, entry.email).filter(
+        status__in=Offer.LIVE_STATUSES
+    )
+    if live.exists():
+        raise EnrolmentError(f"{entry.name} already has an offer for {cohort.course.title}.")
     if _free_seats(cohort, now) <= 0:
         raise SeatUnavailable(f"{cohort} has no free seat. Raise its seat cap first.")
     return _create_offer(
@@ -754,11 +826,15 @@ def _expire_offer(offer: Offer) -> None:
     """The offer's time is up: its seat passes on, and the person is told."""
     offer.status = Offer.Status.EXPIRED
     offer.save(update_fields=["status"])
+    cohort = Cohort.objects.select_related("course").get(pk=offer.cohort_id)
     if offer.waitlist_entry_id:
         WaitlistEntry.objects.filter(
             pk=offer.waitlist_entry_id, status=WaitlistEntry.Status.OFFERED
         ).update(status=WaitlistEntry.Status.LAPSED)
-    cohort = Cohort.objects.select_related("course").get(pk=offer.cohort_id)
+        # Nor is the run offered to them again from their other place in line.
+        WaitlistEntry.objects.filter(
+            _lists_of(cohort), email__iexact=offer.email, status=WaitlistEntry.Status.WAITING
+        ).update(status=WaitlistEntry.Status.LAPSED)
     aid = offer.aid_request_id is not None
     again = "courses:aid_request" if aid else "courses:waitlist"
     send_email.delay_on_commit(
@@ -785,19 +861,61 @@ def _mark_offer_accepted(offer: Offer, user: User, now: dt.datetime) -> None:
         )
 
 
+def _withdraw(offer: Offer, cohort: Cohort) -> None:
+    """Take back an offer in `cohort`: its seat goes to the next person at once, and the
+    person leaves the lists it came from, so that seat is not offered to them again."""
+    WaitlistEntry.objects.filter(
+        _lists_of(cohort), email__iexact=offer.email, status__in=WaitlistEntry.ON_THE_LIST
+    ).update(status=WaitlistEntry.Status.REMOVED)
+    _pass_on(offer)
+
+
 @transaction.atomic
 def withdraw_offer(*, offer_id: int) -> bool:
+    """Staff take back a pending offer (see `_withdraw`)."""
     cohort_id = Offer.objects.values_list("cohort_id", flat=True).get(pk=offer_id)
-    _lock_cohort(cohort_id)
+    cohort = _lock_cohort(cohort_id)
     offer = Offer.objects.select_for_update().get(pk=offer_id)
     if offer.status != Offer.Status.PENDING:
         return False
-    offer.status = Offer.Status.WITHDRAWN
-    offer.save(update_fields=["status"])
-    if offer.waitlist_entry_id:
-        WaitlistEntry.objects.filter(pk=offer.waitlist_entry_id).update(
-            status=WaitlistEntry.Status.WAITING
+    _withdraw(offer, cohort)
+    return True
+
+
+@transaction.atomic
+def leave_waitlist(*, entry_id: int) -> bool:
+    """The person takes themselves off one waitlist (by their link: no account needed). An
+    offer made to them from it is withdrawn (`_withdraw`). False if they were not on it."""
+    course_id = WaitlistEntry.objects.values_list("course_id", flat=True).get(pk=entry_id)
+    # Its offer may be in any run of the course: lock them all (in id order), then the offer,
+    # then the entry, as everywhere (see the top).
+    runs = {
+        run.pk: run
+        for run in Cohort.objects.select_for_update().filter(course_id=course_id).order_by("pk")
+    }
+    offers = list(
+        Offer.objects.select_for_update().filter(
+            waitlist_entry_id=entry_id, cohort_id__in=list(runs), status__in=Offer.LIVE_STATUSES
         )
+    )
+    entry = WaitlistEntry.objects.select_for_update().get(pk=entry_id)
+    if not entry.is_on_the_list:
+        return False
+    for offer in offers:
+        _withdraw(offer, runs[offer.cohort_id])
+    entry.status = WaitlistEntry.Status.REMOVED
+    entry.save(update_fields=["status"])
+    course = Course.objects.get(pk=course_id)
+    send_email.delay_on_commit(
+        "waitlist_left",
+        [entry.email],
+        {
+            "name": entry.name,
+            "course_title": course.title,
+            "cohort_name": entry.cohort.name if entry.cohort else "",
+            "link": site_link(reverse("courses:waitlist", args=[course.slug])),
+        },
+    )
     return True
 
 
@@ -805,6 +923,7 @@ def withdraw_offer(*, offer_id: int) -> bool:
 def accept_free_offer(*, offer: Offer, user: User, now: dt.datetime | None = None) -> Enrollment:
     now = now or timezone.now()
     cohort = _lock_cohort(offer.cohort_id)
+    _lock_course(cohort.course_id)  # before the offer: the lock order (see the top)
     offer = Offer.objects.select_for_update().get(pk=offer.pk)
     if not offer.is_for(user):
         raise EnrolmentError("This offer was made to someone else.")
@@ -813,7 +932,11 @@ def accept_free_offer(*, offer: Offer, user: User, now: dt.datetime | None = Non
     if _has_access(user.pk, cohort):
         raise EnrolmentError("You are already enrolled in this run.")
     enrollment = _grant_seat(
-        cohort=cohort, user=user, status=Enrollment.Status.COMPED, source=Enrollment.Source.OFFER
+        cohort=cohort,
+        user=user,
+        status=Enrollment.Status.COMPED,
+        source=Enrollment.Source.OFFER,
+        taking_up=offer,
     )
     _mark_offer_accepted(offer, user, now)
     return enrollment
@@ -854,9 +977,24 @@ def grant_aid(*, aid_id: int, price_cents: int | None = None) -> Offer:
     if cohort_id is None:
         raise EnrolmentError(f"Choose the run for “{aid}” first: none is open.")
     cohort = _lock_cohort(cohort_id)
+    _lock_course(cohort.course_id)
     aid = FinancialAidRequest.objects.select_for_update().get(pk=aid_id)
     if aid.status == FinancialAidRequest.Status.GRANTED:
         raise EnrolmentError(f"“{aid}” is already granted.")
+    # One live offer per person and trimester: this one replaces a waitlist offer they hold
+    # (whose seat, if in this run, it takes over); they keep their place in line.
+    held = list(
+        _offers_in_trimester(cohort.course_id, aid.email)
+        .filter(status__in=Offer.LIVE_STATUSES)
+        .select_for_update()
+    )
+    if any(offer.status == Offer.Status.CHECKOUT for offer in held):
+        raise EnrolmentError(f"{aid.email} is paying for a seat in {cohort.course.title} now.")
+    for offer in held:
+        _pass_on(offer)
+        WaitlistEntry.objects.filter(offers=offer, status=WaitlistEntry.Status.OFFERED).update(
+            status=WaitlistEntry.Status.WAITING
+        )
     if _free_seats(cohort, now) <= 0:
         raise SeatUnavailable(f"{cohort} has no free seat. Raise its seat cap first.")
     aid.status = FinancialAidRequest.Status.GRANTED

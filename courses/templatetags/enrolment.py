@@ -1,10 +1,14 @@
-"""`{% enrol_cta cohort course as cta %}`: what the enrol call to action should offer."""
+"""Template tags of enrolment partials:
+
+- `{% enrol_cta cohort course as cta %}`: what the enrol call to action should offer.
+- `{% my_waitlist as entries %}`: the signed-in person's places on waitlists, for the profile.
+"""
 
 from django import template
 from django.urls import reverse
 
 from courses import payments
-from courses.models import Cohort, Course, access_grants
+from courses.models import Cohort, Course, WaitlistEntry, access_grants
 
 register = template.Library()
 
@@ -39,3 +43,16 @@ def enrol_cta(context: template.Context, cohort: Cohort | None, course: Course |
         result["state"] = "enrol"
         result["enrol_url"] = reverse("courses:enrol", args=[cohort.pk])
     return result
+
+
+@register.simple_tag(takes_context=True)
+def my_waitlist(context: template.Context) -> list[WaitlistEntry]:
+    """The waitlists the signed-in person is on, by their account's (verified) email."""
+    user = context.get("user")
+    if user is None or not user.is_authenticated:
+        return []
+    return list(
+        WaitlistEntry.objects.filter(
+            email__iexact=user.email, status__in=WaitlistEntry.ON_THE_LIST
+        ).select_related("course", "cohort")
+    )

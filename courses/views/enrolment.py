@@ -19,7 +19,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import NoReverseMatch, reverse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_http_methods, require_POST
 
 from accounts.models import User
 from courses import payments, services
@@ -143,14 +143,27 @@ def enrol_success(request: HttpRequest, cohort_id: int) -> HttpResponse:
 
 @never_cache
 @login_required
+@require_http_methods(["GET", "POST"])
 def enrol_cancelled(request: HttpRequest, cohort_id: int) -> HttpResponse:
+    """Where Stripe sends someone who leaves checkout. The seat stays held until the hold
+    lapses; only the page's button (a POST, with CSRF) gives it up sooner, so that a link
+    elsewhere cannot cancel anyone's checkout."""
     cohort = get_object_or_404(visible_cohorts(request.user), pk=cohort_id)
-    for hold_id in SeatHold.objects.filter(
+    holds = SeatHold.objects.filter(
         cohort=cohort, user=cast(User, request.user), state=SeatHold.State.ACTIVE
-    ).values_list("pk", flat=True):
-        services.release_hold(hold_id=hold_id)
-    messages.info(request, "Checkout was cancelled and nothing was charged.")
-    return redirect(course_link(cohort.course))
+    )
+    if request.method == "POST":
+        for hold_id in holds.values_list("pk", flat=True):
+            services.release_hold(hold_id=hold_id)
+        messages.info(request, "Your seat is released, and nothing was charged.")
+        return redirect(course_link(cohort.course))
+    context = {
+        "cohort": cohort,
+        "course": cohort.course,
+        "course_url": course_link(cohort.course),
+        "hold": holds.holding().select_related("offer").first(),
+    }
+    return render(request, "courses/enrol/cancelled.html", context)
 
 
 @never_cache
@@ -211,6 +224,26 @@ def waitlist_thanks(request: HttpRequest, course_slug: str) -> HttpResponse:
     return render(request, "courses/enrol/waitlist_thanks.html", {"course": course})
 
 
+@never_cache
+@require_http_methods(["GET", "POST"])
+def waitlist_leave(request: HttpRequest, token: str) -> HttpResponse:
+    """The person's own link to leave one waitlist, from its emails or their profile; the
+    secret token is the credential, no account needed. GET asks (mail scanners follow
+    links), only POST leaves. The page names the course, never the person."""
+    entry = get_object_or_404(
+        WaitlistEntry.objects.select_related("course", "cohort"), leave_token=token
+    )
+    if request.method == "POST":
+        if services.leave_waitlist(entry_id=entry.pk):
+            messages.success(request, "Done. We have sent you a confirmation by email.")
+        return redirect("courses:waitlist_leave", token=token)
+    return render(
+        request,
+        "courses/enrol/waitlist_leave.html",
+        {"entry": entry, "course": entry.course, "cohort": entry.cohort},
+    )
+
+
 def aid_request(request: HttpRequest, course_slug: str) -> HttpResponse:
     course = get_object_or_404(Course, slug=course_slug)
     form = AidForm(request.POST or None, initial=_initial_for(request))
@@ -234,7 +267,9 @@ def aid_thanks(request: HttpRequest, course_slug: str) -> HttpResponse:
 
 @never_cache
 def offer(request: HttpRequest, token: str) -> HttpResponse:
-    found = get_object_or_404(Offer.objects.select_related("cohort__course"), token=token)
+    found = get_object_or_404(
+        Offer.objects.select_related("cohort__course", "waitlist_entry"), token=token
+    )
     user = request.user
     if user.is_authenticated and not found.is_for(user):
         # Personal link opened by another account: refuse without revealing more (404).

@@ -4,12 +4,14 @@ import datetime as dt
 
 import pytest
 import time_machine
+from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
 from courses import services
 from courses.models import Cohort, Enrollment, Offer, SeatHold, WaitlistEntry
 from tests import factories
+from tests.conftest import sign_in
 
 pytestmark = pytest.mark.django_db
 
@@ -207,17 +209,62 @@ def test_success_page_with_a_made_up_session_is_404(client_for, outsider, cohort
     assert client_for(outsider).get(url).status_code == 404
 
 
-def test_cancelled_checkout_releases_the_seat(client_for, outsider, course, fake_stripe):
+def test_cancelled_checkout_keeps_the_seat_until_the_person_releases_it(
+    client_for, outsider, course, fake_stripe
+):
     small = factories.make_cohort(course, seat_cap=1)
     c = client_for(outsider)
     start(c, small)
     assert small.seats_free == 0
+    url = reverse("courses:enrol_cancelled", args=[small.pk])
 
-    response = c.get(reverse("courses:enrol_cancelled", args=[small.pk]))
+    # Issue 20: the page Stripe sends people back to only offers the button.
+    page = c.get(url)
+    assert page.status_code == 200
+    assert "Release my seat now" in page.content.decode()
+    assert SeatHold.objects.get(user=outsider).state == SeatHold.State.ACTIVE
+
+    response = c.post(url)
 
     assert response.status_code == 302
     assert SeatHold.objects.get(user=outsider).state == SeatHold.State.RELEASED
     assert Cohort.objects.get(pk=small.pk).seats_free == 1
+
+
+def test_a_link_on_another_site_cannot_cancel_a_checkout(client_for, outsider, course, fake_stripe):
+    small = factories.make_cohort(course, seat_cap=1)
+    start(client_for(outsider), small)
+    strict = Client(enforce_csrf_checks=True)
+    sign_in(strict, outsider)
+    url = reverse("courses:enrol_cancelled", args=[small.pk])
+
+    followed = strict.get(url, HTTP_REFERER="https://evil.example/")
+    forged = strict.post(url, HTTP_REFERER="https://evil.example/")
+
+    assert followed.status_code == 200 and forged.status_code == 403
+    assert SeatHold.objects.get(user=outsider).state == SeatHold.State.ACTIVE
+    assert Cohort.objects.get(pk=small.pk).seats_free == 0
+
+
+def test_cancelled_page_offers_to_return_to_the_held_payment(
+    client_for, outsider, cohort, fake_stripe
+):
+    c = client_for(outsider)
+    first = start(c, cohort)
+    page = c.get(reverse("courses:enrol_cancelled", args=[cohort.pk])).content.decode()
+
+    assert f'action="{enrol_url(cohort)}"' in page
+    assert start(c, cohort)["Location"] == first["Location"]  # the same held seat and session
+
+
+def test_cancelled_page_without_a_held_seat_only_says_nothing_was_charged(
+    client_for, outsider, cohort
+):
+    page = client_for(outsider).get(reverse("courses:enrol_cancelled", args=[cohort.pk]))
+
+    assert page.status_code == 200
+    assert "Nothing was charged" in page.content.decode()
+    assert "Release my seat now" not in page.content.decode()
 
 
 def test_enrolled_page_is_404_for_people_not_enrolled(

@@ -5,7 +5,8 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from courses.models import Enrollment, WaitlistEntry
+from courses import services
+from courses.models import Enrollment, SeatHold, WaitlistEntry
 from tests import factories
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -52,3 +53,42 @@ def test_learner_enrols_through_checkout_and_lands_in_the_course(
     page.screenshot(path=screenshot_dir / "enrol-course-phone.png", full_page=True)
     enrollment = Enrollment.objects.get(user=person)
     assert (enrollment.cohort, enrollment.status) == (cohort, Enrollment.Status.ACTIVE)
+
+
+def test_checkout_left_on_a_phone_keeps_the_seat_until_released(
+    page, live_server, login_browser, course, fake_stripe, screenshot_dir
+):
+    cohort = factories.make_cohort(course, name="Spring 2027", slug="spring-2027", seat_cap=1)
+    login_browser(factories.make_user("pat@example.com", display_name="Pat Payer"))
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.goto(f"{live_server.url}/enrol/{cohort.pk}/")
+    page.get_by_role("button", name="Continue to secure payment").click()
+    expect(page).to_have_title("Fake Stripe Checkout")
+    [session] = fake_stripe.sessions.values()
+
+    page.goto(session["cancel_url"])  # Stripe's back arrow
+
+    expect(page.get_by_role("heading", name="Checkout cancelled")).to_be_visible()
+    expect(page.get_by_role("button", name="Return to payment")).to_be_visible()
+    page.screenshot(path=screenshot_dir / "enrol-cancelled-phone.png", full_page=True)
+    assert SeatHold.objects.get().state == SeatHold.State.ACTIVE
+    page.get_by_role("button", name="Release my seat now").click()
+    expect(page.get_by_text("Your seat is released")).to_be_visible()
+    assert SeatHold.objects.get().state == SeatHold.State.RELEASED
+
+
+def test_visitor_leaves_the_waitlist_from_the_email_on_a_phone(
+    page, live_server, course, mailoutbox, screenshot_dir
+):
+    services.join_waitlist(course=course, cohort=None, name="Wren", email="wren@example.com")
+    entry = WaitlistEntry.objects.get()
+    page.set_viewport_size({"width": 390, "height": 844})
+
+    page.goto(f"{live_server.url}{entry.get_leave_url()}")
+
+    expect(page.get_by_role("heading", name="Leave the waitlist?")).to_be_visible()
+    page.screenshot(path=screenshot_dir / "waitlist-leave-phone.png", full_page=True)
+    page.get_by_role("button", name="Leave the waitlist").click()
+    expect(page.get_by_role("heading", name="You have left the waitlist")).to_be_visible()
+    assert WaitlistEntry.objects.get().status == WaitlistEntry.Status.REMOVED
+    assert [m.to for m in mailoutbox if "left the waitlist" in m.subject] == [["wren@example.com"]]

@@ -6,7 +6,7 @@ import pytest
 from django.db import connection
 
 from courses import services
-from courses.models import Enrollment, SeatHold
+from courses.models import Enrollment, Offer, SeatHold, WaitlistEntry
 from tests import factories
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
@@ -88,3 +88,33 @@ def test_two_late_payments_for_the_last_seat_enrol_one_and_refund_the_other(sett
     outcomes = sorted(r.outcome for r in results)
     assert outcomes == ["enrolled", "refunded_late"]
     assert Enrollment.objects.filter(cohort=cohort).granting_access().count() == 1
+
+
+def test_people_joining_the_waitlist_at_the_same_moment_get_distinct_positions():
+    course = factories.make_course()
+    people = [f"joiner{n}@example.com" for n in range(8)]
+
+    results = run_together(
+        [
+            lambda e=e: services.join_waitlist(course=course, cohort=None, name="j", email=e)
+            for e in people
+        ]
+    )
+
+    assert results == [True] * len(people)
+    positions = list(WaitlistEntry.objects.values_list("position", flat=True))
+    assert sorted(positions) == list(range(1, len(people) + 1))
+
+
+def test_two_runs_offering_seats_at_once_never_make_one_person_two_offers():
+    course = factories.make_course()
+    first, second = (factories.make_cohort(course, seat_cap=1) for _ in range(2))
+    # Wes waits for the first run and for the next run (from which both runs offer seats).
+    services.join_waitlist(course=course, cohort=first, name="wes", email="wes@example.com")
+    services.join_waitlist(course=course, cohort=None, name="wes", email="wes@example.com")
+    services.join_waitlist(course=course, cohort=None, name="next", email="next@example.com")
+
+    run_together([lambda c=c: services.offer_free_seats(cohort_id=c.pk) for c in (first, second)])
+
+    live = Offer.objects.filter(status=Offer.Status.PENDING)
+    assert sorted(live.values_list("email", flat=True)) == ["next@example.com", "wes@example.com"]

@@ -65,6 +65,7 @@ def url_for(route: str, w: World) -> str:
         "financial-aid/<slug:course_slug>/": f"financial-aid/{w.course.slug}/",
         "financial-aid/<slug:course_slug>/thanks/": f"financial-aid/{w.course.slug}/thanks/",
         "offer/<token:token>/": f"offer/{w.offer.token}/",
+        "leave-waitlist/<token:token>/": f"leave-waitlist/{w.waitlist_entry.leave_token}/",
         "courses/<slug:course_slug>/lessons/<slug:slug>/": lesson,
         "courses/<slug:course_slug>/lessons/<slug:slug>/progress/": lesson + "progress/",
         "courses/<slug:course_slug>/lessons/<slug:slug>/media/<str:kind>": lesson + "media/audio",
@@ -176,7 +177,8 @@ ACCESS: dict[str, dict[str, str]] = {
     "courses/<slug:slug>/": EVERYONE,
     "enrol/<int:cohort_id>/": EVERYONE,
     "enrol/<int:cohort_id>/success/": row(LOGIN, GONE, GONE, GONE, GONE, GONE),
-    "enrol/<int:cohort_id>/cancelled/": row(LOGIN, MOVED, MOVED, MOVED, MOVED, MOVED),
+    # A page with a button: only its POST releases the held seat (issue 20).
+    "enrol/<int:cohort_id>/cancelled/": SIGNED_IN,
     "enrol/<int:cohort_id>/enrolled/": row(LOGIN, OK, GONE, GONE, GONE, GONE),
     "waitlist/<slug:course_slug>/": EVERYONE,
     "waitlist/<slug:course_slug>/thanks/": EVERYONE,
@@ -185,6 +187,8 @@ ACCESS: dict[str, dict[str, str]] = {
     "financial-aid/<slug:course_slug>/thanks/": EVERYONE,
     # A personal offer: its link for a visitor (who signs in to accept); other accounts 404.
     "offer/<token:token>/": row(OK, OK, GONE, GONE, GONE, GONE),
+    # The person's own link from waitlist and offer emails: a page that asks, for anyone.
+    "leave-waitlist/<token:token>/": TOKEN,
     "stripe/webhook/": row(POST, POST, POST, POST, POST, POST),
     # Lessons: the course's learners and staff; everyone else 404.
     "lessons/search/": SIGNED_IN,

@@ -9,7 +9,8 @@ from django.core.files.base import ContentFile
 from django.test import Client, RequestFactory
 from django.utils import timezone
 
-from courses.models import Offer
+from courses import services as course_services
+from courses.models import Offer, WaitlistEntry
 from forum import services as forum_services
 from forum.models import Category, Post, Topic
 from lessons.models import Lesson
@@ -37,6 +38,7 @@ class World:
     subscriber: Subscriber
     confirm_token: str
     offer: Offer
+    waitlist_entry: WaitlistEntry
     forum_unsubscribe_token: str
     feed_token: str
     circle_topic_title: str
@@ -96,6 +98,9 @@ def world(course, cohort, learner, other_learner, instructor, staff, outsider) -
         price_cents=0,
         expires_at=timezone.now() + dt.timedelta(days=2),
     )
+    course_services.join_waitlist(
+        course=course, cohort=None, name="Lee", email=learner.email, user=learner
+    )
     return World(
         course=course,
         cohort=cohort,
@@ -112,6 +117,7 @@ def world(course, cohort, learner, other_learner, instructor, staff, outsider) -
         subscriber=subscriber,
         confirm_token=newsletter_services.confirmation_token(subscriber),
         offer=offer,
+        waitlist_entry=WaitlistEntry.objects.get(email=learner.email),
         forum_unsubscribe_token=forum_services.unsubscribe_token(learner.pk, topic.pk),
         feed_token=learner.feed_token,
         circle_topic_title="Circle-only-case-8812",
