@@ -314,6 +314,8 @@ def _claim_checkout_window(hold: SeatHold) -> dt.datetime:
     """
     now = timezone.now()
     closes_at = min(max(hold.expires_at, now + STRIPE_MIN_SESSION), now + STRIPE_MAX_SESSION)
+    # Whole seconds, rounded up, as Stripe keeps it.
+    closes_at = closes_at.replace(microsecond=0) + dt.timedelta(seconds=closes_at.microsecond > 0)
     SeatHold.objects.filter(pk=hold.pk, checkout_expires_at=None).update(
         checkout_expires_at=closes_at, expires_at=closes_at + CHECKOUT_GRACE
     )

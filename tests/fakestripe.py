@@ -2,7 +2,7 @@
 
 It speaks just enough of the API for enrolment: create, retrieve, list and expire Checkout
 Sessions, create refunds, list events, with idempotency keys honoured as Stripe does (same key
-→ same response). Like Stripe it refuses an `expires_at` outside 30 minutes to 24 hours from
+→ same response; the same key with other parameters → an error). Like Stripe it refuses an `expires_at` outside 30 minutes to 24 hours from
 creation, closes a session at its `expires_at`, and keeps an event for everything that happens
 (`events`, listed at /v1/events), whether or not a webhook is delivered. A tiny hosted
 "checkout page" at `session.url` has a Pay button that completes the session and redirects to
@@ -69,7 +69,7 @@ class FakeStripe:
         self.sessions: dict[str, dict[str, Any]] = {}
         self.refunds: list[dict[str, Any]] = []
         self.requests: list[tuple[str, str, dict[str, Any], str | None]] = []
-        self.idempotent: dict[str, tuple[int, dict[str, Any]]] = {}
+        self.idempotent: dict[tuple[str, str], tuple[int, dict[str, Any], dict[str, Any]]] = {}
         self.events: list[dict[str, Any]] = []
         self.amounts: dict[str, int] = {}  # payment intent → amount paid
         self.refunded: set[str] = set()
@@ -293,11 +293,13 @@ class FakeStripe:
                     with fake.lock:
                         fake.requests.append((method, path, params, key))
                         if key and (method, key) in fake.idempotent:
-                            status, data = fake.idempotent[(method, key)]
+                            status, data, first = fake.idempotent[(method, key)]
+                            if first != params:  # Stripe refuses a key reused differently
+                                status, data = 400, {"error": {"type": "idempotency_error"}}
                         else:
                             status, data = fake.route(method, path, params)
                             if key and status < 500:
-                                fake.idempotent[(method, key)] = (status, data)
+                                fake.idempotent[(method, key)] = (status, data, params)
                 self._reply(status, json.dumps(data).encode(), "application/json")
 
             def do_GET(self) -> None:
