@@ -2,11 +2,12 @@
 
 It speaks just enough of the API for enrolment: create, retrieve, list and expire Checkout
 Sessions, create refunds, list events, with idempotency keys honoured as Stripe does (same key
-→ same response; the same key with other parameters → an error). Like Stripe it refuses an `expires_at` outside 30 minutes to 24 hours from
-creation, closes a session at its `expires_at`, and keeps an event for everything that happens
-(`events`, listed at /v1/events), whether or not a webhook is delivered. A tiny hosted
-"checkout page" at `session.url` has a Pay button that completes the session and redirects to
-its success_url, so browser tests can walk the whole journey.
+→ same response; the same key with other parameters → an error). Like Stripe it refuses an
+`expires_at` outside 30 minutes to 24 hours from creation, closes a session at its
+`expires_at`, and keeps an event for everything that happens (`events`, listed at /v1/events),
+whether or not a webhook is delivered. A tiny hosted "checkout page" at `session.url` has a Pay
+button that completes the session and redirects to its success_url, so browser tests can walk
+the whole journey.
 
 Webhook payloads are signed exactly as Stripe signs them: HMAC-SHA256 over
 "{timestamp}.{payload}" with the endpoint secret, sent as `Stripe-Signature: t=...,v1=...`.

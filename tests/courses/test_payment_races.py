@@ -64,7 +64,7 @@ def test_a_refund_racing_the_checkout_event_never_leaves_access(webhook):
         completed = FakeStripe.event("checkout.session.completed", session)
         refunded = FakeStripe.event("charge.refunded", refund)
 
-        responses = run_together([lambda: deliver(completed), lambda: deliver(refunded)])
+        responses = run_together([lambda e=e: deliver(e) for e in (completed, refunded)])
 
         assert [r.status_code for r in responses] == [200, 200], responses
         assert not has_access(hold.user), f"round {round_}: a refunded payment kept its seat"
@@ -84,7 +84,7 @@ def test_a_lost_dispute_racing_the_checkout_event_never_leaves_access(webhook):
         completed = FakeStripe.event("checkout.session.completed", session)
         lost = FakeStripe.event("charge.dispute.closed", dispute)
 
-        responses = run_together([lambda: deliver(completed), lambda: deliver(lost)])
+        responses = run_together([lambda e=e: deliver(e) for e in (completed, lost)])
 
         assert [r.status_code for r in responses] == [200, 200], responses
         assert not has_access(hold.user), f"round {round_}: a lost payment kept its seat"
@@ -103,7 +103,7 @@ def test_webhook_cancel_and_sweep_on_one_hold_never_deadlock(webhook):
 
         results = run_together(
             [
-                lambda: deliver(completed),
+                lambda e=completed: deliver(e),
                 lambda h=hold: services.release_hold(hold_id=h.pk),
                 lambda: services.sweep(),
             ]
@@ -132,7 +132,7 @@ def test_a_dispute_and_a_staff_cancel_on_one_enrolment_never_deadlock(webhook):
 
         results = run_together(
             [
-                lambda: deliver(lost),
+                lambda e=lost: deliver(e),
                 lambda e=enrollment: services.end_access(
                     enrollment_id=e.pk, status=Enrollment.Status.CANCELLED
                 ),
@@ -222,7 +222,7 @@ def test_a_webhook_behind_a_stuck_lock_is_answered_503_so_stripe_retries(setting
     settings.STRIPE_WEBHOOK_SECRET = WEBHOOK_SECRET
     settings.ENROLMENT_LOCK_TIMEOUT_MS = 300
     cohort = factories.make_cohort(course)
-    hold, session = paid_checkout(cohort)
+    _, session = paid_checkout(cohort)
     completed = FakeStripe.event("checkout.session.completed", session)
 
     with RunLocked(cohort):

@@ -99,10 +99,9 @@ def test_a_refund_due_without_a_payment_ends_cancelled_once_and_staff_are_told(
 
 
 def test_a_refund_stripe_refuses_ends_unrefunded_and_staff_are_told(
-    client, outsider, staff, full_run_after_lapse, fake_stripe, django_capture_on_commit_callbacks,
-    mailoutbox,
-):  # fmt: skip
-    small, hold = full_run_after_lapse
+    client, staff, full_run_after_lapse, fake_stripe, django_capture_on_commit_callbacks, mailoutbox
+):
+    _, hold = full_run_after_lapse
     fake_stripe.refuse_refunds = "charge_disputed"
     session = fake_stripe.complete(hold.stripe_session_id)
 
@@ -121,7 +120,7 @@ def test_a_refund_stripe_refuses_ends_unrefunded_and_staff_are_told(
 def test_a_payment_already_refunded_at_stripe_counts_as_refunded(
     client, outsider, full_run_after_lapse, fake_stripe, django_capture_on_commit_callbacks
 ):
-    small, hold = full_run_after_lapse
+    _, hold = full_run_after_lapse
     session = fake_stripe.complete(hold.stripe_session_id)
     fake_stripe.refunded.add(session["payment_intent"])  # staff refunded it at Stripe already
 
