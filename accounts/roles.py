@@ -36,6 +36,7 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         *model_perms(
             "courses",
             *("seathold", "waitlistentry", "offer", "financialaidrequest", "stripeevent"),
+            "payment",
             actions="view",
         ),
         # Lessons: the instructor writes them and sees how far learners got.
@@ -58,6 +59,7 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         *model_perms(
             "courses", "seathold", "waitlistentry", "offer", "financialaidrequest", "stripeevent"
         ),
+        "courses.view_payment",
         # Lessons: staff read them (to answer learners) and follow completion per run.
         *model_perms("lessons", "lesson", "progress", actions="view"),
         # Q&A: the published library only. Questions are private to the asker and the

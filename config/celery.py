@@ -17,6 +17,10 @@ app.conf.beat_schedule["courses-sweep-enrolment"] = {
     "task": "courses.tasks.sweep_enrolment",
     "schedule": crontab(minute="*/5"),  # lapsed seat holds and offers pass to the next person
 }
+app.conf.beat_schedule["courses-stripe-reconcile"] = {
+    "task": "courses.tasks.reconcile_stripe",
+    "schedule": crontab(hour=4, minute=20),  # what missed webhooks did not tell us
+}
 app.conf.beat_schedule["qa-daily-digest"] = {
     "task": "qa.tasks.send_question_digest",
     "schedule": crontab(hour=12, minute=0),  # 07:00 / 08:00 in the program's time zone

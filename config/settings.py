@@ -320,6 +320,9 @@ STRIPE_API_BASE = env("STRIPE_API_BASE")
 # How long a seat is held during checkout, and how long a waitlist or aid offer stays open.
 ENROLMENT_HOLD_MINUTES = env_int("ENROLMENT_HOLD_MINUTES", 30)
 WAITLIST_OFFER_HOURS = env_int("WAITLIST_OFFER_HOURS", 48)
+# How long an enrolment change waits for a row another transaction has locked (a seat count,
+# a payment) before it gives up with "try again in a minute" instead of queueing behind it.
+ENROLMENT_LOCK_TIMEOUT_MS = env_int("ENROLMENT_LOCK_TIMEOUT_MS", 5000)
 
 # Security. Production (DEBUG off) gets secure cookies and HSTS; a proxy that terminates TLS
 # must send X-Forwarded-Proto (SECURE_PROXY_SSL_HEADER) and is trusted only when configured.

@@ -19,6 +19,7 @@ from courses.models import (
     FaqItem,
     FinancialAidRequest,
     Offer,
+    Payment,
     SeatHold,
     StripeEvent,
     Testimonial,
@@ -497,8 +498,26 @@ class SeatHoldAdmin(ReadOnlyAdmin):
 
 @admin.register(StripeEvent)
 class StripeEventAdmin(ReadOnlyAdmin):
-    list_display = ["received_at", "type", "outcome", "detail", "enrollment", "event_id"]
-    list_filter = ["outcome", "type", "livemode"]
+    list_display = [
+        "received_at",
+        "type",
+        "outcome",
+        "source",
+        "detail",
+        "enrollment",
+        "event_id",
+    ]
+    list_filter = ["source", "outcome", "type", "livemode"]
     search_fields = ["event_id", "object_id", "payment_intent"]
     list_select_related = ["enrollment__user", "enrollment__cohort__course"]
     date_hierarchy = "received_at"
+
+
+@admin.register(Payment)
+class PaymentAdmin(ReadOnlyAdmin):
+    """What Stripe told us about each payment; every event about one is handled under its lock."""
+
+    list_display = ["payment_intent", "hold", "refunded", "dispute_status", "created_at"]
+    list_filter = ["refunded", "dispute_status"]
+    search_fields = ["payment_intent"]
+    list_select_related = ["hold__cohort__course"]

@@ -429,6 +429,14 @@ class SeatHoldQuerySet(models.QuerySet["SeatHold"]):
         now = now or timezone.now()
         return self.filter(state=SeatHold.State.ACTIVE, expires_at__lte=now)
 
+    def checkout_closed(self, now=None) -> SeatHoldQuerySet:
+        """Active holds whose Stripe checkout has closed (by our clock) or that lapsed: the
+        sweeper asks Stripe how each ended before the seat goes."""
+        now = now or timezone.now()
+        return self.filter(state=SeatHold.State.ACTIVE).filter(
+            models.Q(expires_at__lte=now) | models.Q(checkout_expires_at__lte=now)
+        )
+
 
 class SeatHold(models.Model):
     """A seat reserved while its holder pays at Stripe Checkout."""
@@ -439,7 +447,10 @@ class SeatHold(models.Model):
         RELEASED = "released", "Released"
         EXPIRED = "expired", "Expired"
         REFUND_DUE = "refund_due", "Paid too late: refund pending"
-        REFUNDED = "refunded", "Paid too late: refunded"
+        REFUNDED = "refunded", "Paid, no seat: refunded"
+        # Terminal states that need a person: staff are emailed when a hold reaches one.
+        CANCELLED = "cancelled", "Completed too late, nothing paid: cancelled"
+        UNREFUNDED = "unrefunded", "Paid, no seat, refund refused: staff must refund"
 
     cohort = models.ForeignKey(Cohort, on_delete=models.PROTECT, related_name="holds")
     user = models.ForeignKey(
@@ -454,6 +465,11 @@ class SeatHold(models.Model):
     currency = models.CharField(max_length=3, default="usd")
     stripe_session_id = models.CharField(max_length=255, null=True, blank=True, unique=True)
     checkout_url = models.URLField(max_length=1000, blank=True)
+    checkout_expires_at = models.DateTimeField(
+        null=True,
+        blank=True,
+        help_text="When Stripe closes the checkout; the hold outlasts it by a few minutes.",
+    )
     stripe_payment_intent = models.CharField(max_length=255, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(auto_now=True)
@@ -476,6 +492,12 @@ class SeatHold(models.Model):
 
     def is_holding(self, now=None) -> bool:
         return self.state == self.State.ACTIVE and self.expires_at > (now or timezone.now())
+
+    def checkout_open(self, now=None) -> bool:
+        """Whether its Stripe Checkout Session can still be paid (by our clock)."""
+        return self.checkout_expires_at is None or self.checkout_expires_at > (
+            now or timezone.now()
+        )
 
 
 class WaitlistEntry(models.Model):
@@ -675,6 +697,12 @@ class StripeEvent(models.Model):
         DISPUTE = "dispute", "Dispute recorded"
         IGNORED = "ignored", "Ignored"
         UNMATCHED = "unmatched", "No matching seat or enrolment"
+        CANCELLED = "cancelled", "Completed too late, nothing paid: cancelled"
+        MALFORMED = "malformed", "Malformed event: refused"
+
+    class Source(models.TextChoices):
+        WEBHOOK = "webhook", "Webhook"
+        RECONCILIATION = "reconciliation", "Reconciliation (asked Stripe)"
 
     event_id = models.CharField(max_length=255, unique=True)
     type = models.CharField(max_length=100, db_index=True)
@@ -685,6 +713,12 @@ class StripeEvent(models.Model):
     received_at = models.DateTimeField(default=timezone.now)
     outcome = models.CharField(max_length=20, choices=Outcome.choices, default=Outcome.PROCESSING)
     detail = models.CharField(max_length=500, blank=True)
+    source = models.CharField(
+        max_length=20,
+        choices=Source.choices,
+        default=Source.WEBHOOK,
+        help_text="Reconciliation: applied after asking Stripe, because the webhook never came.",
+    )
     enrollment = models.ForeignKey(
         Enrollment, on_delete=models.SET_NULL, null=True, blank=True, related_name="events"
     )
@@ -695,3 +729,33 @@ class StripeEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.type} {self.event_id}"
+
+
+class Payment(models.Model):
+    """One Stripe payment (by its payment intent) and what Stripe said about it.
+
+    Every handler of an event about a payment locks this row first (services._lock_payment),
+    so a refund or a lost dispute and the checkout that paid cannot interleave: whichever
+    comes second sees what the first recorded. It is created by the first event to mention
+    the payment, which may well be the refund.
+    """
+
+    payment_intent = models.CharField(max_length=255, unique=True)
+    hold = models.ForeignKey(
+        SeatHold, on_delete=models.SET_NULL, null=True, blank=True, related_name="payments"
+    )
+    refunded = models.BooleanField(default=False, help_text="Refunded in full at Stripe.")
+    dispute_status = models.CharField(max_length=20, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"Payment {self.payment_intent}"
+
+    @property
+    def taken_back(self) -> bool:
+        """Refunded in full or lost in a dispute: it can pay for no seat."""
+        return self.refunded or self.dispute_status == "lost"

@@ -2,10 +2,14 @@
 
 Rules every function here keeps:
 - Anything that takes or frees a seat locks the cohort row first (`_lock_cohort`), then counts
-  under that lock. Lock order is always cohort → seat hold → course → offer → waitlist entry →
-  enrolment (each where needed), so two services cannot deadlock. The course row (the
-  trimester, `_lock_course`) serialises its waitlist: positions in line, and one live offer
-  per person across all of its runs.
+  under that lock. Anything about a Stripe payment locks its `Payment` row before that
+  (`_lock_payment`), so every event about one payment runs one at a time. The lock order is
+  always payment → run (cohort) → seat hold → course → offer → waitlist entry → enrolment
+  (each where needed), so two services cannot deadlock; a row is changed only once every row
+  before it in that order is locked. The course row (the trimester, `_lock_course`)
+  serialises its waitlist: positions in line, and one live offer per person across its runs.
+- A lock wait is bounded (`ENROLMENT_LOCK_TIMEOUT_MS`): behind a stuck transaction a service
+  fails fast with EnrolmentBusy ("try again in a minute") instead of queueing every checkout.
 - No network call happens while a lock is held: Stripe is called before or after the
   transaction, or from a Celery task enqueued with `delay_on_commit`.
 - Fulfilment is idempotent: the webhook and the success page call the same function and the
@@ -20,7 +24,7 @@ import logging
 from typing import Any
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, OperationalError, connection, transaction
 from django.db.models import Exists, Max, OuterRef, Q, QuerySet
 from django.urls import reverse
 from django.utils import timezone
@@ -34,6 +38,7 @@ from courses.models import (
     Enrollment,
     FinancialAidRequest,
     Offer,
+    Payment,
     SeatHold,
     StripeEvent,
     WaitlistEntry,
@@ -43,7 +48,23 @@ from lib.email import send_email
 logger = logging.getLogger(__name__)
 
 Outcome = StripeEvent.Outcome
+# Stripe wants a Checkout Session's expires_at 30 minutes to 24 hours after it creates the
+# session. Our clock, the request's latency and the client's retries are not Stripe's: aim
+# inside that window by a couple of minutes at each end.
+STRIPE_MIN_SESSION = dt.timedelta(minutes=32)
 STRIPE_MAX_SESSION = dt.timedelta(hours=23, minutes=55)
+# A hold outlives its Checkout Session by this much: a payment made in the last second still
+# finds its seat when the webhook comes, and the sweeper (every five minutes) asks Stripe about
+# a session whose webhook never came before the seat can go to anyone else.
+CHECKOUT_GRACE = dt.timedelta(minutes=10)
+# Holds in these states are settled: no event about their checkout changes them any more.
+SETTLED_HOLD_STATES = {
+    SeatHold.State.CONVERTED,
+    SeatHold.State.REFUND_DUE,
+    SeatHold.State.REFUNDED,
+    SeatHold.State.CANCELLED,
+    SeatHold.State.UNREFUNDED,
+}
 
 
 class EnrolmentError(Exception):
@@ -52,6 +73,10 @@ class EnrolmentError(Exception):
 
 class SeatUnavailable(EnrolmentError):
     pass
+
+
+class EnrolmentBusy(EnrolmentError):
+    """A row we need stayed locked by another transaction past the lock timeout."""
 
 
 @dataclasses.dataclass
@@ -80,8 +105,41 @@ def money(cents: int, currency: str) -> str:
 # Seats ------------------------------------------------------------------------------------
 
 
+def _set_lock_timeout() -> None:
+    """Bound every lock wait of the current transaction (PostgreSQL; SET LOCAL ends with it)."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(f"SET LOCAL lock_timeout = {int(settings.ENROLMENT_LOCK_TIMEOUT_MS)}")
+
+
+def _busy(exc: OperationalError) -> EnrolmentError | OperationalError:
+    """EnrolmentBusy for a lock timeout (or a deadlock), else the error itself."""
+    code = getattr(exc.__cause__, "sqlstate", None) or getattr(exc.__cause__, "pgcode", None)
+    if code not in {"55P03", "40P01"}:  # lock_not_available, deadlock_detected
+        return exc
+    logger.warning("Enrolment gave up waiting for a lock (%s)", code)
+    return EnrolmentBusy(
+        "Many people are enrolling right now and we could not complete this. "
+        "Please try again in a minute."
+    )
+
+
 def _lock_cohort(cohort_id: int) -> Cohort:
-    return Cohort.objects.select_for_update().select_related("course").get(pk=cohort_id)
+    _set_lock_timeout()
+    try:
+        return Cohort.objects.select_for_update().select_related("course").get(pk=cohort_id)
+    except OperationalError as exc:
+        raise _busy(exc) from exc
+
+
+def _lock_payment(payment_intent: str) -> Payment:
+    """The payment's row, created by whichever event mentions it first, locked: first of all."""
+    _set_lock_timeout()
+    try:
+        Payment.objects.bulk_create([Payment(payment_intent=payment_intent)], ignore_conflicts=True)
+        return Payment.objects.select_for_update().get(payment_intent=payment_intent)
+    except OperationalError as exc:
+        raise _busy(exc) from exc
 
 
 def _lock_course(course_id: int) -> None:
@@ -248,9 +306,20 @@ def start_checkout(
     if not payments.is_enabled():
         raise EnrolmentError("Online payment is not configured on this site.")
     hold = reserve_seat(cohort_id=cohort_id, user=user, offer=offer)
+    if hold.stripe_session_id and not hold.checkout_open():
+        # Its Checkout closed while the seat is still held: settle it (it may have been paid
+        # without a webhook) before starting another.
+        try:
+            reconcile_hold(hold_id=hold.pk)
+        except payments.PaymentError:
+            raise EnrolmentError(
+                "We could not reach the payment provider. Please try again in a minute."
+            ) from None
+        hold = reserve_seat(cohort_id=cohort_id, user=user, offer=offer)
     if hold.stripe_session_id and hold.checkout_url:
         return hold.checkout_url
     cohort = hold.cohort
+    closes_at = _claim_checkout_window(hold)
     try:
         session = payments.create_checkout_session(
             reference=f"hold-{hold.pk}",
@@ -260,7 +329,7 @@ def start_checkout(
             customer_email=user.email,
             success_url=success_url,
             cancel_url=cancel_url,
-            expires_at=hold.expires_at,
+            expires_at=closes_at,
             metadata={"hold_id": str(hold.pk), "cohort_id": str(cohort.pk)},
             allow_promotion_codes=offer is None,
         )
@@ -274,6 +343,24 @@ def start_checkout(
         stripe_session_id=session["id"], checkout_url=session.get("url") or ""
     )
     return session.get("url") or ""
+
+
+def _claim_checkout_window(hold: SeatHold) -> dt.datetime:
+    """When the hold's Checkout Session closes, fixed just before the session is created.
+
+    Inside Stripe's window counted from now, and the hold is extended to cover it. Stored
+    before the call, so that a second request for the same hold (a double click) sends the
+    same parameters with the same idempotency key and gets the same session.
+    """
+    now = timezone.now()
+    closes_at = min(max(hold.expires_at, now + STRIPE_MIN_SESSION), now + STRIPE_MAX_SESSION)
+    # Whole seconds, rounded up, as Stripe keeps it.
+    closes_at = closes_at.replace(microsecond=0) + dt.timedelta(seconds=closes_at.microsecond > 0)
+    SeatHold.objects.filter(pk=hold.pk, checkout_expires_at=None).update(
+        checkout_expires_at=closes_at, expires_at=closes_at + CHECKOUT_GRACE
+    )
+    claimed = SeatHold.objects.values_list("checkout_expires_at", flat=True).get(pk=hold.pk)
+    return claimed or closes_at
 
 
 def _close_hold(hold: SeatHold, state: str, now: dt.datetime) -> None:
@@ -313,56 +400,72 @@ def release_hold(
 # Fulfilment (webhook and success page) ----------------------------------------------------
 
 
-def _hold_for_session(session: dict[str, Any]) -> SeatHold | None:
-    hold = SeatHold.objects.filter(stripe_session_id=session["id"]).first()
-    if hold is None:
+def _hold_id_for_session(session: dict[str, Any]) -> int | None:
+    """The seat hold a Checkout Session pays for. Reads only: the caller locks it."""
+    hold_id = (
+        SeatHold.objects.filter(stripe_session_id=session["id"])
+        .values_list("pk", flat=True)
+        .first()
+    )
+    if hold_id is None:
         # The webhook can beat our own write of the session id: fall back to the metadata.
-        hold_id = str((session.get("metadata") or {}).get("hold_id", ""))
-        if hold_id.isdigit():
-            hold = SeatHold.objects.filter(pk=int(hold_id), stripe_session_id=None).first()
-            if hold is not None:
-                SeatHold.objects.filter(pk=hold.pk).update(stripe_session_id=session["id"])
-    return hold
+        reference = str((session.get("metadata") or {}).get("hold_id", ""))
+        if reference.isdecimal() and len(reference) < 19:
+            hold_id = (
+                SeatHold.objects.filter(pk=int(reference), stripe_session_id=None)
+                .values_list("pk", flat=True)
+                .first()
+            )
+    return hold_id
 
 
 @transaction.atomic
 def fulfil_checkout(*, session: dict[str, Any], now: dt.datetime | None = None) -> Result:
-    """Turn a paid Checkout Session into an enrolment — once, and never over the cap."""
+    """Turn a paid Checkout Session into an enrolment — once, never over the cap, and never
+    for a payment that was refunded or lost in a dispute, whatever order Stripe's events
+    arrive in (the payment's row is locked first, so a refund is either seen here or sees the
+    enrolment)."""
     now = now or timezone.now()
-    hold = _hold_for_session(session)
-    if hold is None:
+    payment_intent = str(session.get("payment_intent") or "")
+    payment = _lock_payment(payment_intent) if payment_intent else None
+    hold_id = _hold_id_for_session(session)
+    if hold_id is None:
         return Result(Outcome.UNMATCHED, f"no seat hold for session {session['id']}")
-    cohort = _lock_cohort(hold.cohort_id)
-    hold = SeatHold.objects.select_for_update().select_related("user").get(pk=hold.pk)
+    cohort = _lock_cohort(SeatHold.objects.values_list("cohort_id", flat=True).get(pk=hold_id))
+    hold = SeatHold.objects.select_for_update().select_related("user").get(pk=hold_id)
+    if hold.stripe_session_id != session["id"]:
+        if hold.stripe_session_id is not None:
+            return Result(Outcome.UNMATCHED, f"no seat hold for session {session['id']}")
+        hold.stripe_session_id = session["id"]
+        hold.save(update_fields=["stripe_session_id", "updated_at"])
     if session.get("payment_status") not in {"paid", "no_payment_required"}:
         return Result(Outcome.WAITING, "payment not complete yet")
     if hold.state == SeatHold.State.CONVERTED:
         enrollment = Enrollment.objects.filter(user=hold.user, cohort=cohort).first()
         return Result(Outcome.ALREADY_DONE, "already enrolled", enrollment)
-    if hold.state in {SeatHold.State.REFUND_DUE, SeatHold.State.REFUNDED}:
-        return Result(Outcome.ALREADY_DONE, "already refunded")
-    payment_intent = str(session.get("payment_intent") or "")
+    if hold.state in SETTLED_HOLD_STATES:
+        return Result(Outcome.ALREADY_DONE, _hold_state(hold))
     hold.stripe_payment_intent = payment_intent
+    hold.save(update_fields=["stripe_payment_intent", "updated_at"])
     amount = int(session.get("amount_total") or 0)
-    if (
-        payment_intent
-        and StripeEvent.objects.filter(
-            payment_intent=payment_intent, outcome=Outcome.REFUND_EARLY
-        ).exists()
-    ):
-        was_holding = hold.is_holding(now)
-        hold.state = SeatHold.State.REFUNDED
-        hold.save()
-        if was_holding:
-            _seat_changed(cohort.pk)
-        return Result(Outcome.REFUND_EARLY, "payment was refunded before it was fulfilled")
+    if payment is not None:
+        payment.hold = hold
+        payment.save(update_fields=["hold", "updated_at"])
+        if payment.taken_back:
+            if hold.state == SeatHold.State.ACTIVE:
+                _close_hold(hold, SeatHold.State.REFUNDED, now)
+            else:
+                hold.state = SeatHold.State.REFUNDED
+                hold.save(update_fields=["state", "updated_at"])
+            why = "refunded" if payment.refunded else "lost in a dispute"
+            return Result(Outcome.REFUND_EARLY, f"payment was {why} before it was fulfilled")
     if _has_access(hold.user_id, cohort):
-        return _refund_late(hold, "already enrolled in this run")
+        return _not_honoured(hold, "already enrolled in this run", tell_person=False)
     offer = hold.offer
     # A lapsed checkout from a still-open offer pays for the seat that offer holds.
     offer_seat = offer is not None and offer.is_open(now) and offer.is_for(hold.user)
     if not hold.is_holding(now) and not offer_seat and _free_seats(cohort, now) <= 0:
-        return _refund_late(hold, "hold lapsed and the run is full")
+        return _not_honoured(hold, "hold lapsed and the run is full")
     enrollment = _grant_seat(
         cohort=cohort,
         user=hold.user,
@@ -372,6 +475,10 @@ def fulfil_checkout(*, session: dict[str, Any], now: dt.datetime | None = None) 
         payment_intent=payment_intent,
         taking_up=offer,
     )
+    if payment is not None and payment.dispute_status:
+        # A dispute opened (or already won) before the checkout event came.
+        enrollment.dispute_status = payment.dispute_status
+        enrollment.save(update_fields=["dispute_status", "updated_at"])
     hold.state = SeatHold.State.CONVERTED
     hold.save()
     if offer is not None:
@@ -379,29 +486,102 @@ def fulfil_checkout(*, session: dict[str, Any], now: dt.datetime | None = None) 
     return Result(Outcome.ENROLLED, f"enrolment #{enrollment.pk}", enrollment)
 
 
-def _refund_late(hold: SeatHold, reason: str) -> Result:
+def _hold_state(hold: SeatHold) -> str:
+    return f"seat hold #{hold.pk}: {hold.get_state_display().lower()}"
+
+
+def _not_honoured(hold: SeatHold, reason: str, *, tell_person: bool = True) -> Result:
+    """A completed checkout we cannot turn into a seat: refund what was paid, or, when
+    nothing was (a 100 % discount code has no payment to refund), cancel it and tell staff,
+    who may raise the seat cap and enrol the person by hand."""
     from courses import tasks
 
     was_active = hold.state == SeatHold.State.ACTIVE
-    hold.state = SeatHold.State.REFUND_DUE
+    hold.state = (
+        SeatHold.State.REFUND_DUE if hold.stripe_payment_intent else SeatHold.State.CANCELLED
+    )
     hold.save()
     if was_active and hold.offer_id:
         Offer.objects.filter(pk=hold.offer_id, status=Offer.Status.CHECKOUT).update(
             status=Offer.Status.EXPIRED
         )
-    tasks.refund_late_payment.delay_on_commit(hold.pk)
-    return Result(Outcome.REFUNDED_LATE, reason)
+    if hold.state == SeatHold.State.REFUND_DUE:
+        tasks.refund_late_payment.delay_on_commit(hold.pk)
+        return Result(Outcome.REFUNDED_LATE, reason)
+    if tell_person:
+        _tell_not_kept(hold)
+        _tell_staff(hold, f"{reason}; nothing was paid, so nothing is refunded")
+    return Result(Outcome.CANCELLED, f"{reason}; nothing was paid")
+
+
+def _tell_not_kept(hold: SeatHold) -> None:
+    cohort = Cohort.objects.select_related("course").get(pk=hold.cohort_id)
+    user = User.objects.get(pk=hold.user_id)
+    send_email.delay_on_commit(
+        "enrol_not_kept",
+        [user.email],
+        {
+            "name": user.get_short_name(),
+            "course_title": cohort.course.title,
+            "cohort_name": cohort.name,
+            "waitlist_link": site_link(reverse("courses:waitlist", args=[cohort.course.slug])),
+        },
+    )
+
+
+def _staff_emails() -> list[str]:
+    """Staff who manage enrolments (the Staff role, superusers); the contact inbox if none."""
+    from django.contrib.auth.models import Permission
+
+    perm = Permission.objects.filter(content_type__app_label="courses", codename="change_seathold")
+    emails = (
+        User.objects.filter(is_active=True, is_staff=True)
+        .filter(
+            Q(is_superuser=True) | Q(user_permissions__in=perm) | Q(groups__permissions__in=perm)
+        )
+        .values_list("email", flat=True)
+        .distinct()
+    )
+    return sorted(emails) or [settings.CONTACT_EMAIL]
+
+
+def _tell_staff(hold: SeatHold, reason: str) -> None:
+    """A seat hold ended somewhere only a person can resolve: say so, with the admin link
+    (the run and the reason; who it was is behind the link)."""
+    cohort = Cohort.objects.select_related("course").get(pk=hold.cohort_id)
+    logger.warning("Seat hold %s needs staff: %s", hold.pk, reason)
+    context = {
+        "hold_id": hold.pk,
+        "run": str(cohort),
+        "state": hold.get_state_display(),
+        "reason": reason,
+        "link": site_link(reverse("admin:courses_seathold_change", args=[hold.pk])),
+    }
+    for email in _staff_emails():
+        send_email.delay_on_commit("enrol_needs_staff", [email], context)
 
 
 def refund_late_payment(*, hold_id: int) -> bool:
-    """Refund a payment we could not honour, then tell the person. Safe to call again."""
+    """Refund a payment we could not honour, then tell the person. Safe to call again.
+
+    A refund that can never happen ends in a terminal state and staff are told, so that no
+    sweep retries it forever.
+    """
     hold = SeatHold.objects.select_related("user", "cohort__course").get(pk=hold_id)
     if hold.state != SeatHold.State.REFUND_DUE:
         return False
     if not hold.stripe_payment_intent:
-        logger.error("Hold %s needs a refund but has no payment intent", hold.pk)
+        # Only a checkout that paid nothing has no payment (fulfilment now cancels those).
+        _settle_unrefundable(hold, SeatHold.State.CANCELLED, "no payment to refund")
         return False
-    payments.refund_payment(payment_intent=hold.stripe_payment_intent, reference=f"hold-{hold.pk}")
+    try:
+        payments.refund_payment(
+            payment_intent=hold.stripe_payment_intent, reference=f"hold-{hold.pk}"
+        )
+    except payments.PaymentRefused as exc:
+        logger.warning("Stripe refused to refund seat hold %s: %s", hold.pk, exc)
+        _settle_unrefundable(hold, SeatHold.State.UNREFUNDED, "Stripe refused the refund")
+        return False
     updated = SeatHold.objects.filter(pk=hold.pk, state=SeatHold.State.REFUND_DUE).update(
         state=SeatHold.State.REFUNDED
     )
@@ -420,6 +600,14 @@ def refund_late_payment(*, hold_id: int) -> bool:
             },
         )
     return bool(updated)
+
+
+def _settle_unrefundable(hold: SeatHold, state: str, reason: str) -> None:
+    if SeatHold.objects.filter(pk=hold.pk, state=SeatHold.State.REFUND_DUE).update(state=state):
+        hold.state = state
+        if state == SeatHold.State.CANCELLED:
+            _tell_not_kept(hold)
+        _tell_staff(hold, reason)
 
 
 @transaction.atomic
@@ -448,24 +636,24 @@ def end_access(*, enrollment_id: int, status: str, now: dt.datetime | None = Non
     return True
 
 
+@transaction.atomic
 def record_charge_refund(*, charge: dict[str, Any]) -> Result:
+    """charge.refunded: a full refund ends access, or, before fulfilment, stops it."""
     payment_intent = str(charge.get("payment_intent") or "")
+    if not payment_intent:
+        return Result(Outcome.UNMATCHED, "charge without a payment intent")
     amount = int(charge.get("amount") or 0)
     full = bool(charge.get("refunded")) or int(charge.get("amount_refunded") or 0) >= amount
-    enrollment = (
-        Enrollment.objects.filter(stripe_payment_intent=payment_intent).first()
-        if payment_intent
-        else None
-    )
+    payment = _lock_payment(payment_intent)
+    if full and not payment.refunded:
+        payment.refunded = True
+        payment.save(update_fields=["refunded", "updated_at"])
+    enrollment = Enrollment.objects.filter(stripe_payment_intent=payment_intent).first()
     if enrollment is None:
-        if SeatHold.objects.filter(
-            stripe_payment_intent=payment_intent,
-            state__in=[SeatHold.State.REFUND_DUE, SeatHold.State.REFUNDED],
-        ).exists():
-            return Result(Outcome.ALREADY_DONE, "our automatic refund of a late payment")
-        if not payment_intent:
-            return Result(Outcome.UNMATCHED, "charge without a payment intent")
-        # Arrived before the checkout event: remembered, so fulfilment will not enrol.
+        hold = SeatHold.objects.filter(stripe_payment_intent=payment_intent).first()
+        if hold is not None and hold.state != SeatHold.State.ACTIVE:
+            return Result(Outcome.ALREADY_DONE, _hold_state(hold))
+        # Before the checkout event: recorded on the payment, so fulfilment will not enrol.
         return Result(Outcome.REFUND_EARLY if full else Outcome.PARTIAL_REFUND)
     if not full:
         return Result(Outcome.PARTIAL_REFUND, "", enrollment)
@@ -480,22 +668,34 @@ def record_charge_refund(*, charge: dict[str, Any]) -> Result:
     return Result(Outcome.ALREADY_DONE, f"enrolment is {enrollment.status}", enrollment)
 
 
+@transaction.atomic
 def record_dispute(*, dispute: dict[str, Any], closed: bool) -> Result:
+    """charge.dispute.created / closed: a lost dispute ends access, or, before fulfilment,
+    stops it."""
     payment_intent = str(dispute.get("payment_intent") or "")
-    enrollment = (
-        Enrollment.objects.filter(stripe_payment_intent=payment_intent).first()
-        if payment_intent
-        else None
-    )
-    if enrollment is None:
-        return Result(Outcome.UNMATCHED, "no enrolment for this payment")
+    if not payment_intent:
+        return Result(Outcome.UNMATCHED, "dispute without a payment intent")
     status = str(dispute.get("status") or "")
-    if not closed:
-        # A late "created" must not reopen a dispute that has already closed.
-        Enrollment.objects.filter(pk=enrollment.pk, dispute_status="").update(dispute_status="open")
-        return Result(Outcome.DISPUTE, "dispute opened", enrollment)
     outcome = "lost" if status == "lost" else "won" if status == "won" else status or "closed"
-    Enrollment.objects.filter(pk=enrollment.pk).update(dispute_status=outcome[:20])
+    payment = _lock_payment(payment_intent)
+    # A late "created" must not reopen a dispute that has already closed.
+    if closed or not payment.dispute_status:
+        payment.dispute_status = outcome[:20] if closed else "open"
+        payment.save(update_fields=["dispute_status", "updated_at"])
+    found = (
+        Enrollment.objects.filter(stripe_payment_intent=payment_intent)
+        .values_list("pk", "cohort_id")
+        .first()
+    )
+    if found is None:
+        return Result(Outcome.DISPUTE, f"dispute {payment.dispute_status}, before fulfilment")
+    _lock_cohort(found[1])
+    enrollment = Enrollment.objects.select_for_update().get(pk=found[0])
+    if closed or not enrollment.dispute_status:
+        enrollment.dispute_status = payment.dispute_status
+        enrollment.save(update_fields=["dispute_status", "updated_at"])
+    if not closed:
+        return Result(Outcome.DISPUTE, "dispute opened", enrollment)
     if outcome == "lost" and end_access(
         enrollment_id=enrollment.pk, status=Enrollment.Status.CANCELLED
     ):
@@ -518,11 +718,17 @@ def handle_session_closed(*, session: dict[str, Any]) -> Result:
     return Result(Outcome.ALREADY_DONE, f"hold is {hold.state}")
 
 
-def process_event(*, event: dict[str, Any]) -> tuple[StripeEvent, bool]:
-    """Record and act on a verified Stripe event exactly once. Returns (row, is_new)."""
+def process_event(
+    *, event: dict[str, Any], source: str = StripeEvent.Source.WEBHOOK
+) -> tuple[StripeEvent, bool]:
+    """Record and act on a Stripe event exactly once. Returns (row, is_new).
+
+    `event` has passed `payments.checked_event` (the webhook's `verified_event` does that).
+    """
     obj = event["data"]["object"]
     created = event.get("created")
     with transaction.atomic():
+        _set_lock_timeout()
         try:
             with transaction.atomic():
                 record = StripeEvent.objects.create(
@@ -531,6 +737,7 @@ def process_event(*, event: dict[str, Any]) -> tuple[StripeEvent, bool]:
                     object_id=str(obj.get("id") or "")[:255],
                     payment_intent=str(obj.get("payment_intent") or "")[:255],
                     livemode=bool(event.get("livemode")),
+                    source=source,
                     stripe_created=(
                         dt.datetime.fromtimestamp(created, tz=dt.UTC)
                         if isinstance(created, int)
@@ -547,6 +754,15 @@ def process_event(*, event: dict[str, Any]) -> tuple[StripeEvent, bool]:
         record.enrollment = result.enrollment
         record.save()
     return record, True
+
+
+def record_malformed_event(*, event_id: str, kind: str, reason: str) -> StripeEvent:
+    """Keep a signed event we could not read where staff look (admin → Stripe webhook events)."""
+    record, _ = StripeEvent.objects.get_or_create(
+        event_id=event_id[:255],
+        defaults={"type": kind[:100], "outcome": Outcome.MALFORMED, "detail": reason[:500]},
+    )
+    return record
 
 
 def _dispatch(kind: str, obj: dict[str, Any]) -> Result:
@@ -567,6 +783,127 @@ def fulfil_from_success_page(*, hold: SeatHold) -> Result:
         return Result(Outcome.ALREADY_DONE)
     session = payments.retrieve_checkout_session(hold.stripe_session_id)
     return fulfil_checkout(session=session)
+
+
+# Reconciliation: what Stripe knows and the webhook did not tell us ------------------------
+
+HANDLED_EVENTS = [
+    "checkout.session.completed",
+    "checkout.session.async_payment_succeeded",
+    "checkout.session.async_payment_failed",
+    "checkout.session.expired",
+    "charge.refunded",
+    "charge.dispute.created",
+    "charge.dispute.closed",
+]
+
+
+def _is_paid(session: dict[str, Any]) -> bool:
+    return session.get("status") == "complete" and session.get("payment_status") in {
+        "paid",
+        "no_payment_required",
+    }
+
+
+def _apply_paid_session(session: dict[str, Any]) -> tuple[StripeEvent, bool]:
+    """Fulfil a paid session found by asking Stripe, recorded as a "reconciliation" event."""
+    event = {
+        "id": f"reconcile-{session.get('id')}",
+        "type": "checkout.session.completed",
+        "livemode": bool(session.get("livemode")),
+        "data": {"object": session},
+    }
+    return process_event(
+        event=payments.checked_event(event), source=StripeEvent.Source.RECONCILIATION
+    )
+
+
+def reconcile_hold(*, hold_id: int, now: dt.datetime | None = None) -> Result | None:
+    """Settle a hold whose checkout has closed, after asking Stripe how it ended: a session
+    paid without a webhook is fulfilled (or refunded, if the seat is gone); otherwise the
+    seat is released. None while there is nothing to do yet. Raises PaymentError when Stripe
+    cannot be asked (the hold then waits for the next sweep; lapsed, it holds no seat)."""
+    now = now or timezone.now()
+    hold = SeatHold.objects.filter(pk=hold_id, state=SeatHold.State.ACTIVE).first()
+    if hold is None:
+        return None
+    lapsed = not hold.is_holding(now)
+    if hold.stripe_session_id and payments.is_enabled():
+        session = payments.retrieve_checkout_session(hold.stripe_session_id)
+        if session.get("status") == "open":
+            if not lapsed:
+                return None  # Stripe has not closed it yet (clocks differ)
+            # Closed first, so that it cannot be paid once the seat has gone.
+            session = payments.expire_checkout_session(
+                hold.stripe_session_id
+            ) or payments.retrieve_checkout_session(hold.stripe_session_id)
+        if _is_paid(session):
+            record, _ = _apply_paid_session(session)
+            return Result(record.outcome, record.detail, record.enrollment)
+        if session.get("status") == "open" and not lapsed:
+            return None
+    elif not lapsed:
+        return None
+    if release_hold(hold_id=hold.pk, state=SeatHold.State.EXPIRED, now=now):
+        return Result(Outcome.RELEASED)
+    return None
+
+
+# Recorded, but nothing to report: the site had already done it another way.
+NOTHING_DONE = {Outcome.ALREADY_DONE, Outcome.IGNORED}
+
+
+def _describe(record: StripeEvent) -> str:
+    detail = f" ({record.detail})" if record.detail else ""
+    return f"{record.type} {record.object_id}: {record.get_outcome_display()}{detail}"
+
+
+def reconcile_stripe(*, since: dt.datetime) -> tuple[list[str], int]:
+    """Apply what happened at Stripe since `since` that the site missed (the endpoint was
+    down, its secret rotated, a deploy gap): Stripe's events, through the webhook's own code,
+    then any paid Checkout Session whose seat hold is still unsettled. Idempotent.
+
+    Returns a line per change it made (every event applied is also recorded, with source
+    "reconciliation") and the number of items that failed (logged; run it again).
+    """
+    lines: list[str] = []
+    failed = 0
+    # Stripe lists newest first; apply in the order things happened.
+    events = list(payments.list_events(since=since, types=HANDLED_EVENTS))
+    events.reverse()
+    events.sort(key=lambda event: event.get("created") or 0)
+    for raw in events:
+        try:
+            event = payments.checked_event(raw)
+            record, is_new = process_event(event=event, source=StripeEvent.Source.RECONCILIATION)
+        except payments.MalformedEvent as exc:
+            record_malformed_event(event_id=exc.event_id, kind=exc.type, reason=exc.reason)
+            lines.append(f"{exc.event_id}: malformed ({exc.reason})")
+            continue
+        except Exception:  # one bad item must not stop the rest
+            logger.exception("Reconciliation could not apply Stripe event %s", raw.get("id"))
+            failed += 1
+            continue
+        if is_new and record.outcome not in NOTHING_DONE:
+            lines.append(_describe(record))
+    for session in payments.list_checkout_sessions(since=since):
+        if not _is_paid(session) or not isinstance(session.get("id"), str):
+            continue
+        hold_id = _hold_id_for_session(session)
+        if (
+            hold_id is None
+            or SeatHold.objects.filter(pk=hold_id, state__in=SETTLED_HOLD_STATES).exists()
+        ):
+            continue
+        try:
+            record, is_new = _apply_paid_session(session)
+        except Exception:
+            logger.exception("Reconciliation could not apply seat hold %s", hold_id)
+            failed += 1
+            continue
+        if is_new and record.outcome not in NOTHING_DONE:
+            lines.append(_describe(record))
+    return lines, failed
 
 
 # Staff actions ----------------------------------------------------------------------------
@@ -1010,25 +1347,44 @@ def grant_aid(*, aid_id: int, price_cents: int | None = None) -> Offer:
 
 
 def sweep(*, now: dt.datetime | None = None) -> dict[str, int]:
-    """Close lapsed holds and offers, retry pending refunds, offer free seats. Idempotent."""
+    """Settle holds whose checkout closed (asking Stripe), close lapsed offers, retry pending
+    refunds, offer free seats. Idempotent. An item that fails (a lock timeout, Stripe down)
+    is logged and counted as "failed", and the sweep carries on: the next one retries it."""
     from courses import tasks
 
     now = now or timezone.now()
-    counts = {"holds": 0, "offers": 0, "refunds": 0, "offered": 0}
-    for hold_id in SeatHold.objects.lapsed(now).values_list("pk", flat=True):
-        counts["holds"] += release_hold(hold_id=hold_id, state=SeatHold.State.EXPIRED, now=now)
+    counts = {"holds": 0, "reconciled": 0, "offers": 0, "refunds": 0, "offered": 0, "failed": 0}
+    for hold_id in SeatHold.objects.checkout_closed(now).values_list("pk", flat=True):
+        try:
+            result = reconcile_hold(hold_id=hold_id, now=now)
+        except Exception:
+            _sweep_failed(counts, "seat hold", hold_id)
+            continue
+        if result is not None:
+            counts["holds" if result.outcome == Outcome.RELEASED else "reconciled"] += 1
     for offer_id, cohort_id in Offer.objects.lapsed(now).values_list("pk", "cohort_id"):
-        with transaction.atomic():
-            _lock_cohort(cohort_id)
-            offer = Offer.objects.select_for_update().get(pk=offer_id)
-            if offer.status == Offer.Status.PENDING and not offer.is_open(now):
-                _expire_offer(offer)
-                counts["offers"] += 1
+        try:
+            with transaction.atomic():
+                _lock_cohort(cohort_id)
+                offer = Offer.objects.select_for_update().get(pk=offer_id)
+                if offer.status == Offer.Status.PENDING and not offer.is_open(now):
+                    _expire_offer(offer)
+                    counts["offers"] += 1
+        except Exception:
+            _sweep_failed(counts, "offer", offer_id)
     for hold_id in SeatHold.objects.filter(state=SeatHold.State.REFUND_DUE).values_list(
         "pk", flat=True
     ):
         tasks.refund_late_payment.delay(hold_id)
         counts["refunds"] += 1
     for cohort_id in Cohort.objects.open_for_enrolment(now).values_list("pk", flat=True):
-        counts["offered"] += len(offer_free_seats(cohort_id=cohort_id, now=now))
+        try:
+            counts["offered"] += len(offer_free_seats(cohort_id=cohort_id, now=now))
+        except Exception:
+            _sweep_failed(counts, "run", cohort_id)
     return counts
+
+
+def _sweep_failed(counts: dict[str, int], what: str, pk: int) -> None:
+    logger.exception("Enrolment sweep: %s %s failed; the next sweep retries it", what, pk)
+    counts["failed"] += 1

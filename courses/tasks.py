@@ -1,8 +1,10 @@
 """Celery tasks for enrolment: thin adapters that take ids and call courses.services."""
 
+import datetime as dt
 import logging
 
 from celery import shared_task
+from django.utils import timezone
 
 from courses import payments, services
 
@@ -40,3 +42,19 @@ def refund_late_payment(hold_id: int) -> None:
 def sweep_enrolment() -> dict:
     """Every few minutes: lapsed holds and offers pass on, pending refunds are retried."""
     return services.sweep()
+
+
+@shared_task
+def reconcile_stripe(days: int = 3) -> int:
+    """Daily: apply what Stripe knows and a missed webhook did not tell us (Stripe retries a
+    webhook for three days, so three days back covers what it may still be retrying)."""
+    if not payments.is_enabled():
+        return 0
+    lines, failed = services.reconcile_stripe(since=timezone.now() - dt.timedelta(days=days))
+    for line in lines:
+        logger.info("Stripe reconciliation: %s", line)
+    if failed:
+        logger.warning(
+            "Stripe reconciliation: %s item(s) failed; they are retried tomorrow", failed
+        )
+    return len(lines)

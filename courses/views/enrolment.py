@@ -117,12 +117,13 @@ def enrol_success(request: HttpRequest, cohort_id: int) -> HttpResponse:
         stripe_session_id=request.GET.get("session_id") or "-",
     )
     result = None
-    done = {SeatHold.State.CONVERTED, SeatHold.State.REFUND_DUE, SeatHold.State.REFUNDED}
-    if hold.state not in done:
+    if hold.state not in services.SETTLED_HOLD_STATES:
         try:
             result = services.fulfil_from_success_page(hold=hold)
         except payments.PaymentError:
             logger.warning("Success page could not reach Stripe for hold %s", hold.pk)
+        except services.EnrolmentBusy:
+            pass  # the page refreshes itself and tries again
         hold.refresh_from_db()
     if (
         Enrollment.objects.for_user(request.user)
@@ -134,7 +135,9 @@ def enrol_success(request: HttpRequest, cohort_id: int) -> HttpResponse:
     context = {
         "hold": hold,
         "cohort": hold.cohort,
-        "refunded": hold.state in {SeatHold.State.REFUND_DUE, SeatHold.State.REFUNDED},
+        "refunded": hold.state
+        in {SeatHold.State.REFUND_DUE, SeatHold.State.REFUNDED, SeatHold.State.UNREFUNDED},
+        "not_kept": hold.state == SeatHold.State.CANCELLED,
         "ended": hold.state == SeatHold.State.CONVERTED,  # enrolled, then refunded or cancelled
         "result": result,
     }
@@ -153,9 +156,16 @@ def enrol_cancelled(request: HttpRequest, cohort_id: int) -> HttpResponse:
         cohort=cohort, user=cast(User, request.user), state=SeatHold.State.ACTIVE
     )
     if request.method == "POST":
-        for hold_id in holds.values_list("pk", flat=True):
-            services.release_hold(hold_id=hold_id)
-        messages.info(request, "Your seat is released, and nothing was charged.")
+        try:
+            for hold_id in holds.values_list("pk", flat=True):
+                services.release_hold(hold_id=hold_id)
+        except services.EnrolmentBusy:
+            messages.info(
+                request,
+                "Nothing was charged. Your seat is released by itself in a few minutes.",
+            )
+        else:
+            messages.info(request, "Your seat is released, and nothing was charged.")
         return redirect(course_link(cohort.course))
     context = {
         "cohort": cohort,
@@ -306,14 +316,25 @@ def offer(request: HttpRequest, token: str) -> HttpResponse:
 @csrf_exempt
 @require_POST
 def stripe_webhook(request: HttpRequest) -> HttpResponse:
-    """Stripe's signed events. Bad signature or body: 400 and nothing stored."""
+    """Stripe's signed events. Bad signature: 400 and nothing stored (anyone can send one).
+    A signed body we cannot read: 400, logged and stored for staff. Busy: 503, and Stripe
+    retries."""
     try:
         event = payments.verified_event(request.body, request.META.get("HTTP_STRIPE_SIGNATURE", ""))
+    except payments.MalformedEvent as exc:
+        return _malformed(exc.event_id, exc.type, exc.reason)
     except ValueError:
         return HttpResponseBadRequest("invalid payload or signature")
     try:
         record, is_new = services.process_event(event=event)
-    except (KeyError, TypeError, ValueError, AttributeError):
-        logger.warning("Stripe event %s could not be read", event.get("id"), exc_info=True)
-        return HttpResponseBadRequest("malformed event")
+    except services.EnrolmentBusy:
+        return HttpResponse("busy, retry later", status=503, headers={"Retry-After": "60"})
+    except (KeyError, TypeError, ValueError, AttributeError) as exc:
+        return _malformed(event["id"], event["type"], f"unreadable field ({type(exc).__name__})")
     return JsonResponse({"received": True, "duplicate": not is_new, "outcome": record.outcome})
+
+
+def _malformed(event_id: str, kind: str, reason: str) -> HttpResponse:
+    logger.warning("Stripe event %s refused as malformed: %s", event_id, reason)
+    services.record_malformed_event(event_id=event_id, kind=kind, reason=reason)
+    return HttpResponseBadRequest("malformed event")

@@ -14,6 +14,8 @@ from tests import factories
 from tests.conftest import sign_in
 
 pytestmark = pytest.mark.django_db
+# When a checkout hold has lapsed: its Stripe session, then the grace after it.
+HOLD_OVER = services.STRIPE_MIN_SESSION + services.CHECKOUT_GRACE + dt.timedelta(minutes=1)
 
 
 def enrol_url(cohort) -> str:
@@ -89,7 +91,8 @@ def test_enrol_holds_a_seat_and_redirects_to_stripe_checkout(
     assert session["amount_total"] == cohort.price_cents
     assert session["allow_promotion_codes"] is True
     assert session["metadata"] == {"hold_id": str(hold.pk), "cohort_id": str(cohort.pk)}
-    assert 29 <= (hold.expires_at - timezone.now()).total_seconds() / 60 <= 31
+    assert 30 < (session["expires_at"] - session["created"]) / 60 <= 33  # Stripe's window
+    assert hold.expires_at.timestamp() > session["expires_at"]  # the hold outlasts checkout
     create = [r for r in fake_stripe.requests if r[1] == "/v1/checkout/sessions"]
     assert create[0][3] == f"checkout-hold-{hold.pk}"  # the idempotency key
     # Stripe emails the card receipt: the confirmation email promises it.
@@ -284,7 +287,7 @@ def test_hold_expiry_frees_the_seat_for_the_next_person(client_for, outsider, co
 
     with pytest.raises(services.SeatUnavailable):
         services.reserve_seat(cohort_id=small.pk, user=second)
-    with time_machine.travel(timezone.now() + dt.timedelta(minutes=31)):
+    with time_machine.travel(timezone.now() + HOLD_OVER):
         hold = services.reserve_seat(cohort_id=small.pk, user=second)
         counts = services.sweep()
 
@@ -300,7 +303,7 @@ def test_sweeper_expires_the_stripe_session_of_a_lapsed_hold(
     hold = SeatHold.objects.get(user=outsider)
 
     with (
-        time_machine.travel(timezone.now() + dt.timedelta(minutes=31)),
+        time_machine.travel(timezone.now() + HOLD_OVER),
         django_capture_on_commit_callbacks(execute=True),
     ):
         services.sweep()

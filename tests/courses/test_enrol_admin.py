@@ -4,7 +4,7 @@ import pytest
 from django.urls import reverse
 
 from courses import services
-from courses.models import Cohort, Enrollment, Offer, StripeEvent, WaitlistEntry
+from courses.models import Cohort, Enrollment, Offer, Payment, StripeEvent, WaitlistEntry
 from tests import factories
 
 pytestmark = pytest.mark.django_db
@@ -264,6 +264,7 @@ def test_every_enrolment_admin_page_opens(client_for, staff, learner, cohort, co
         "offer",
         "seathold",
         "stripeevent",
+        "payment",
         "financialaidrequest",
     ]:
         assert c.get(reverse(f"admin:courses_{model}_changelist")).status_code == 200, model
@@ -282,20 +283,22 @@ def test_every_enrolment_admin_page_opens(client_for, staff, learner, cohort, co
 
 
 def add_waitlist_rows(course, cohort, n: int, start: int) -> None:
-    """n of each: waitlist entries with offers, seat holds, aid requests, Stripe events."""
+    """n of each: waitlist entries with offers, seat holds, aid requests, Stripe events,
+    payments."""
     for i in range(start, start + n):
         email = f"person{i}@example.com"
         services.join_waitlist(course=course, cohort=cohort, name=f"P{i}", email=email)
         services.request_aid(
             course=course, name=f"P{i}", email=email, can_pay="", message="…", user=None
         )
-        services.reserve_seat(cohort_id=cohort.pk, user=factories.make_user())
+        hold = services.reserve_seat(cohort_id=cohort.pk, user=factories.make_user())
         StripeEvent.objects.create(event_id=f"evt_{i}", type="charge.refunded")
+        Payment.objects.create(payment_intent=f"pi_{i}", hold=hold)
     services.offer_free_seats(cohort_id=cohort.pk)
 
 
 @pytest.mark.parametrize(
-    "model", ["waitlistentry", "offer", "seathold", "stripeevent", "financialaidrequest"]
+    "model", ["waitlistentry", "offer", "seathold", "stripeevent", "payment", "financialaidrequest"]
 )
 def test_enrolment_admin_lists_queries_do_not_grow(
     client_for, staff, course, model, django_assert_max_num_queries

@@ -18,7 +18,7 @@ def fill_tokens(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("courses", "0003_enrolment"),
+        ("courses", "0004_payment_row_checkout_window_event_source"),
     ]
 
     operations = [
