@@ -114,8 +114,10 @@ def test_unknown_token_is_404(client):
 
 @pytest.mark.parametrize("token", ["%00", "a%00b", "..", "%F0%9F%98%80"])
 def test_a_malformed_offer_token_is_404_not_an_error(client, token):
-    assert client.get(f"/offer/{token}/").status_code == 404
-    assert client.post(f"/offer/{token}/").status_code == 404
+    # A NUL byte is refused by the request guard (lib/wellformed.py) before any URL matches.
+    expected = 400 if "%00" in token else 404
+    assert client.get(f"/offer/{token}/").status_code == expected
+    assert client.post(f"/offer/{token}/").status_code == expected
 
 
 def test_accepting_a_paid_offer_checks_out_and_enrols_once(

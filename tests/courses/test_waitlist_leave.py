@@ -97,9 +97,11 @@ def test_the_leave_page_names_the_course_but_never_the_person(client, joined):
 @pytest.mark.parametrize("token", ["nope", "a" * 300, "..", "%00", "%F0%9F%98%80"])
 def test_an_unknown_or_malformed_token_is_404(client, joined, token):
     url = f"/leave-waitlist/{token}/"
+    # A NUL byte is refused by the request guard (lib/wellformed.py) before any URL matches.
+    expected = 400 if "%00" in token else 404
 
-    assert client.get(url).status_code == 404
-    assert client.post(url).status_code == 404
+    assert client.get(url).status_code == expected
+    assert client.post(url).status_code == expected
     assert WaitlistEntry.objects.get().status == WaitlistEntry.Status.WAITING
 
 
