@@ -49,6 +49,12 @@ class LessonInline(admin.TabularInline):
         return False
 
 
+def busy_message(what: object) -> str:
+    """What an action says of an item another transaction kept locked past the lock timeout
+    (services.EnrolmentBusy): nothing changed for it, and it can simply be tried again."""
+    return f"{what}: busy with another change, nothing was done. Try again in a minute."
+
+
 @admin.register(Course)
 class CourseAdmin(admin.ModelAdmin):
     list_display = ["number", "title", "slug", "order", "view_on_site_link"]
@@ -129,7 +135,12 @@ class CohortAdmin(admin.ModelAdmin):
 
     @admin.action(description="Offer free seats to the waitlist now", permissions=["change"])
     def offer_free_seats(self, request: HttpRequest, queryset) -> None:
-        sent = sum(len(services.offer_free_seats(cohort_id=c.pk)) for c in queryset)
+        sent = 0
+        for cohort in queryset:
+            try:
+                sent += len(services.offer_free_seats(cohort_id=cohort.pk))
+            except services.EnrolmentBusy:
+                self.message_user(request, busy_message(cohort), messages.ERROR)
         self.message_user(request, f"{sent} offer(s) sent.", messages.SUCCESS)
 
 
@@ -260,7 +271,14 @@ class EnrollmentAdmin(admin.ModelAdmin):
     def cancel_enrolments(self, request: HttpRequest, queryset) -> None:
         ended = 0
         for pk, status in queryset.values_list("pk", "status"):
-            if services.end_access(enrollment_id=pk, status=Enrollment.Status.CANCELLED):
+            try:
+                cancelled = services.end_access(
+                    enrollment_id=pk, status=Enrollment.Status.CANCELLED
+                )
+            except services.EnrolmentBusy:
+                self.message_user(request, busy_message(f"Enrolment #{pk}"), messages.ERROR)
+                continue
+            if cancelled:
                 ended += 1
                 AuditEvent.record(
                     action=AuditEvent.Action.ENROLMENT_CANCELLED,
@@ -350,12 +368,17 @@ class WaitlistEntryAdmin(admin.ModelAdmin):
 
     @admin.action(description="Remove from the waitlist", permissions=["change"])
     def remove_entries(self, request: HttpRequest, queryset) -> None:
+        busy = set()
         for entry in queryset:
             for offer_id in entry.offers.filter(status=Offer.Status.PENDING).values_list(
                 "pk", flat=True
             ):
-                services.withdraw_offer(offer_id=offer_id)
-        removed = queryset.update(status=WaitlistEntry.Status.REMOVED)
+                try:
+                    services.withdraw_offer(offer_id=offer_id)
+                except services.EnrolmentBusy:
+                    busy.add(entry.pk)
+                    self.message_user(request, busy_message(entry), messages.ERROR)
+        removed = queryset.exclude(pk__in=busy).update(status=WaitlistEntry.Status.REMOVED)
         self.message_user(request, f"{removed} entr(y/ies) removed.", messages.SUCCESS)
 
 
@@ -400,9 +423,12 @@ class OfferAdmin(admin.ModelAdmin):
         permissions=["change"],
     )
     def withdraw(self, request: HttpRequest, queryset) -> None:
-        done = sum(
-            services.withdraw_offer(offer_id=pk) for pk in queryset.values_list("pk", flat=True)
-        )
+        done = 0
+        for pk in queryset.values_list("pk", flat=True):
+            try:
+                done += services.withdraw_offer(offer_id=pk)
+            except services.EnrolmentBusy:
+                self.message_user(request, busy_message(f"Offer #{pk}"), messages.ERROR)
         self.message_user(request, f"{done} offer(s) withdrawn.", messages.SUCCESS)
 
 

@@ -231,3 +231,53 @@ def test_a_webhook_behind_a_stuck_lock_is_answered_503_so_stripe_retries(setting
     assert response.status_code == 503
     assert not StripeEvent.objects.exists()  # not recorded: the retry is processed afresh
     assert deliver(completed).json()["outcome"] == StripeEvent.Outcome.ENROLLED
+
+
+@pytest.mark.parametrize(
+    "action, model",
+    [
+        ("offer_free_seats", "cohort"),
+        ("cancel_enrolments", "enrollment"),
+        ("withdraw", "offer"),
+        ("remove_entries", "waitlistentry"),
+    ],
+)
+def test_admin_actions_behind_a_stuck_lock_say_so_instead_of_failing(
+    settings, client_for, staff, cohort, action, model
+):
+    from courses.models import Offer, WaitlistEntry
+
+    settings.ENROLMENT_LOCK_TIMEOUT_MS = 300
+    learner = factories.make_user()
+    factories.enrol(learner, cohort)
+    entry = WaitlistEntry.objects.create(
+        course=cohort.course, cohort=cohort, name="Wendy", email="wendy@example.com", position=1
+    )
+    Offer.objects.create(
+        cohort=cohort,
+        waitlist_entry=entry,
+        name="Wendy",
+        email="wendy@example.com",
+        price_cents=0,
+        expires_at=timezone.now() + dt.timedelta(days=1),
+    )
+    target = {
+        "cohort": cohort,
+        "enrollment": Enrollment.objects.get(user=learner),
+        "offer": Offer.objects.get(),
+        "waitlistentry": entry,
+    }[model]
+    admin = client_for(staff)
+
+    with RunLocked(cohort):
+        response = admin.post(
+            reverse(f"admin:courses_{model}_changelist"),
+            {"action": action, "_selected_action": [target.pk]},
+            follow=True,
+        )
+
+    assert response.status_code == 200
+    assert "busy with another change, nothing was done" in response.content.decode()
+    assert Enrollment.objects.get(user=learner).status == Enrollment.Status.ACTIVE
+    assert Offer.objects.get().status == Offer.Status.PENDING
+    assert WaitlistEntry.objects.get().status == WaitlistEntry.Status.WAITING
