@@ -98,6 +98,52 @@ class PrivateExceptionReporter(ExceptionReporter):
         return data
 
 
+class LocalThrottle:
+    """Each signature at most once per interval, in this process; counts what it holds back."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._seen: dict[str, tuple[float, int]] = {}  # signature -> (interval start, held back)
+
+    def decide(self, signature: str, interval: float) -> int | None:
+        """None to hold this one back, else how many were held back since the last one."""
+        now = time.time()
+        with self._lock:
+            if len(self._seen) > 1000:
+                self._seen = {s: v for s, v in self._seen.items() if v[0] + interval > now}
+            started, held_back = self._seen.get(signature, (-math.inf, 0))
+            if now < started + interval:
+                self._seen[signature] = (started, held_back + 1)
+                return None
+            self._seen[signature] = (now, 0)
+            return held_back
+
+    def clear(self) -> None:
+        with self._lock:
+            self._seen.clear()
+
+
+class OncePerInterval(logging.Filter):
+    """Lets a kind of record (logger, message template, exception type) through at most once
+    per `seconds` in this process; the next one says how many were left out. For loggers that
+    would write a line per request during an outage: django-redis's ignored errors (LOGGING)."""
+
+    def __init__(self, seconds: float = 60) -> None:
+        super().__init__()
+        self.seconds = seconds
+        self._throttle = LocalThrottle()
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        exc_type = record.exc_info[0] if record.exc_info else None
+        held_back = self._throttle.decide(f"{record.name}:{record.msg}:{exc_type}", self.seconds)
+        if held_back is None:
+            return False
+        if held_back:
+            record.msg = f"{record.getMessage()} (and {held_back} more not logged)"
+            record.args = None
+        return True
+
+
 class ThrottledAdminEmailHandler(AdminEmailHandler):
     """Django's error emails, each error at most once per ERROR_EMAIL_INTERVAL seconds.
 
@@ -108,8 +154,7 @@ class ThrottledAdminEmailHandler(AdminEmailHandler):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self._lock = threading.Lock()
-        self._local: dict[str, tuple[float, int]] = {}  # signature -> (interval start, suppressed)
+        self._local = LocalThrottle()
 
     def emit(self, record: logging.LogRecord) -> None:
         if not settings.ADMINS:
@@ -118,7 +163,7 @@ class ThrottledAdminEmailHandler(AdminEmailHandler):
         try:
             suppressed = self._shared_decision(signature)
         except Exception:  # a log handler must neither fail nor flood when the cache does
-            suppressed = self._local_decision(signature)
+            suppressed = self._local.decide(signature, settings.ERROR_EMAIL_INTERVAL)
         if suppressed is None:
             return
         if suppressed:
@@ -132,6 +177,8 @@ class ThrottledAdminEmailHandler(AdminEmailHandler):
         interval = settings.ERROR_EMAIL_INTERVAL
         gate, count = f"errormail:{signature}:sent", f"errormail:{signature}:suppressed"
         first = cache.add(gate, 1, timeout=interval)  # several processes: one of them wins
+        if first is None:  # lib.cache with Redis down: nothing was stored, nobody decided
+            raise ConnectionError("the cache did not answer")
         try:
             if not first:
                 # Kept a week: long enough to reach the next email of an error that comes back.
@@ -144,18 +191,6 @@ class ThrottledAdminEmailHandler(AdminEmailHandler):
             return suppressed
         except Exception:  # the count expired or the cache failed after the decision: keep it
             return 0 if first else None
-
-    def _local_decision(self, signature: str) -> int | None:
-        now, interval = time.time(), settings.ERROR_EMAIL_INTERVAL
-        with self._lock:
-            if len(self._local) > 1000:
-                self._local = {s: v for s, v in self._local.items() if v[0] + interval > now}
-            started, suppressed = self._local.get(signature, (-math.inf, 0))
-            if now < started + interval:
-                self._local[signature] = (started, suppressed + 1)
-                return None
-            self._local[signature] = (now, 0)
-            return suppressed
 
 
 def error_signature(record: logging.LogRecord) -> str:
