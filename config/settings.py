@@ -395,6 +395,9 @@ DEFAULT_EXCEPTION_REPORTER_FILTER = "lib.errorreports.PrivateExceptionReporterFi
 # them, and there is nothing to fix (Django's documentation advises the same).
 ERROR_EMAIL_INTERVAL = env_int("ERROR_EMAIL_INTERVAL", 600)
 DJANGO_REDIS_LOG_IGNORED_EXCEPTIONS = True
+# /healthz reports the workers degraded (and alerts once) when a worker has not run the beat
+# heartbeat task (every minute) for this long (lib/health.py).
+HEALTH_WORKERS_STALE_SECONDS = env_int("HEALTH_WORKERS_STALE_SECONDS", 180)
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
@@ -402,6 +405,7 @@ LOGGING = {
     "filters": {
         "require_debug_false": {"()": "django.utils.log.RequireDebugFalse"},
         "once_a_minute": {"()": "lib.errorreports.OncePerInterval", "seconds": 60},
+        "not_healthz": {"()": "lib.errorreports.NotHealthz"},
     },
     "handlers": {
         "console": {"class": "logging.StreamHandler", "formatter": "plain"},
@@ -409,6 +413,13 @@ LOGGING = {
         "mail_admins": {
             "class": "lib.errorreports.ThrottledAdminEmailHandler",
             "level": "ERROR",
+            "filters": ["require_debug_false"],
+            "include_html": False,
+        },
+        # Health alerts (lib/health.py): a part of the site down (ERROR) and back (WARNING).
+        "health_alerts": {
+            "class": "lib.errorreports.ThrottledAdminEmailHandler",
+            "level": "WARNING",
             "filters": ["require_debug_false"],
             "include_html": False,
         },
@@ -421,9 +432,11 @@ LOGGING = {
         "django.security.DisallowedHost": {"handlers": ["null"], "propagate": False},
         "django.request": {
             "handlers": ["console", "mail_admins"],
+            "filters": ["not_healthz"],
             "level": "ERROR",
             "propagate": False,
         },
+        "lib.health": {"handlers": ["health_alerts"], "level": "INFO"},
         "django.db.backends": {"level": "INFO"},
         # Redis errors the cache ignores (lib/cache.py): a line a minute, not one per request.
         "django_redis.cache": {"filters": ["once_a_minute"]},

@@ -8,12 +8,16 @@ under runserver holds the environment) keep their hosts but lose any password or
 into a URL: `redis://:PASSWORD@host` appears as `redis://:********************@host`.
 
 The emails go out through ThrottledAdminEmailHandler: each error at most once per
-ERROR_EMAIL_INTERVAL, so that nobody can fill the admins' inbox by repeating a failing request.
+ERROR_EMAIL_INTERVAL, so that nobody can fill the admins' inbox by repeating a failing request,
+and from a thread of their own, so that no request waits for the mail server.
 """
 
+import atexit
 import hashlib
 import logging
 import math
+import os
+import queue
 import re
 import threading
 import time
@@ -23,7 +27,9 @@ from typing import Any
 
 from django.conf import settings
 from django.core.cache import cache
+from django.core.mail import EmailMultiAlternatives, get_connection
 from django.http import HttpRequest
+from django.utils.functional import Promise
 from django.utils.log import AdminEmailHandler
 from django.views.debug import ExceptionReporter, SafeExceptionReporterFilter
 
@@ -144,8 +150,76 @@ class OncePerInterval(logging.Filter):
         return True
 
 
+class Mailer:
+    """Sends error emails from one daemon thread per process.
+
+    A failing request must not wait for the mail server: a slow one would hold every failing
+    request (and its worker) for up to EMAIL_TIMEOUT, and an outage fails many requests at
+    once. Messages are built in the request's thread (from its request and traceback, which do
+    not outlive it) and only sent here. The thread starts on first use in each process, so a
+    gunicorn worker forked from a parent that had one starts its own.
+    """
+
+    def __init__(self, size: int = 100) -> None:
+        self.size = size
+        self._forget_parent()
+        os.register_at_fork(after_in_child=self._forget_parent)
+        atexit.register(self.wait, 5)
+
+    def _forget_parent(self) -> None:
+        self._lock = threading.Lock()
+        self._pid: int | None = None
+        self._queue: queue.Queue[EmailMultiAlternatives] = queue.Queue(self.size)
+
+    def send(self, message: EmailMultiAlternatives) -> None:
+        if self._pid != os.getpid():
+            with self._lock:
+                if self._pid != os.getpid():
+                    thread = threading.Thread(target=self._run, name="error-emails", daemon=True)
+                    thread.start()
+                    self._pid = os.getpid()
+        try:
+            self._queue.put_nowait(message)
+        except queue.Full:  # the mail server has been stuck for a hundred different errors
+            logging.getLogger(__name__).warning("Error email not sent: %s", message.subject)
+
+    def _run(self) -> None:
+        while True:
+            message = self._queue.get()
+            try:
+                message.send(fail_silently=True)
+            except Exception:  # not the mail server's (fail_silently): the thread must go on
+                logging.getLogger(__name__).exception("Error email not sent")
+            finally:
+                self._queue.task_done()
+
+    def wait(self, timeout: float) -> bool:
+        """Whether every queued email was sent within `timeout` seconds (tests; exiting)."""
+        deadline = time.monotonic() + timeout
+        with self._queue.all_tasks_done:
+            while self._queue.unfinished_tasks:
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    return False
+                self._queue.all_tasks_done.wait(remaining)
+        return True
+
+
+mailer = Mailer()
+
+
+class NotHealthz(logging.Filter):
+    """For django.request: the 503 /healthz answers while the database is down is the answer
+    the load balancer asked for, once a second or so, not an error to log or email each time
+    (lib.health alerts once instead)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return getattr(getattr(record, "request", None), "path", None) != "/healthz"
+
+
 class ThrottledAdminEmailHandler(AdminEmailHandler):
-    """Django's error emails, each error at most once per ERROR_EMAIL_INTERVAL seconds.
+    """Django's error emails, each error at most once per ERROR_EMAIL_INTERVAL seconds, sent
+    by `mailer` off the request's thread.
 
     Anyone who finds a request that fails could otherwise fill the admins' inbox (and the mail
     provider's quota). The next email of an error says how many were not sent. Processes agree
@@ -170,7 +244,22 @@ class ThrottledAdminEmailHandler(AdminEmailHandler):
             record = copy(record)
             record.msg = f"{record.getMessage()} (and {suppressed} more not emailed)"
             record.args = None
-        super().emit(record)
+        super().emit(record)  # renders the report here, then calls send_mail below
+
+    def send_mail(
+        self, subject: str | Promise, message: str | Promise, *args: Any, **kwargs: Any
+    ) -> None:
+        """django.core.mail.mail_admins, handed to `mailer` instead of sent."""
+        email = EmailMultiAlternatives(
+            f"{settings.EMAIL_SUBJECT_PREFIX}{subject}",
+            str(message),
+            settings.SERVER_EMAIL,
+            [address for _name, address in settings.ADMINS],
+            connection=get_connection(backend=self.email_backend, fail_silently=True),
+        )
+        if html_message := kwargs.get("html_message"):
+            email.attach_alternative(html_message, "text/html")
+        mailer.send(email)
 
     def _shared_decision(self, signature: str) -> int | None:
         """None to stay silent, else how many were suppressed since this error's last email."""
