@@ -74,7 +74,7 @@ def check_redis() -> str | None:
 def check_workers(beat: dict | None) -> str | None:
     """`beat`: what record_heartbeat last stored."""
     if beat is None:
-        return "no heartbeat recorded (none has run yet, or the cache lost it)"
+        return "no heartbeat found (none has run yet, or Redis is down or lost it)"
     age = time.time() - beat["at"]
     if age > settings.HEALTH_WORKERS_STALE_SECONDS:
         return f"the last heartbeat ran {age:.0f} s ago"
