@@ -7,12 +7,17 @@ from celery.schedules import crontab
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 
-app = Celery("config", include=["lib.email"])
+app = Celery("config", include=["lib.email", "lib.health"])
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
 
 # Every periodic job of the site, in one place. Each entry names a task by its dotted path.
 app.conf.beat_schedule = {}
+app.conf.beat_schedule["health-heartbeat"] = {
+    "task": "lib.health.record_heartbeat",
+    "schedule": crontab(minute="*"),  # /healthz: workers degraded when it stops; the mail server
+    "options": {"expires": 50},  # the backlog of a stopped worker is not worth running
+}
 app.conf.beat_schedule["courses-sweep-enrolment"] = {
     "task": "courses.tasks.sweep_enrolment",
     "schedule": crontab(minute="*/5"),  # lapsed seat holds and offers pass to the next person

@@ -132,18 +132,41 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # Cache and Celery: Redis when REDIS_URL is set; otherwise a local cache and inline tasks.
 REDIS_URL = env("REDIS_URL")
-if REDIS_URL:
-    CACHES = {
-        "default": {
-            "BACKEND": "lib.rediscache.RedisCache",
-            "LOCATION": REDIS_URL,
-            "KEY_PREFIX": "htw",
-        }
+# The site keeps serving from the database while Redis is down or hung (lib/cache.py): a
+# cache call waits at most this long, and after a failure each process leaves Redis alone
+# for REDIS_CACHE_RETRY_SECONDS (its cache calls are misses meanwhile).
+REDIS_CACHE_TIMEOUT_MS = env_int("REDIS_CACHE_TIMEOUT_MS", 300)
+REDIS_CACHE_RETRY_SECONDS = env_int("REDIS_CACHE_RETRY_SECONDS", 5)
+
+
+def redis_cache(url: str) -> dict:
+    """The CACHES entry for a Redis at `url` (tests/test_redis_outage.py uses it too)."""
+    from redis.backoff import NoBackoff
+    from redis.retry import Retry
+
+    timeout = REDIS_CACHE_TIMEOUT_MS / 1000
+    return {
+        "BACKEND": "lib.cache.RedisCache",
+        "LOCATION": url,
+        "KEY_PREFIX": "htw",
+        "OPTIONS": {
+            "IGNORE_EXCEPTIONS": True,
+            "SOCKET_CONNECT_TIMEOUT": timeout,
+            "SOCKET_TIMEOUT": timeout,
+            "REDIS_CLIENT_CLASS": "lib.cache.Redis",
+            # redis-py's default is three more tries with a growing pause: seconds per call.
+            "CONNECTION_POOL_KWARGS": {"retry": Retry(NoBackoff(), 0)},
+        },
     }
+
+
+if REDIS_URL:
+    CACHES = {"default": redis_cache(REDIS_URL)}
     # Sessions read from the shared cache, written through to the database: no session query
     # on most requests. Only with a shared cache: with each process's own memory, a session
-    # ended in one process could live on in another's.
-    SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
+    # ended in one process could live on in another's. lib/sessions.py is Django's cached_db,
+    # made safe for sessions ended while Redis is down.
+    SESSION_ENGINE = "lib.sessions"
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
@@ -371,17 +394,32 @@ DEFAULT_EXCEPTION_REPORTER_FILTER = "lib.errorreports.PrivateExceptionReporterFi
 # were not sent. Requests with an unknown Host header are not logged at all: anyone can send
 # them, and there is nothing to fix (Django's documentation advises the same).
 ERROR_EMAIL_INTERVAL = env_int("ERROR_EMAIL_INTERVAL", 600)
+DJANGO_REDIS_LOG_IGNORED_EXCEPTIONS = True
+# /healthz reports the workers degraded (and alerts once) when a worker has not run the beat
+# heartbeat task (every minute) for this long (lib/health.py).
+HEALTH_WORKERS_STALE_SECONDS = env_int("HEALTH_WORKERS_STALE_SECONDS", 180)
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "filters": {"require_debug_false": {"()": "django.utils.log.RequireDebugFalse"}},
+    "filters": {
+        "require_debug_false": {"()": "django.utils.log.RequireDebugFalse"},
+        "once_a_minute": {"()": "lib.errorreports.OncePerInterval", "seconds": 60},
+        "not_healthz": {"()": "lib.errorreports.NotHealthz"},
+    },
     "handlers": {
         "console": {"class": "logging.StreamHandler", "formatter": "plain"},
         "null": {"class": "logging.NullHandler"},  # no handlers at all would mean stderr
         "mail_admins": {
             "class": "lib.errorreports.ThrottledAdminEmailHandler",
             "level": "ERROR",
+            "filters": ["require_debug_false"],
+            "include_html": False,
+        },
+        # Health alerts (lib/health.py): a part of the site down (ERROR) and back (WARNING).
+        "health_alerts": {
+            "class": "lib.errorreports.ThrottledAdminEmailHandler",
+            "level": "WARNING",
             "filters": ["require_debug_false"],
             "include_html": False,
         },
@@ -394,10 +432,14 @@ LOGGING = {
         "django.security.DisallowedHost": {"handlers": ["null"], "propagate": False},
         "django.request": {
             "handlers": ["console", "mail_admins"],
+            "filters": ["not_healthz"],
             "level": "ERROR",
             "propagate": False,
         },
+        "lib.health": {"handlers": ["health_alerts"], "level": "INFO"},
         "django.db.backends": {"level": "INFO"},
+        # Redis errors the cache ignores (lib/cache.py): a line a minute, not one per request.
+        "django_redis.cache": {"filters": ["once_a_minute"]},
         "stripe": {"level": "INFO"},
     },
 }

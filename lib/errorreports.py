@@ -8,12 +8,16 @@ under runserver holds the environment) keep their hosts but lose any password or
 into a URL: `redis://:PASSWORD@host` appears as `redis://:********************@host`.
 
 The emails go out through ThrottledAdminEmailHandler: each error at most once per
-ERROR_EMAIL_INTERVAL, so that nobody can fill the admins' inbox by repeating a failing request.
+ERROR_EMAIL_INTERVAL, so that nobody can fill the admins' inbox by repeating a failing request,
+and from a thread of their own, so that no request waits for the mail server.
 """
 
+import atexit
 import hashlib
 import logging
 import math
+import os
+import queue
 import re
 import threading
 import time
@@ -23,7 +27,9 @@ from typing import Any
 
 from django.conf import settings
 from django.core.cache import cache
+from django.core.mail import EmailMultiAlternatives, get_connection
 from django.http import HttpRequest
+from django.utils.functional import Promise
 from django.utils.log import AdminEmailHandler
 from django.views.debug import ExceptionReporter, SafeExceptionReporterFilter
 
@@ -98,8 +104,122 @@ class PrivateExceptionReporter(ExceptionReporter):
         return data
 
 
+class LocalThrottle:
+    """Each signature at most once per interval, in this process; counts what it holds back."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._seen: dict[str, tuple[float, int]] = {}  # signature -> (interval start, held back)
+
+    def decide(self, signature: str, interval: float) -> int | None:
+        """None to hold this one back, else how many were held back since the last one."""
+        now = time.time()
+        with self._lock:
+            if len(self._seen) > 1000:
+                self._seen = {s: v for s, v in self._seen.items() if v[0] + interval > now}
+            started, held_back = self._seen.get(signature, (-math.inf, 0))
+            if now < started + interval:
+                self._seen[signature] = (started, held_back + 1)
+                return None
+            self._seen[signature] = (now, 0)
+            return held_back
+
+    def clear(self) -> None:
+        with self._lock:
+            self._seen.clear()
+
+
+class OncePerInterval(logging.Filter):
+    """Lets a kind of record (logger, message template, exception type) through at most once
+    per `seconds` in this process; the next one says how many were left out. For loggers that
+    would write a line per request during an outage: django-redis's ignored errors (LOGGING)."""
+
+    def __init__(self, seconds: float = 60) -> None:
+        super().__init__()
+        self.seconds = seconds
+        self._throttle = LocalThrottle()
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        exc_type = record.exc_info[0] if record.exc_info else None
+        held_back = self._throttle.decide(f"{record.name}:{record.msg}:{exc_type}", self.seconds)
+        if held_back is None:
+            return False
+        if held_back:
+            record.msg = f"{record.getMessage()} (and {held_back} more not logged)"
+            record.args = None
+        return True
+
+
+class Mailer:
+    """Sends error emails from one daemon thread per process.
+
+    A failing request must not wait for the mail server: a slow one would hold every failing
+    request (and its worker) for up to EMAIL_TIMEOUT, and an outage fails many requests at
+    once. Messages are built in the request's thread (from its request and traceback, which do
+    not outlive it) and only sent here. The thread starts on first use in each process, so a
+    gunicorn worker forked from a parent that had one starts its own.
+    """
+
+    def __init__(self, size: int = 100) -> None:
+        self.size = size
+        self._forget_parent()
+        os.register_at_fork(after_in_child=self._forget_parent)
+        atexit.register(self.wait, 5)
+
+    def _forget_parent(self) -> None:
+        self._lock = threading.Lock()
+        self._pid: int | None = None
+        self._queue: queue.Queue[EmailMultiAlternatives] = queue.Queue(self.size)
+
+    def send(self, message: EmailMultiAlternatives) -> None:
+        if self._pid != os.getpid():
+            with self._lock:
+                if self._pid != os.getpid():
+                    thread = threading.Thread(target=self._run, name="error-emails", daemon=True)
+                    thread.start()
+                    self._pid = os.getpid()
+        try:
+            self._queue.put_nowait(message)
+        except queue.Full:  # the mail server has been stuck for a hundred different errors
+            logging.getLogger(__name__).warning("Error email not sent: %s", message.subject)
+
+    def _run(self) -> None:
+        while True:
+            message = self._queue.get()
+            try:
+                message.send(fail_silently=True)
+            except Exception:  # not the mail server's (fail_silently): the thread must go on
+                logging.getLogger(__name__).exception("Error email not sent")
+            finally:
+                self._queue.task_done()
+
+    def wait(self, timeout: float) -> bool:
+        """Whether every queued email was sent within `timeout` seconds (tests; exiting)."""
+        deadline = time.monotonic() + timeout
+        with self._queue.all_tasks_done:
+            while self._queue.unfinished_tasks:
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    return False
+                self._queue.all_tasks_done.wait(remaining)
+        return True
+
+
+mailer = Mailer()
+
+
+class NotHealthz(logging.Filter):
+    """For django.request: the 503 /healthz answers while the database is down is the answer
+    the load balancer asked for, once a second or so, not an error to log or email each time
+    (lib.health alerts once instead)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return getattr(getattr(record, "request", None), "path", None) != "/healthz"
+
+
 class ThrottledAdminEmailHandler(AdminEmailHandler):
-    """Django's error emails, each error at most once per ERROR_EMAIL_INTERVAL seconds.
+    """Django's error emails, each error at most once per ERROR_EMAIL_INTERVAL seconds, sent
+    by `mailer` off the request's thread.
 
     Anyone who finds a request that fails could otherwise fill the admins' inbox (and the mail
     provider's quota). The next email of an error says how many were not sent. Processes agree
@@ -108,8 +228,7 @@ class ThrottledAdminEmailHandler(AdminEmailHandler):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self._lock = threading.Lock()
-        self._local: dict[str, tuple[float, int]] = {}  # signature -> (interval start, suppressed)
+        self._local = LocalThrottle()
 
     def emit(self, record: logging.LogRecord) -> None:
         if not settings.ADMINS:
@@ -118,20 +237,37 @@ class ThrottledAdminEmailHandler(AdminEmailHandler):
         try:
             suppressed = self._shared_decision(signature)
         except Exception:  # a log handler must neither fail nor flood when the cache does
-            suppressed = self._local_decision(signature)
+            suppressed = self._local.decide(signature, settings.ERROR_EMAIL_INTERVAL)
         if suppressed is None:
             return
         if suppressed:
             record = copy(record)
             record.msg = f"{record.getMessage()} (and {suppressed} more not emailed)"
             record.args = None
-        super().emit(record)
+        super().emit(record)  # renders the report here, then calls send_mail below
+
+    def send_mail(
+        self, subject: str | Promise, message: str | Promise, *args: Any, **kwargs: Any
+    ) -> None:
+        """django.core.mail.mail_admins, handed to `mailer` instead of sent."""
+        email = EmailMultiAlternatives(
+            f"{settings.EMAIL_SUBJECT_PREFIX}{subject}",
+            str(message),
+            settings.SERVER_EMAIL,
+            [address for _name, address in settings.ADMINS],
+            connection=get_connection(backend=self.email_backend, fail_silently=True),
+        )
+        if html_message := kwargs.get("html_message"):
+            email.attach_alternative(html_message, "text/html")
+        mailer.send(email)
 
     def _shared_decision(self, signature: str) -> int | None:
         """None to stay silent, else how many were suppressed since this error's last email."""
         interval = settings.ERROR_EMAIL_INTERVAL
         gate, count = f"errormail:{signature}:sent", f"errormail:{signature}:suppressed"
         first = cache.add(gate, 1, timeout=interval)  # several processes: one of them wins
+        if first is None:  # lib.cache with Redis down: nothing was stored, nobody decided
+            raise ConnectionError("the cache did not answer")
         try:
             if not first:
                 # Kept a week: long enough to reach the next email of an error that comes back.
@@ -144,18 +280,6 @@ class ThrottledAdminEmailHandler(AdminEmailHandler):
             return suppressed
         except Exception:  # the count expired or the cache failed after the decision: keep it
             return 0 if first else None
-
-    def _local_decision(self, signature: str) -> int | None:
-        now, interval = time.time(), settings.ERROR_EMAIL_INTERVAL
-        with self._lock:
-            if len(self._local) > 1000:
-                self._local = {s: v for s, v in self._local.items() if v[0] + interval > now}
-            started, suppressed = self._local.get(signature, (-math.inf, 0))
-            if now < started + interval:
-                self._local[signature] = (started, suppressed + 1)
-                return None
-            self._local[signature] = (now, 0)
-            return suppressed
 
 
 def error_signature(record: logging.LogRecord) -> str:

@@ -2,6 +2,11 @@
 
 if not ratelimit.allow(f"forum-post:{user.pk}", limit=10, period=600):
     ... show "You are posting very quickly; try again in a few minutes."
+
+While Redis is down the counts go on in each web process's memory (lib/cache.py keeps keys
+under "rl:" there): every limit still holds, per process, so up to WEB_CONCURRENCY times as
+many get through. None fails open (unlimited) or closed (refusing everyone); README.md lists
+the limits.
 """
 
 import ipaddress
@@ -23,7 +28,8 @@ def allow(key: str, *, limit: int, period: int) -> bool:
     except ValueError:  # expired between add and incr
         cache.add(cache_key, 1, timeout=period + 1)
         return True
-    return count <= limit
+    # None: a cache that ignores its errors and keeps no counters of its own (not lib.cache).
+    return count is None or count <= limit
 
 
 def client_ip(request: HttpRequest) -> str:

@@ -78,6 +78,22 @@ def test_ratelimit_allows_up_to_the_limit_then_refuses():
     assert ratelimit.allow("t:2", limit=3, period=60)
 
 
+def test_ratelimit_lets_requests_through_when_a_cache_ignores_errors_and_keeps_no_counts(
+    settings,
+):
+    # lib.cache keeps counts in memory while Redis is down (tests/test_redis_outage.py);
+    # django-redis alone answers None to everything.
+    from config.settings import redis_cache
+
+    settings.CACHES = {
+        "default": {
+            **redis_cache("redis://127.0.0.1:1/0"),
+            "BACKEND": "django_redis.cache.RedisCache",
+        }
+    }
+    assert [ratelimit.allow("t:1", limit=1, period=60) for _ in range(3)] == [True, True, True]
+
+
 def test_client_ip_uses_the_last_forwarded_hop_only_behind_a_proxy(rf, settings):
     request = rf.get("/", HTTP_X_FORWARDED_FOR="6.6.6.6, 10.0.0.9", REMOTE_ADDR="127.0.0.1")
     settings.TRUSTED_PROXY_COUNT = 0

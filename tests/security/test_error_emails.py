@@ -1,20 +1,26 @@
 """Error emails: never a secret written into a URL setting (issue 19, point 4); never a flood
 that outsiders can cause (point 5)."""
 
+import asyncio
 import datetime as dt
 import logging
+import os
+import socket
 import sys
 import time
 import uuid
 
 import pytest
 import time_machine
+from aiosmtpd.controller import Controller
 from django.core import mail
 from django.test import Client
 
+from config.settings import redis_cache
 from lib.errorreports import (
     PrivateExceptionReporter,
     ThrottledAdminEmailHandler,
+    mailer,
     mask_url_credentials,
 )
 from tests.conftest import skip_or_fail
@@ -55,6 +61,12 @@ def url_settings(settings):
     return settings
 
 
+def sent() -> list:
+    """The error emails, once the thread that sends them has sent those queued."""
+    assert mailer.wait(10)
+    return mail.outbox
+
+
 def everything_in(message) -> str:
     parts = [message.subject, message.body]
     parts += [str(content) for content, _type in getattr(message, "alternatives", [])]
@@ -70,7 +82,7 @@ def test_an_error_email_shows_url_hosts_but_no_passwords(url_settings):
     response = client.post("/boom/", REDIS_URL="redis://:meta-pw-Me29@meta.internal:6379/0")
     assert response.status_code == 500
 
-    [report] = mail.outbox
+    [report] = sent()
     text = everything_in(report)
     assert "RuntimeError" in text
     for password in PASSWORDS:
@@ -156,6 +168,7 @@ def admins(settings):
     for handler in handlers:
         handler._local.clear()
     yield settings
+    mailer.wait(10)  # none is left to reach the next test's outbox
     for handler in handlers:
         handler._local.clear()
 
@@ -168,7 +181,7 @@ def errors_client():
 def test_requests_with_an_unknown_host_get_400_and_email_nobody(admins, errors_client):
     for _ in range(20):
         assert errors_client.get("/", HTTP_HOST="evil.example").status_code == 400
-    assert mail.outbox == []
+    assert sent() == []
 
 
 @pytest.mark.urls("tests.security.urls_boom")
@@ -177,7 +190,7 @@ def test_twenty_suspicious_requests_of_one_kind_get_400_and_send_one_email(admin
     for _ in range(20):
         response = errors_client.post("/boom/", {f"field{i}": "x" for i in range(10)})
         assert response.status_code == 400
-    [report] = mail.outbox
+    [report] = sent()
     assert "TooManyFieldsSent" in report.body
 
 
@@ -185,7 +198,7 @@ def test_twenty_suspicious_requests_of_one_kind_get_400_and_send_one_email(admin
 def test_twenty_failures_of_the_same_error_send_one_email(admins, errors_client):
     for _ in range(20):
         assert errors_client.post("/boom/").status_code == 500
-    [report] = mail.outbox
+    [report] = sent()
     assert "RuntimeError" in report.body
     assert "more not emailed" not in report.subject + report.body
 
@@ -195,7 +208,7 @@ def test_a_different_error_sends_its_own_email(admins, errors_client):
     for _ in range(3):
         errors_client.post("/boom/")
         errors_client.get("/boom/other/")
-    first, second = mail.outbox
+    first, second = sent()
     assert "RuntimeError" in first.body
     assert "LookupError" in second.body
 
@@ -208,18 +221,18 @@ def test_after_the_interval_the_next_email_says_how_many_were_not_sent(admins, e
             errors_client.post("/boom/")
     with time_machine.travel(start + dt.timedelta(seconds=599), tick=False):
         errors_client.post("/boom/")
-    assert len(mail.outbox) == 1
+    assert len(sent()) == 1
     with time_machine.travel(start + dt.timedelta(seconds=601), tick=False):
         errors_client.post("/boom/")
         errors_client.post("/boom/")
-    _first, second = mail.outbox
+    _first, second = sent()
     assert "(and 5 more not emailed)" in second.subject
     assert "(and 5 more not emailed)" in second.body
     assert "RuntimeError" in second.body
 
     with time_machine.travel(start + dt.timedelta(seconds=1202), tick=False):
         errors_client.post("/boom/")
-    assert "(and 1 more not emailed)" in mail.outbox[2].subject
+    assert "(and 1 more not emailed)" in sent()[2].subject
 
 
 def test_records_without_an_exception_are_throttled_by_logger_and_message_template(admins):
@@ -227,28 +240,72 @@ def test_records_without_an_exception_are_throttled_by_logger_and_message_templa
     for lesson_id in range(1, 6):
         logger.error("Lesson %s has no chapter", lesson_id)
     logger.error("The sweeper could not run")
-    first, second = mail.outbox
+    first, second = sent()
     assert "Lesson 1 has no chapter" in first.subject
     assert "The sweeper could not run" in second.subject
 
 
 @pytest.mark.urls("tests.security.urls_boom")
 def test_with_the_cache_down_each_process_still_sends_one_email_per_interval(admins, errors_client):
-    admins.CACHES = {
-        "default": {"BACKEND": "lib.rediscache.RedisCache", "LOCATION": "redis://127.0.0.1:1/0"}
-    }
+    # Production's cache (it ignores Redis errors: a failed call is a miss) with nothing there.
+    admins.CACHES = {"default": redis_cache("redis://127.0.0.1:1/0")}
     start = dt.datetime(2027, 3, 5, 9, 0, tzinfo=dt.UTC)
     with time_machine.travel(start, tick=False):
         for _ in range(20):
             assert errors_client.post("/boom/").status_code == 500
         errors_client.get("/boom/other/")
-    first, second = mail.outbox
+    first, second = sent()
     assert "RuntimeError" in first.body
     assert "LookupError" in second.body
 
     with time_machine.travel(start + dt.timedelta(seconds=601), tick=False):
         errors_client.post("/boom/")
-    assert "(and 19 more not emailed)" in mail.outbox[2].subject
+    assert "(and 19 more not emailed)" in sent()[2].subject
+
+
+class SlowMailServer:
+    """Takes its time over every message, as a struggling mail server does."""
+
+    def __init__(self, seconds: float) -> None:
+        self.seconds = seconds
+        self.messages: list[bytes] = []
+
+    async def handle_DATA(self, server, session, envelope):
+        await asyncio.sleep(self.seconds)
+        self.messages.append(envelope.original_content)
+        return "250 Message accepted"
+
+
+@pytest.fixture
+def slow_mail_server(admins):
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    server = SlowMailServer(seconds=3)
+    controller = Controller(server, hostname="127.0.0.1", port=port)
+    controller.start()
+    admins.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    admins.EMAIL_HOST, admins.EMAIL_PORT, admins.EMAIL_TIMEOUT = "127.0.0.1", port, 10
+    admins.EMAIL_USE_TLS = admins.EMAIL_USE_SSL = False
+    admins.EMAIL_HOST_USER = admins.EMAIL_HOST_PASSWORD = ""
+    yield server
+    mailer.wait(10)
+    controller.stop()
+
+
+@pytest.mark.urls("tests.security.urls_boom")
+def test_fifty_failing_requests_send_one_email_and_none_waits_for_the_mail_server(
+    admins, errors_client, slow_mail_server
+):
+    started = time.monotonic()
+    assert errors_client.post("/boom/").status_code == 500
+    assert time.monotonic() - started < 1.5  # the mail server takes 3 s to answer
+    for _ in range(49):
+        assert errors_client.post("/boom/").status_code == 500
+
+    assert mailer.wait(10)
+    [message] = slow_mail_server.messages
+    assert b"RuntimeError" in message
 
 
 def failure_record() -> logging.LogRecord:
@@ -265,7 +322,7 @@ def test_two_processes_sharing_the_cache_send_one_email(admins):
     for _ in range(3):
         first_process.handle(failure_record())
         second_process.handle(failure_record())
-    [report] = mail.outbox
+    [report] = sent()
     assert "RuntimeError" in report.body
 
 
@@ -275,8 +332,7 @@ def test_two_processes_sharing_redis_send_one_email_and_then_the_count(admins):
         skip_or_fail("REQUIRE_REDIS", "needs Redis: TEST_REDIS_URL=redis://127.0.0.1:6379/15")
     admins.CACHES = {
         "default": {
-            "BACKEND": "lib.rediscache.RedisCache",
-            "LOCATION": admins.TEST_REDIS_URL,
+            **redis_cache(admins.TEST_REDIS_URL),
             "KEY_PREFIX": f"test-{uuid.uuid4().hex[:8]}",
         }
     }
@@ -285,7 +341,30 @@ def test_two_processes_sharing_redis_send_one_email_and_then_the_count(admins):
     for _ in range(3):
         first_process.handle(failure_record())
         second_process.handle(failure_record())
-    assert len(mail.outbox) == 1
+    assert len(sent()) == 1
     time.sleep(1.1)
     second_process.handle(failure_record())
-    assert "(and 5 more not emailed)" in mail.outbox[1].subject
+    assert "(and 5 more not emailed)" in sent()[1].subject
+
+
+def test_a_forked_worker_sends_error_emails_from_a_thread_of_its_own(admins, tmp_path):
+    """gunicorn forks its workers: a thread started in the parent does not exist in a child."""
+    admins.EMAIL_BACKEND = "django.core.mail.backends.filebased.EmailBackend"
+    admins.EMAIL_FILE_PATH = str(tmp_path)
+    handler = ThrottledAdminEmailHandler()
+    handler.handle(failure_record())  # the parent's thread starts
+    assert mailer.wait(10)
+
+    pid = os.fork()
+    if pid == 0:
+        try:
+            child_error = logging.LogRecord(
+                "django.test_errors", logging.ERROR, __file__, 1, "Child failed", None, None
+            )
+            handler.handle(child_error)
+            os._exit(0 if mailer.wait(10) else 1)
+        finally:
+            os._exit(2)
+    _pid, status = os.waitpid(pid, 0)
+    assert os.waitstatus_to_exitcode(status) == 0
+    assert len(list(tmp_path.iterdir())) == 2

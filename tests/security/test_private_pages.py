@@ -8,6 +8,7 @@ from django.core import mail
 from django.test import Client
 from django.urls import reverse
 
+from lib.errorreports import mailer
 from tests.qa.conftest import CANARY, make_question
 
 pytestmark = pytest.mark.django_db
@@ -84,6 +85,7 @@ def test_error_reports_do_not_include_what_was_posted(settings, caplog):
         )
     assert response.status_code == 500
 
+    assert mailer.wait(10)  # error emails are sent by a thread of their own
     [report] = mail.outbox
     body = report.body + "".join(str(a[0]) for a in getattr(report, "alternatives", []))
     assert "/boom/" in report.subject + body
