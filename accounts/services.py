@@ -26,7 +26,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from accounts.models import User, new_feed_token
-from lib.email import send_email
+from outbox.services import queue_email, queue_task
 
 # How long payment records are kept after an account is deleted (US federal and most state
 # tax rules ask for up to seven years; EU member states for six to ten). Shown on the pages.
@@ -319,7 +319,7 @@ def delete_account(*, user: User, keep_forum_posts: bool) -> None:
     cohort_ids = set(ending.values_list("cohort_id", flat=True))
     ending.update(status=Enrollment.Status.CANCELLED, ended_at=now)
     for cohort_id in cohort_ids:
-        course_tasks.offer_free_seats.delay_on_commit(cohort_id)
+        queue_task(course_tasks.offer_free_seats, cohort_id=cohort_id)
 
     EmailAddress.objects.filter(user=user).delete()
     if apps.is_installed("allauth.mfa"):
@@ -337,7 +337,7 @@ def delete_account(*, user: User, keep_forum_posts: bool) -> None:
     user.set_unusable_password()  # also ends every other session (the auth hash changes)
     user.save()
 
-    send_email.delay_on_commit(
+    queue_email(
         "account_deleted",
         [email],
         {

@@ -7,12 +7,20 @@ from celery.schedules import crontab
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 
-app = Celery("config", include=["lib.email"])
+app = Celery("config")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
 
 # Every periodic job of the site, in one place. Each entry names a task by its dotted path.
 app.conf.beat_schedule = {}
+app.conf.beat_schedule["outbox-deliver-due"] = {
+    "task": "outbox.tasks.deliver_due",
+    "schedule": crontab(minute="*"),  # email the broker could not take, retries after failures
+}
+app.conf.beat_schedule["outbox-purge"] = {
+    "task": "outbox.tasks.purge",
+    "schedule": crontab(hour=3, minute=40),  # sent and failed messages past their keeping time
+}
 app.conf.beat_schedule["courses-sweep-enrolment"] = {
     "task": "courses.tasks.sweep_enrolment",
     "schedule": crontab(minute="*/5"),  # lapsed seat holds and offers pass to the next person
@@ -35,7 +43,7 @@ app.conf.beat_schedule["newsletter-send-due-issues"] = {
 }
 app.conf.beat_schedule["newsletter-recover-stalled-sends"] = {
     "task": "newsletter.tasks.recover_stalled_sends",
-    "schedule": crontab(minute="*/5"),  # re-queue batches a killed worker left behind
+    "schedule": crontab(minute="*"),  # re-queue batches a killed worker left behind
 }
 app.conf.beat_schedule["forum-daily-digest"] = {
     "task": "forum.tasks.send_daily_digests",
