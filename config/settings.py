@@ -164,6 +164,10 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
     # Look for such tasks every few seconds, not every 100 (kombu's 10 s x a throttle of 10).
     "unacked_restore_interval": max(1, min(10, CELERY_VISIBILITY_TIMEOUT // 2)),
     "unacked_restore_throttle": 1,
+    # With the broker down, a publish fails at once instead of retrying for six seconds in
+    # the request: the outbox's re-driver is the retry (workers reconnect on their own terms).
+    "max_retries": 0,
+    "socket_connect_timeout": 2,
 }
 CELERY_TASK_TIME_LIMIT = CELERY_VISIBILITY_TIMEOUT * 9 // 10
 CELERY_TASK_SOFT_TIME_LIMIT = CELERY_VISIBILITY_TIMEOUT * 8 // 10

@@ -206,11 +206,7 @@ class Workers:
     def stop_all(self) -> None:
         for process in self.processes:
             if process.poll() is None:
-                process.terminate()
-                try:
-                    process.wait(timeout=20)
-                except subprocess.TimeoutExpired:
-                    self.kill(process)
+                self.kill(process)  # nothing of theirs is needed after the test
             process.log.close()  # type: ignore[attr-defined]
 
 
