@@ -26,7 +26,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from accounts.models import User, new_feed_token
-from outbox.services import queue_email, queue_task
+from outbox.services import forget_address, queue_email, queue_task
 
 # How long payment records are kept after an account is deleted (US federal and most state
 # tax rules ask for up to seven years; EU member states for six to ten). Shown on the pages.
@@ -337,6 +337,8 @@ def delete_account(*, user: User, keep_forum_posts: bool) -> None:
     user.set_unusable_password()  # also ends every other session (the auth hash changes)
     user.save()
 
+    # Including what the steps above queued for them (an offer withdrawn, a seat released).
+    forget_address(email=email)
     queue_email(
         "account_deleted",
         [email],

@@ -177,6 +177,15 @@ def send_again(*, messages: QuerySet[Message]) -> int:
     return count
 
 
+def forget_address(*, email: str) -> int:
+    """Account deletion: forget every message to `email`; those still waiting are not sent."""
+    address = email.lower()
+    candidates = Message.objects.filter(to__icontains=address).values_list("pk", "to")
+    ids = [pk for pk, to in candidates if address in {a.lower() for a in to}]
+    deleted, _ = Message.objects.filter(pk__in=ids).delete()
+    return deleted
+
+
 def purge(*, now: dt.datetime | None = None) -> int:
     """Daily: forget sent messages after KEEP_DONE and failed ones after KEEP_FAILED."""
     now = now or timezone.now()

@@ -248,6 +248,28 @@ def test_deleting_signs_out_and_the_account_can_never_sign_in(client_for, learne
     assert not EmailAddress.objects.filter(user=learner).exists()
 
 
+def test_emails_waiting_for_the_deleted_account_are_forgotten_and_only_the_goodbye_goes(
+    client_for, learner, learner_data, mailoutbox, django_capture_on_commit_callbacks
+):
+    from outbox.models import Message
+
+    for status in (Message.Status.PENDING, Message.Status.DONE, Message.Status.FAILED):
+        Message.new(
+            kind=Message.Kind.EMAIL, name="forum_reply", to=["Learner@Example.com"], status=status
+        ).save()
+    elsewhere = Message.new(kind=Message.Kind.EMAIL, name="forum_reply", to=["other@example.com"])
+    elsewhere.save()
+
+    with django_capture_on_commit_callbacks(execute=True):
+        delete(client_for, learner)
+
+    assert [m.to for m in mailoutbox] == [["learner@example.com"]]
+    assert "deleted" in mailoutbox[0].subject.lower()
+    to_them = Message.objects.filter(to__icontains="learner@example.com")
+    assert [(m.name, m.status) for m in to_them] == [("account_deleted", "done")]
+    assert Message.objects.filter(pk=elsewhere.pk).exists()
+
+
 def test_other_sessions_of_the_deleted_account_end(client_for, learner, learner_data):
     elsewhere = client_for(learner)
     delete(client_for, learner)
