@@ -19,6 +19,7 @@ from accounts import mfa, services
 from accounts.forms import DeleteAccountForm, ProfileForm, SetupCodeForm
 from lib import ratelimit
 from lib.typed import AuthenticatedHttpRequest
+from outbox import models as outbox
 from outbox.services import queue_email
 
 
@@ -163,5 +164,7 @@ def privacy(request: HttpRequest) -> HttpResponse:
         "payment_record_years": services.PAYMENT_RECORD_YEARS,
         "newsletter_confirm_days": settings.NEWSLETTER_CONFIRM_DAYS,
         "rate_limit_hours": math.ceil(services.LONGEST_RATE_LIMIT_SECONDS / 3600),
+        "sent_email_days": outbox.KEEP_DONE.days,
+        "failed_email_days": outbox.KEEP_FAILED.days,
     }
     return render(request, "pages/privacy.html", context)

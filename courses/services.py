@@ -1291,9 +1291,7 @@ def request_aid(
         message=message,
         user=user if user and user.is_authenticated else None,
     )
-    queue_email(
-        "aid_received", [aid.email], {"name": name, "course_title": course.title}
-    )
+    queue_email("aid_received", [aid.email], {"name": name, "course_title": course.title})
     return aid
 
 

@@ -35,9 +35,7 @@ def can_reply(user: User | object, question: Question) -> bool:
 
 def _notify_asker(question: Question, kind: str) -> None:
     url = settings.SITE_URL + reverse("qa:question", kwargs={"pk": question.pk})
-    queue_email(
-        "qa_answered", [question.asker.email], {"question_url": url, "kind": kind}
-    )
+    queue_email("qa_answered", [question.asker.email], {"question_url": url, "kind": kind})
     logger.info("Q&A: notified the asker of question %s (%s)", question.pk, kind)
 
 
