@@ -26,7 +26,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from accounts.models import User, new_feed_token
-from outbox.services import forget_address, queue_email, queue_task
+from outbox.services import forget_address, messages_to, queue_email, queue_task
 
 # How long payment records are kept after an account is deleted (US federal and most state
 # tax rules ask for up to seven years; EU member states for six to ten). Shown on the pages.
@@ -232,6 +232,17 @@ def export_user_data(*, user: User) -> dict[str, Any]:
             for a in FinancialAidRequest.objects.filter(Q(user=user) | Q(email__iexact=email))
             .select_related("course")
             .order_by("created_at")
+        ],
+        # Our record of the emails sent (or waiting) to them: which, when, whether it went.
+        "emails": [
+            {
+                "email": m.name,
+                "status": m.status,
+                "created_at": _iso(m.created_at),
+                "sent_at": _iso(m.done_at),
+            }
+            for m in messages_to(email)
+            if m.kind != m.Kind.TASK
         ],
     }
 

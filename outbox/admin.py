@@ -65,6 +65,10 @@ class MessageAdmin(admin.ModelAdmin):
             request, f"{count} message(s) will be sent again{note}.", messages.SUCCESS
         )
 
+    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
+        # Nothing on a message is edited: "Send again" on the list is the one change.
+        return obj is None and super().has_change_permission(request)
+
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
 

@@ -177,11 +177,16 @@ def send_again(*, messages: QuerySet[Message]) -> int:
     return count
 
 
+def messages_to(email: str) -> list[Message]:
+    """Every message to `email` (any case), oldest first: for the person's data export."""
+    address = email.lower()
+    candidates = Message.objects.filter(to__icontains=address).order_by("created_at", "pk")
+    return [m for m in candidates if address in {a.lower() for a in m.to}]
+
+
 def forget_address(*, email: str) -> int:
     """Account deletion: forget every message to `email`; those still waiting are not sent."""
-    address = email.lower()
-    candidates = Message.objects.filter(to__icontains=address).values_list("pk", "to")
-    ids = [pk for pk, to in candidates if address in {a.lower() for a in to}]
+    ids = [m.pk for m in messages_to(email)]
     deleted, _ = Message.objects.filter(pk__in=ids).delete()
     return deleted
 

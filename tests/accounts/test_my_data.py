@@ -123,6 +123,25 @@ def test_export_is_a_json_download_of_everything(client_for, learner, learner_da
     assert data["financial_aid_requests"][0]["message"] == "M"
 
 
+def test_export_lists_the_emails_sent_to_them_without_their_content(client_for, learner):
+    from outbox.models import Message
+
+    for to, link in [("Learner@example.com", "/forum/post/7/"), ("other@example.com", "/x/")]:
+        Message.new(
+            kind=Message.Kind.EMAIL, name="forum_reply", to=[to], payload={"post_url": link}
+        ).save()
+
+    response = client_for(learner).get(reverse("accounts:export"))
+
+    (record,) = response.json()["emails"]
+    assert (record["email"], record["status"], record["sent_at"]) == (
+        "forum_reply",
+        "pending",
+        None,
+    )
+    assert "/forum/post/7/" not in response.content.decode()
+
+
 def test_export_leaves_out_unsent_drafts_and_secrets(client_for, learner, learner_data):
     text = client_for(learner).get(reverse("accounts:export")).content.decode()
 

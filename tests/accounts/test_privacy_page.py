@@ -123,6 +123,7 @@ def test_the_export_covers_every_kind_of_data_the_page_lists(client_for, learner
         "waitlist",
         "financial_aid_requests",
         "newsletter",
+        "emails",
     ]:
         assert section in data, section
 
