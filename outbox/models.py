@@ -110,7 +110,10 @@ class Message(models.Model):
         return f"{self.get_kind_display()} {self.name} #{self.pk}"
 
     @classmethod
-    def new(cls, *, kind: str, name: str, send_by: dt.datetime | None = None, **fields: Any):
+    def new(
+        cls, *, kind: str, name: str, send_by: dt.datetime | None = None, **fields: Any
+    ) -> Message:
+        """An unsaved message, due now, retried until RETRY_FOR from now."""
         now = timezone.now()
         return cls(
             kind=kind,
