@@ -8,11 +8,12 @@ from django.http import HttpRequest
 
 from accounts import mfa
 from lib import ratelimit
-from lib.email import send_message
+from outbox.services import queue_rendered_email
 
 
 class AccountAdapter(DefaultAccountAdapter):
-    """allauth's adapter, with its email sent by a Celery task instead of in the request."""
+    """allauth's adapter, with its email recorded in the outbox and sent by a worker instead
+    of in the request."""
 
     def send_mail(self, template_prefix: str, email: str, context: dict) -> None:
         message = self.render_mail(template_prefix, email, context)
@@ -24,12 +25,13 @@ class AccountAdapter(DefaultAccountAdapter):
             ),
             "",
         )
-        send_message.delay_on_commit(
+        queue_rendered_email(
             subject=message.subject,
             text=message.body,
             html=html,
             to=list(message.to),
             from_email=message.from_email,
+            name=template_prefix,
         )
 
     def get_client_ip(self, request: HttpRequest) -> str:

@@ -28,6 +28,9 @@ ZOOMGROUPS_PERMS = [
     *model_perms("zoomgroups", "remindersent", actions="view"),
 ]
 
+# Outgoing email: what was sent, what waits, what failed, and "Send again".
+OUTBOX_PERMS = model_perms("outbox", "message", actions="view change")
+
 ROLE_PERMISSIONS: dict[str, list[str]] = {
     INSTRUCTOR: [
         "accounts.view_user",
@@ -51,6 +54,7 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         *FORUM_PERMS,
         # Friday groups: the instructor leads them, schedules, posts recordings, marks attendance.
         *ZOOMGROUPS_PERMS,
+        *OUTBOX_PERMS,
     ],
     STAFF: [
         "accounts.view_user",
@@ -73,6 +77,8 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         *FORUM_PERMS,
         # Friday groups: scheduling, recordings and attendance.
         *ZOOMGROUPS_PERMS,
+        # Outgoing email (Q&A notices only to those who may read questions: outbox.models).
+        *OUTBOX_PERMS,
     ],
 }
 

@@ -26,7 +26,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from accounts.models import User, new_feed_token
-from lib.email import send_email
+from outbox.services import forget_address, messages_to, queue_email, queue_task
 
 # How long payment records are kept after an account is deleted (US federal and most state
 # tax rules ask for up to seven years; EU member states for six to ten). Shown on the pages.
@@ -233,6 +233,17 @@ def export_user_data(*, user: User) -> dict[str, Any]:
             .select_related("course")
             .order_by("created_at")
         ],
+        # Our record of the emails sent (or waiting) to them: which, when, whether it went.
+        "emails": [
+            {
+                "email": m.name,
+                "status": m.status,
+                "created_at": _iso(m.created_at),
+                "sent_at": _iso(m.done_at),
+            }
+            for m in messages_to(email)
+            if m.kind != m.Kind.TASK
+        ],
     }
 
 
@@ -319,7 +330,7 @@ def delete_account(*, user: User, keep_forum_posts: bool) -> None:
     cohort_ids = set(ending.values_list("cohort_id", flat=True))
     ending.update(status=Enrollment.Status.CANCELLED, ended_at=now)
     for cohort_id in cohort_ids:
-        course_tasks.offer_free_seats.delay_on_commit(cohort_id)
+        queue_task(course_tasks.offer_free_seats, cohort_id=cohort_id)
 
     EmailAddress.objects.filter(user=user).delete()
     if apps.is_installed("allauth.mfa"):
@@ -337,7 +348,9 @@ def delete_account(*, user: User, keep_forum_posts: bool) -> None:
     user.set_unusable_password()  # also ends every other session (the auth hash changes)
     user.save()
 
-    send_email.delay_on_commit(
+    # Including what the steps above queued for them (an offer withdrawn, a seat released).
+    forget_address(email=email)
+    queue_email(
         "account_deleted",
         [email],
         {

@@ -1,3 +1,4 @@
+import datetime as dt
 import json
 import math
 
@@ -17,8 +18,9 @@ from django.views.decorators.http import require_POST
 from accounts import mfa, services
 from accounts.forms import DeleteAccountForm, ProfileForm, SetupCodeForm
 from lib import ratelimit
-from lib.email import send_email
 from lib.typed import AuthenticatedHttpRequest
+from outbox import models as outbox
+from outbox.services import queue_email
 
 
 @login_required
@@ -125,10 +127,12 @@ def mfa_setup_code(request: AuthenticatedHttpRequest) -> HttpResponse:
                 period=SETUP_CODE_SENDS[1],
             ):
                 code = mfa.start_setup_code(request)
-                send_email.delay_on_commit(
+                queue_email(
                     "mfa_setup_code",
                     [address],
                     {"code": code, "minutes": mfa.SETUP_CODE_MINUTES},
+                    # A late code is no use: it has expired by then.
+                    send_by=timezone.now() + dt.timedelta(minutes=mfa.SETUP_CODE_MINUTES),
                 )
                 messages.success(request, f"We sent a code to {address}.")
             else:
@@ -160,5 +164,7 @@ def privacy(request: HttpRequest) -> HttpResponse:
         "payment_record_years": services.PAYMENT_RECORD_YEARS,
         "newsletter_confirm_days": settings.NEWSLETTER_CONFIRM_DAYS,
         "rate_limit_hours": math.ceil(services.LONGEST_RATE_LIMIT_SECONDS / 3600),
+        "sent_email_days": outbox.KEEP_DONE.days,
+        "failed_email_days": outbox.KEEP_FAILED.days,
     }
     return render(request, "pages/privacy.html", context)

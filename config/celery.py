@@ -7,7 +7,7 @@ from celery.schedules import crontab
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 
-app = Celery("config", include=["lib.email", "lib.health"])
+app = Celery("config", include=["lib.health"])
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
 
@@ -17,6 +17,14 @@ app.conf.beat_schedule["health-heartbeat"] = {
     "task": "lib.health.record_heartbeat",
     "schedule": crontab(minute="*"),  # /healthz: workers degraded when it stops; the mail server
     "options": {"expires": 50},  # the backlog of a stopped worker is not worth running
+}
+app.conf.beat_schedule["outbox-deliver-due"] = {
+    "task": "outbox.tasks.deliver_due",
+    "schedule": crontab(minute="*"),  # email the broker could not take, retries after failures
+}
+app.conf.beat_schedule["outbox-purge"] = {
+    "task": "outbox.tasks.purge",
+    "schedule": crontab(hour=3, minute=40),  # sent and failed messages past their keeping time
 }
 app.conf.beat_schedule["courses-sweep-enrolment"] = {
     "task": "courses.tasks.sweep_enrolment",
@@ -40,7 +48,7 @@ app.conf.beat_schedule["newsletter-send-due-issues"] = {
 }
 app.conf.beat_schedule["newsletter-recover-stalled-sends"] = {
     "task": "newsletter.tasks.recover_stalled_sends",
-    "schedule": crontab(minute="*/5"),  # re-queue batches a killed worker left behind
+    "schedule": crontab(minute="*"),  # re-queue batches a killed worker left behind
 }
 app.conf.beat_schedule["forum-daily-digest"] = {
     "task": "forum.tasks.send_daily_digests",

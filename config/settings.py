@@ -61,6 +61,7 @@ INSTALLED_APPS = [
     "forum",
     "newsletter",
     "audit",
+    "outbox",
     "config.apps.AdminConfig",
     "django.contrib.auth",
     "django.contrib.contenttypes",
@@ -175,6 +176,24 @@ CELERY_TASK_ALWAYS_EAGER = not CELERY_BROKER_URL
 CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
+# A task taken by a worker that then died goes back to the queue after this many seconds
+# (Redis cannot tell a dead worker from a slow one; its own default is an hour). So no task
+# may run that long: the time limits end it first, or a second worker would run it too.
+# A task waiting for a longer countdown is handed out again while it waits, which is why
+# every task is idempotent and the outbox keeps its retry times in the database instead.
+CELERY_VISIBILITY_TIMEOUT = env_int("CELERY_VISIBILITY_TIMEOUT", 300)
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "visibility_timeout": CELERY_VISIBILITY_TIMEOUT,
+    # Look for such tasks every few seconds, not every 100 (kombu's 10 s x a throttle of 10).
+    "unacked_restore_interval": max(1, min(10, CELERY_VISIBILITY_TIMEOUT // 2)),
+    "unacked_restore_throttle": 1,
+    # With the broker down, a publish fails at once instead of retrying for six seconds in
+    # the request: the outbox's re-driver is the retry (workers reconnect on their own terms).
+    "max_retries": 0,
+    "socket_connect_timeout": 2,
+}
+CELERY_TASK_TIME_LIMIT = CELERY_VISIBILITY_TIMEOUT * 9 // 10
+CELERY_TASK_SOFT_TIME_LIMIT = CELERY_VISIBILITY_TIMEOUT * 8 // 10
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_SERIALIZER = "json"
 CELERY_RESULT_BACKEND = None
@@ -254,7 +273,7 @@ NEWSLETTER_SEND_WEEKDAY = env_int("NEWSLETTER_SEND_WEEKDAY", 1)
 NEWSLETTER_SEND_HOUR = env_int("NEWSLETTER_SEND_HOUR", 9)
 NEWSLETTER_CONFIRM_DAYS = env_int("NEWSLETTER_CONFIRM_DAYS", 7)
 NEWSLETTER_BATCH_SIZE = env_int("NEWSLETTER_BATCH_SIZE", 200)
-NEWSLETTER_STALE_MINUTES = env_int("NEWSLETTER_STALE_MINUTES", 15)
+NEWSLETTER_STALE_MINUTES = env_int("NEWSLETTER_STALE_MINUTES", 2)
 NEWSLETTER_SMTP_CONNECTIONS = env_int("NEWSLETTER_SMTP_CONNECTIONS", 4)
 
 STATIC_URL = "/static/"

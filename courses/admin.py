@@ -26,6 +26,7 @@ from courses.models import (
     WaitlistEntry,
 )
 from lessons.models import Lesson
+from outbox.services import queue_task
 
 if TYPE_CHECKING:
     from django_stubs_ext import WithAnnotations
@@ -131,7 +132,7 @@ class CohortAdmin(admin.ModelAdmin):
         opened_or_more_seats = {"status", "seat_cap", "enrolment_opens_at", "enrolment_closes_at"}
         if obj.status == Cohort.Status.OPEN and opened_or_more_seats & set(form.changed_data):
             # Opening a run (or adding seats) offers its free seats to the waitlist, in order.
-            enrolment_tasks.offer_free_seats.delay_on_commit(obj.pk)
+            queue_task(enrolment_tasks.offer_free_seats, cohort_id=obj.pk)
 
     @admin.action(description="Offer free seats to the waitlist now", permissions=["change"])
     def offer_free_seats(self, request: HttpRequest, queryset) -> None:
@@ -250,14 +251,14 @@ class EnrollmentAdmin(admin.ModelAdmin):
 
     def delete_model(self, request: HttpRequest, obj: Enrollment) -> None:
         super().delete_model(request, obj)
-        enrolment_tasks.offer_free_seats.delay_on_commit(obj.cohort_id)
+        queue_task(enrolment_tasks.offer_free_seats, cohort_id=obj.cohort_id)
 
     def delete_queryset(self, request: HttpRequest, queryset) -> None:
         # Deleting (for data removal) frees seats like a cancellation: offer them at once.
         cohort_ids = set(queryset.values_list("cohort_id", flat=True))
         super().delete_queryset(request, queryset)
         for cohort_id in cohort_ids:
-            enrolment_tasks.offer_free_seats.delay_on_commit(cohort_id)
+            queue_task(enrolment_tasks.offer_free_seats, cohort_id=cohort_id)
 
     @admin.display(description="email", ordering="user__email")
     def user_email(self, enrollment: Enrollment) -> str:

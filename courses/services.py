@@ -11,7 +11,7 @@ Rules every function here keeps:
 - A lock wait is bounded (`ENROLMENT_LOCK_TIMEOUT_MS`): behind a stuck transaction a service
   fails fast with EnrolmentBusy ("try again in a minute") instead of queueing every checkout.
 - No network call happens while a lock is held: Stripe is called before or after the
-  transaction, or from a Celery task enqueued with `delay_on_commit`.
+  transaction, or from a Celery task queued through the outbox (`queue_task`).
 - Fulfilment is idempotent: the webhook and the success page call the same function and the
   second call finds the work done.
 """
@@ -43,7 +43,7 @@ from courses.models import (
     StripeEvent,
     WaitlistEntry,
 )
-from lib.email import send_email
+from outbox.services import queue_email, queue_task
 
 logger = logging.getLogger(__name__)
 
@@ -207,7 +207,7 @@ def _grant_seat(
         enrollment.dispute_status = ""
         enrollment.ended_at = None
         enrollment.save()
-    send_email.delay_on_commit(
+    queue_email(
         "enrol_confirmed",
         [user.email],
         {
@@ -226,7 +226,7 @@ def _seat_changed(cohort_id: int) -> None:
     """A seat may have come free: offer it to the waitlist once this transaction commits."""
     from courses import tasks
 
-    tasks.offer_free_seats.delay_on_commit(cohort_id)
+    queue_task(tasks.offer_free_seats, cohort_id=cohort_id)
 
 
 def _offers_in_trimester(course_id: int, email: str | OuterRef) -> QuerySet[Offer]:
@@ -377,7 +377,7 @@ def _close_hold(hold: SeatHold, state: str, now: dt.datetime) -> None:
     if hold.stripe_session_id:
         from courses import tasks
 
-        tasks.expire_checkout_session.delay_on_commit(hold.stripe_session_id)
+        queue_task(tasks.expire_checkout_session, session_id=hold.stripe_session_id)
     _seat_changed(hold.cohort_id)
 
 
@@ -506,7 +506,7 @@ def _not_honoured(hold: SeatHold, reason: str, *, tell_person: bool = True) -> R
             status=Offer.Status.EXPIRED
         )
     if hold.state == SeatHold.State.REFUND_DUE:
-        tasks.refund_late_payment.delay_on_commit(hold.pk)
+        queue_task(tasks.refund_late_payment, hold_id=hold.pk)
         return Result(Outcome.REFUNDED_LATE, reason)
     if tell_person:
         _tell_not_kept(hold)
@@ -517,7 +517,7 @@ def _not_honoured(hold: SeatHold, reason: str, *, tell_person: bool = True) -> R
 def _tell_not_kept(hold: SeatHold) -> None:
     cohort = Cohort.objects.select_related("course").get(pk=hold.cohort_id)
     user = User.objects.get(pk=hold.user_id)
-    send_email.delay_on_commit(
+    queue_email(
         "enrol_not_kept",
         [user.email],
         {
@@ -558,7 +558,7 @@ def _tell_staff(hold: SeatHold, reason: str) -> None:
         "link": site_link(reverse("admin:courses_seathold_change", args=[hold.pk])),
     }
     for email in _staff_emails():
-        send_email.delay_on_commit("enrol_needs_staff", [email], context)
+        queue_email("enrol_needs_staff", [email], context)
 
 
 def refund_late_payment(*, hold_id: int) -> bool:
@@ -586,7 +586,7 @@ def refund_late_payment(*, hold_id: int) -> bool:
         state=SeatHold.State.REFUNDED
     )
     if updated:
-        send_email.delay_on_commit(
+        queue_email(
             "enrol_late_refund",
             [hold.user.email],
             {
@@ -622,7 +622,7 @@ def end_access(*, enrollment_id: int, status: str, now: dt.datetime | None = Non
     enrollment.status = status
     enrollment.ended_at = now
     enrollment.save()
-    send_email.delay_on_commit(
+    queue_email(
         "enrol_ended",
         [enrollment.user.email],
         {
@@ -1002,7 +1002,7 @@ def join_waitlist(
                 )
         except IntegrityError:
             return False
-    send_email.delay_on_commit(
+    queue_email(
         "waitlist_joined",
         [email],
         {
@@ -1018,7 +1018,7 @@ def join_waitlist(
 
 
 def _send_offer_email(offer: Offer, cohort: Cohort) -> None:
-    send_email.delay_on_commit(
+    queue_email(
         "offer_made",
         [offer.email],
         {
@@ -1174,7 +1174,7 @@ def _expire_offer(offer: Offer) -> None:
         ).update(status=WaitlistEntry.Status.LAPSED)
     aid = offer.aid_request_id is not None
     again = "courses:aid_request" if aid else "courses:waitlist"
-    send_email.delay_on_commit(
+    queue_email(
         "offer_lapsed",
         [offer.email],
         {
@@ -1243,7 +1243,7 @@ def leave_waitlist(*, entry_id: int) -> bool:
     entry.status = WaitlistEntry.Status.REMOVED
     entry.save(update_fields=["status"])
     course = Course.objects.get(pk=course_id)
-    send_email.delay_on_commit(
+    queue_email(
         "waitlist_left",
         [entry.email],
         {
@@ -1291,9 +1291,7 @@ def request_aid(
         message=message,
         user=user if user and user.is_authenticated else None,
     )
-    send_email.delay_on_commit(
-        "aid_received", [aid.email], {"name": name, "course_title": course.title}
-    )
+    queue_email("aid_received", [aid.email], {"name": name, "course_title": course.title})
     return aid
 
 

@@ -30,8 +30,8 @@ from forum.models import (
     Subscription,
     Topic,
 )
-from lib.email import send_email
 from lib.rows import fetch_one
+from outbox.services import queue_email, queue_task
 
 if TYPE_CHECKING:
     from accounts.models import User
@@ -125,8 +125,8 @@ def _add_post(*, topic: Topic, author: User, body: str, fmt: str) -> Post:
     mark_topic_read(user=author, topic=topic, post_id=post.pk)
     from forum import tasks
 
-    tasks.notify_subscribers.delay_on_commit(post.pk)
-    tasks.notify_mentions.delay_on_commit(post.pk)
+    queue_task(tasks.notify_subscribers, post_id=post.pk)
+    queue_task(tasks.notify_mentions, post_id=post.pk)
     return post
 
 
@@ -186,7 +186,7 @@ def report_post(*, post: Post, reporter: User, reason: str, details: str) -> Rep
     report = Report.objects.create(post=post, reporter=reporter, reason=reason, details=details)
     from forum import tasks
 
-    tasks.notify_moderators.delay_on_commit(report.pk)
+    queue_task(tasks.notify_moderators, report_id=report.pk)
     return report
 
 
@@ -208,6 +208,7 @@ def moderators():
     )
 
 
+@transaction.atomic
 def notify_moderators(*, report_id: int) -> int:
     """Tell the moderators that a post was reported: the reason and a link to the queue,
     never the post, the details or who reported it."""
@@ -223,7 +224,7 @@ def notify_moderators(*, report_id: int) -> int:
         "open_count": Report.objects.filter(status=Report.Status.OPEN).count(),
     }
     for email in recipients:
-        send_email.delay_on_commit("forum_reported", [email], context)
+        queue_email("forum_reported", [email], context)
     return len(recipients)
 
 
@@ -349,8 +350,10 @@ def _where(topic: Topic, poster: User) -> dict[str, object]:
     return {"private_circle": False, "topic_title": topic.title, "poster": poster.public_name}
 
 
+@transaction.atomic
 def notify_subscribers(*, post_id: int) -> int:
-    """Email followers who chose "right away" about a new post. Idempotent per post."""
+    """Email followers who chose "right away" about a new post. Idempotent per post: each
+    follower's claim commits with their email."""
     post = (
         Post.objects.select_related("topic__category", "author")
         .filter(pk=post_id, is_hidden=False, is_deleted=False)
@@ -376,7 +379,7 @@ def notify_subscribers(*, post_id: int) -> int:
         topic_token = unsubscribe_token(user.pk, post.topic_id)
         all_token = unsubscribe_token(user.pk)
         one_click = _absolute(reverse("forum:email_unsubscribe", args=[all_token]))
-        send_email.delay_on_commit(
+        queue_email(
             "forum_reply",
             [user.email],
             {
@@ -393,6 +396,7 @@ def notify_subscribers(*, post_id: int) -> int:
     return sent
 
 
+@transaction.atomic
 def notify_mentions(*, post_id: int) -> int:
     """Tell each mentioned member (who may see the topic) that they were mentioned."""
     post = (
@@ -423,7 +427,7 @@ def notify_mentions(*, post_id: int) -> int:
         if not _can_see(user, post.topic_id):
             continue
         one_click = _absolute(reverse("forum:email_unsubscribe", args=[unsubscribe_token(user.pk)]))
-        send_email.delay_on_commit(
+        queue_email(
             "forum_mention",
             [user.email],
             {
@@ -439,6 +443,7 @@ def notify_mentions(*, post_id: int) -> int:
     return sent
 
 
+@transaction.atomic
 def send_digest(*, user_id: int, now: dt.datetime | None = None) -> bool:
     """One member's daily digest: followed topics with new posts by others since the last
     email or visit. Returns whether an email was sent."""
@@ -482,7 +487,7 @@ def send_digest(*, user_id: int, now: dt.datetime | None = None) -> bool:
     if not items:
         return False
     one_click = _absolute(reverse("forum:email_unsubscribe", args=[unsubscribe_token(user.pk)]))
-    send_email.delay_on_commit(
+    queue_email(
         "forum_digest",
         [user.email],
         {

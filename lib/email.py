@@ -1,23 +1,20 @@
-"""Email: template triplets rendered in one place, sent by a Celery task.
+"""Email: template triplets rendered in one place, and how to tell a failure worth retrying.
 
 A message called `name` is three templates: `emails/<name>.subject.txt`, `emails/<name>.txt`
-and `emails/<name>.html`. Call `send_email.delay_on_commit(...)` from views and services;
-the task renders and sends in the worker, and retries transient failures with backoff.
+and `emails/<name>.html`. Views and services do not send: they record the message with
+`outbox.services.queue_email(...)` in their own transaction, and a worker sends it with
+`send_now` once that transaction committed (the outbox retries failures for three days).
 
 Notifications must never carry private text (a question, an answer, a post): pass ids and
 links in the context, not content.
 """
 
-import logging
 import smtplib
 import socket
 
-from celery import shared_task
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives, get_connection
 from django.template.loader import render_to_string
-
-logger = logging.getLogger(__name__)
 
 # Errors worth another try later: the server or the network was briefly unavailable.
 TRANSIENT_ERRORS = (
@@ -36,6 +33,27 @@ def is_transient(exc: BaseException) -> bool:
     if isinstance(exc, smtplib.SMTPResponseException):
         return 400 <= exc.smtp_code < 500
     return isinstance(exc, TRANSIENT_ERRORS)
+
+
+def is_permanent(exc: BaseException) -> bool:
+    """True when the mail server said a definite no (a 5xx reply): trying again cannot help."""
+    if isinstance(exc, smtplib.SMTPRecipientsRefused):
+        return bool(exc.recipients) and all(code >= 500 for code, _ in exc.recipients.values())
+    if isinstance(exc, smtplib.SMTPResponseException):
+        return exc.smtp_code >= 500
+    return False
+
+
+def describe_failure(exc: BaseException) -> str:
+    """The error's class and SMTP code, e.g. "SMTPRecipientsRefused 550". Never its message:
+    a server's reply may quote the address or the text it refused."""
+    code: int | None = None
+    if isinstance(exc, smtplib.SMTPRecipientsRefused) and exc.recipients:
+        code = max(code for code, _ in exc.recipients.values())
+    elif isinstance(exc, smtplib.SMTPResponseException):
+        code = exc.smtp_code
+    name = type(exc).__name__
+    return f"{name} {code}" if code is not None else name
 
 
 def render_email(name: str, context: dict) -> tuple[str, str, str]:
@@ -73,44 +91,9 @@ def build_message(
 def send_now(
     name: str, to: list[str], context: dict, headers: dict[str, str] | None = None
 ) -> None:
-    """Render and send at once, in this process. Tasks call this; views should not."""
+    """Render and send at once, in this process. The outbox calls this; views should not."""
     subject, text, html = render_email(name, context)
     build_message(subject=subject, text=text, html=html, to=to, headers=headers).send()
-
-
-@shared_task(bind=True, max_retries=6, acks_late=True)
-def send_email(self, name: str, to: list[str], context: dict, headers: dict | None = None) -> None:
-    """Send the template triplet `name`. `context` must be JSON: ids, names and URLs."""
-    try:
-        send_now(name, to, context, headers)
-    except Exception as exc:
-        if not is_transient(exc):
-            raise
-        logger.warning("Email %s: transient failure (%s), retrying", name, type(exc).__name__)
-        raise self.retry(exc=exc, countdown=min(30 * 2**self.request.retries, 3600)) from exc
-
-
-@shared_task(bind=True, max_retries=6, acks_late=True)
-def send_message(
-    self,
-    *,
-    subject: str,
-    text: str,
-    to: list[str],
-    html: str = "",
-    from_email: str | None = None,
-    headers: dict | None = None,
-) -> None:
-    """Send an already-rendered message (allauth renders its own)."""
-    try:
-        build_message(
-            subject=subject, text=text, html=html, to=to, from_email=from_email, headers=headers
-        ).send()
-    except Exception as exc:
-        if not is_transient(exc):
-            raise
-        logger.warning("Email: transient failure (%s), retrying", type(exc).__name__)
-        raise self.retry(exc=exc, countdown=min(30 * 2**self.request.retries, 3600)) from exc
 
 
 def open_connection():

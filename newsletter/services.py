@@ -47,6 +47,7 @@ from django.utils import timezone
 
 from lib import email as mail
 from newsletter.models import Delivery, Infographic, Issue, Subscriber
+from outbox.services import queue_email
 
 logger = logging.getLogger(__name__)
 
@@ -97,7 +98,7 @@ def list_headers(subscriber: Subscriber) -> dict[str, str]:
 
 def _send_confirmation(subscriber: Subscriber) -> None:
     url = settings.SITE_URL + reverse("newsletter:confirm", args=[confirmation_token(subscriber)])
-    mail.send_email.delay_on_commit(
+    queue_email(
         "newsletter_confirm",
         [subscriber.email],
         {
@@ -112,7 +113,7 @@ def _send_confirmation(subscriber: Subscriber) -> None:
 
 def _send_welcome(subscriber: Subscriber) -> None:
     infographic = Infographic.current()
-    mail.send_email.delay_on_commit(
+    queue_email(
         "newsletter_welcome",
         [subscriber.email],
         {
@@ -333,7 +334,7 @@ def render_issue(issue: Issue, unsubscribe_url: str = UNSUBSCRIBE_PLACEHOLDER):
 
 def send_test_issue(*, issue: Issue, to: str) -> None:
     """Send the issue to a staff member, marked as a test. Enqueued after commit."""
-    mail.send_email.delay_on_commit(
+    queue_email(
         "newsletter_issue",
         [to],
         {

@@ -16,7 +16,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from courses.models import is_member
-from lib.email import send_email
+from outbox.services import queue_email
 from qa.models import Answer, LibraryEntry, Question, Reply, can_see_all_questions
 
 if TYPE_CHECKING:
@@ -35,9 +35,7 @@ def can_reply(user: User | object, question: Question) -> bool:
 
 def _notify_asker(question: Question, kind: str) -> None:
     url = settings.SITE_URL + reverse("qa:question", kwargs={"pk": question.pk})
-    send_email.delay_on_commit(
-        "qa_answered", [question.asker.email], {"question_url": url, "kind": kind}
-    )
+    queue_email("qa_answered", [question.asker.email], {"question_url": url, "kind": kind})
     logger.info("Q&A: notified the asker of question %s (%s)", question.pk, kind)
 
 
@@ -175,7 +173,7 @@ def send_digest(*, now: dt.datetime | None = None) -> bool:
     if not new_count and not waiting_count:
         return False
     queue_url = settings.SITE_URL + reverse("admin:qa_question_changelist")
-    send_email.delay_on_commit(
+    queue_email(
         "qa_digest",
         [settings.INSTRUCTOR_EMAIL],
         {

@@ -8,9 +8,10 @@
    fields the test is about, so the reader sees what matters.
 4. Count queries on every list and detail page with `django_assert_max_num_queries` (or
    `django_assert_num_queries`), and check the count does not grow with the data.
-5. Email and Celery tasks: views enqueue with `delay_on_commit`, which runs after the
-   transaction commits. Wrap the request in `django_capture_on_commit_callbacks(execute=True)`
-   so the (inline) task runs, then read `mailoutbox`.
+5. Email and Celery tasks: services record them in the outbox (`outbox.services.queue_email`,
+   `queue_task`), which hands them to a worker after the transaction commits. Wrap the
+   request in `django_capture_on_commit_callbacks(execute=True)` so they run (inline), then
+   read `mailoutbox`. A failed send waits for `outbox.services.deliver_due` (beat).
 6. Name tests as sentences: test_<who>_<does or gets what>.
 7. Mark tests that need PostgreSQL with @pytest.mark.postgres and browser tests with
    @pytest.mark.browser; they skip locally without those parts and fail in CI.

@@ -14,7 +14,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from courses.models import Cohort, Enrollment
-from lib.email import send_email
+from outbox.services import queue_email, queue_task
 from zoomgroups.models import (
     RSVP,
     Attendance,
@@ -150,12 +150,13 @@ def cancel_sessions(sessions: Iterable[GroupSession]) -> int:
 def announce_schedule_change(
     *, session: GroupSession, kind: str, old_start: dt.datetime | None = None
 ) -> None:
-    """Queue, once the change is committed, the email telling the run's learners that a
-    session moved (old and new time) or was cancelled. The task gets plain values, because a
-    cancelled session no longer exists when it runs."""
+    """Queue, with the change, the email telling the run's learners that a session moved
+    (old and new time) or was cancelled. The task gets plain values, because a cancelled
+    session no longer exists when it runs."""
     from zoomgroups.tasks import send_schedule_change_notices
 
-    send_schedule_change_notices.delay_on_commit(
+    queue_task(
+        send_schedule_change_notices,
         kind=kind,
         cohort_id=session.cohort_id,
         topic=session.topic,
@@ -164,6 +165,7 @@ def announce_schedule_change(
     )
 
 
+@transaction.atomic
 def send_schedule_change_notices(
     *, kind: str, cohort_id: int, topic: str, starts_at: str, old_starts_at: str | None
 ) -> int:
@@ -173,7 +175,7 @@ def send_schedule_change_notices(
     old = dt.datetime.fromisoformat(old_starts_at) if old_starts_at else None
     sent = 0
     for user in enrolled_learners(cohort_id):
-        send_email.delay(
+        queue_email(
             "zoomgroups_changed",
             [user.email],
             {
@@ -204,7 +206,7 @@ def announce_recording(*, session: GroupSession) -> bool:
     locked.save(update_fields=["recording_announced_at"])
     from zoomgroups.tasks import send_recording_notices
 
-    send_recording_notices.delay_on_commit(locked.pk)
+    queue_task(send_recording_notices, session_id=locked.pk)
     return True
 
 
@@ -259,19 +261,20 @@ def email_context(*, session: GroupSession, user: User, kind: str) -> dict:
 def deliver_notice(*, session: GroupSession, user: User, kind: str) -> bool:
     """Send `kind` about `session` to `user` unless it was already sent. True if queued now.
 
-    Insert, then send: the ReminderSent row is committed first and its unique constraint
-    refuses a second one, so a beat tick that runs twice, overlapping workers or a restart
-    never email twice. The cost is at-most-once on a crash in the instant between the commit
-    and the hand-over to the email task (which itself retries transient SMTP failures):
-    one missed reminder is far better than a learner getting the same email several times.
+    The ReminderSent row and the outbox message commit together, and the row's unique
+    constraint refuses a second one, so a beat tick that runs twice, overlapping workers or a
+    restart never email twice, and a crash never loses the email. A reminder the outbox
+    could not send before the session starts is dropped: it would only confuse.
     """
+    reminder = kind != ReminderSent.Kind.RECORDING
     try:
         with transaction.atomic():
             ReminderSent.objects.create(session=session, user=user, kind=kind)
-            send_email.delay_on_commit(
-                f"zoomgroups_{'recording' if kind == ReminderSent.Kind.RECORDING else 'reminder'}",
+            queue_email(
+                f"zoomgroups_{'reminder' if reminder else 'recording'}",
                 [user.email],
                 email_context(session=session, user=user, kind=kind),
+                send_by=session.starts_at if reminder else None,
             )
     except IntegrityError:
         return False

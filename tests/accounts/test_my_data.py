@@ -123,6 +123,25 @@ def test_export_is_a_json_download_of_everything(client_for, learner, learner_da
     assert data["financial_aid_requests"][0]["message"] == "M"
 
 
+def test_export_lists_the_emails_sent_to_them_without_their_content(client_for, learner):
+    from outbox.models import Message
+
+    for to, link in [("Learner@example.com", "/forum/post/7/"), ("other@example.com", "/x/")]:
+        Message.new(
+            kind=Message.Kind.EMAIL, name="forum_reply", to=[to], payload={"post_url": link}
+        ).save()
+
+    response = client_for(learner).get(reverse("accounts:export"))
+
+    (record,) = response.json()["emails"]
+    assert (record["email"], record["status"], record["sent_at"]) == (
+        "forum_reply",
+        "pending",
+        None,
+    )
+    assert "/forum/post/7/" not in response.content.decode()
+
+
 def test_export_leaves_out_unsent_drafts_and_secrets(client_for, learner, learner_data):
     text = client_for(learner).get(reverse("accounts:export")).content.decode()
 
@@ -246,6 +265,28 @@ def test_deleting_signs_out_and_the_account_can_never_sign_in(client_for, learne
     assert learner.email.endswith("@deleted.invalid")
     assert (learner.display_name, learner.credentials, learner.bio) == ("Former member", "", "")
     assert not EmailAddress.objects.filter(user=learner).exists()
+
+
+def test_emails_waiting_for_the_deleted_account_are_forgotten_and_only_the_goodbye_goes(
+    client_for, learner, learner_data, mailoutbox, django_capture_on_commit_callbacks
+):
+    from outbox.models import Message
+
+    for status in (Message.Status.PENDING, Message.Status.DONE, Message.Status.FAILED):
+        Message.new(
+            kind=Message.Kind.EMAIL, name="forum_reply", to=["Learner@Example.com"], status=status
+        ).save()
+    elsewhere = Message.new(kind=Message.Kind.EMAIL, name="forum_reply", to=["other@example.com"])
+    elsewhere.save()
+
+    with django_capture_on_commit_callbacks(execute=True):
+        delete(client_for, learner)
+
+    assert [m.to for m in mailoutbox] == [["learner@example.com"]]
+    assert "deleted" in mailoutbox[0].subject.lower()
+    to_them = Message.objects.filter(to__icontains="learner@example.com")
+    assert [(m.name, m.status) for m in to_them] == [("account_deleted", "done")]
+    assert Message.objects.filter(pk=elsewhere.pk).exists()
 
 
 def test_other_sessions_of_the_deleted_account_end(client_for, learner, learner_data):

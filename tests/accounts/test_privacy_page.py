@@ -55,6 +55,17 @@ def test_newsletter_confirmation_days_come_from_the_setting(client, settings):
     assert "works for 11 days" in page(client)
 
 
+def test_email_record_keeping_comes_from_the_outbox(client, monkeypatch):
+    import datetime as dt
+
+    from outbox import models as outbox
+
+    monkeypatch.setattr(outbox, "KEEP_DONE", dt.timedelta(days=12))
+    monkeypatch.setattr(outbox, "KEEP_FAILED", dt.timedelta(days=34))
+
+    assert "for 12 days, or 34 if it could not be delivered" in page(client)
+
+
 def _seconds(period: str) -> int:
     """allauth's "5/5m/key" period part: "m", "5m", "h", "2d"…"""
     match = re.fullmatch(r"(\d*)([smhd])", period)
@@ -112,6 +123,7 @@ def test_the_export_covers_every_kind_of_data_the_page_lists(client_for, learner
         "waitlist",
         "financial_aid_requests",
         "newsletter",
+        "emails",
     ]:
         assert section in data, section
 
