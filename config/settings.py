@@ -83,6 +83,8 @@ MIDDLEWARE = [
     # Before anything reads the request: NUL or non-UTF-8 input is a 400 (templates/400.html).
     "lib.wellformed.WellFormedRequestMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # Before sessions and sign-in, which need the database: /healthz answers 503, not 500.
+    "lib.health.HealthCheckMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
