@@ -10,12 +10,18 @@ well as in views. Any other error is still the 500 page; both are reported to th
 
 The page is rendered without the request: no context processor, session or user is read, so it
 works with the database gone. /healthz answers before sessions are read (lib/health.py).
+
+Web requests get the short timeouts from the connection options in settings; Celery workers
+and management commands (migrations) call `use_task_timeouts` for longer ones.
 """
 
 import sqlite3
 import sys
 
+from django.conf import settings
 from django.db import DatabaseError, InterfaceError, OperationalError
+from django.db.backends.base.base import BaseDatabaseWrapper
+from django.db.backends.signals import connection_created
 from django.http import HttpRequest, HttpResponse
 from django.template import loader
 from django.utils.cache import add_never_cache_headers
@@ -33,6 +39,9 @@ UNAVAILABLE_CLASSES = ("08", "53", "57P")
 UNAVAILABLE_STATES = {"25006"}
 # Seconds after which trying again makes sense.
 RETRY_AFTER = {UNAVAILABLE: 30, BUSY: 10}
+
+TASK_TIMEOUTS_UID = "lib.database.task_timeouts"
+
 
 def fault(exc: BaseException | None) -> str | None:
     """UNAVAILABLE, BUSY, or None for an error that is not the database's state (a bug)."""
@@ -61,3 +70,21 @@ def server_error(request: HttpRequest) -> HttpResponse:
     response["Retry-After"] = str(RETRY_AFTER[kind])
     add_never_cache_headers(response)
     return response
+
+
+def set_task_timeouts(sender: object, connection: BaseDatabaseWrapper, **kwargs: object) -> None:
+    if connection.vendor != "postgresql":
+        return
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT set_config('statement_timeout', %s, false), "
+            "set_config('lock_timeout', %s, false)",
+            [str(settings.DB_TASK_STATEMENT_TIMEOUT_MS), str(settings.DB_TASK_LOCK_TIMEOUT_MS)],
+        )
+
+
+def use_task_timeouts() -> None:
+    """The connections this process opens from now on get DB_TASK_STATEMENT_TIMEOUT_MS and
+    DB_TASK_LOCK_TIMEOUT_MS instead of the web's: a batch or a migration may take longer
+    than a page, and nobody is waiting for it."""
+    connection_created.connect(set_task_timeouts, dispatch_uid=TASK_TIMEOUTS_UID)
