@@ -4,7 +4,6 @@ may wait longer, and gunicorn serves other pages from other threads meanwhile (a
 a worker before PostgreSQL has cancelled its statement)."""
 
 import contextlib
-import http.cookiejar
 import os
 import re
 import runpy
@@ -53,6 +52,15 @@ def web_client(user=None) -> Client:
     if user is not None:
         sign_in(client, user)
     return client
+
+
+def url_of_the_test_database() -> str:
+    """DATABASE_URL for another process to use the test database."""
+    db = connection.settings_dict
+    user = urllib.parse.quote(db["USER"] or "")
+    password = urllib.parse.quote(db["PASSWORD"] or "")
+    host, port = db["HOST"] or "127.0.0.1", db["PORT"] or 5432
+    return f"postgres://{user}:{password}@{host}:{port}/{db['NAME']}"
 
 
 def show(setting: str) -> str:
@@ -113,21 +121,21 @@ def wait_for_a_lock_wait() -> None:
     raise AssertionError("nobody waits for the lock")
 
 
-def in_thread(target):
-    """Run `target` on its own thread (and database connection); the thread's `result` is
-    what it returned, with the seconds it took."""
-    thread = threading.Thread()
+class InThread(threading.Thread):
+    """Runs `target` at once on its own thread (and database connection); `result` is what it
+    returned, with the seconds it took."""
 
-    def run() -> None:
+    def __init__(self, target) -> None:
+        super().__init__()
+        self.target = target
+        self.start()
+
+    def run(self) -> None:
         started = time.monotonic()
         try:
-            thread.result = (target(), time.monotonic() - started)  # type: ignore[attr-defined]
+            self.result = (self.target(), time.monotonic() - started)
         finally:
             connection.close()
-
-    thread.run = run  # type: ignore[method-assign]
-    thread.start()
-    return thread
 
 
 def assert_busy_page(response) -> None:
@@ -154,7 +162,7 @@ def test_celery_workers_connect_with_the_longer_task_timeouts():
 
     worker_init.send(sender=None)
     try:
-        worker_thread = in_thread(lambda: (show("statement_timeout"), show("lock_timeout")))
+        worker_thread = InThread(lambda: (show("statement_timeout"), show("lock_timeout")))
         worker_thread.join(10)
     finally:
         connection_created.disconnect(dispatch_uid=database.TASK_TIMEOUTS_UID)
@@ -164,14 +172,6 @@ def test_celery_workers_connect_with_the_longer_task_timeouts():
 
 @pytest.mark.django_db
 def test_management_commands_connect_with_the_longer_task_timeouts():
-    db = connection.settings_dict
-    url = "postgres://{}:{}@{}:{}/{}".format(
-        urllib.parse.quote(db["USER"] or ""),
-        urllib.parse.quote(db["PASSWORD"] or ""),
-        db["HOST"] or "127.0.0.1",
-        db["PORT"] or 5432,
-        db["NAME"],
-    )
     script = (
         "from django.db import connection; c = connection.cursor(); "
         "c.execute('SHOW statement_timeout'); print(c.fetchone()[0])"
@@ -179,7 +179,11 @@ def test_management_commands_connect_with_the_longer_task_timeouts():
     result = subprocess.run(
         [sys.executable, "manage.py", "shell", "-c", script],
         cwd=ROOT,
-        env={**os.environ, "DJANGO_SETTINGS_MODULE": "config.test_settings", "DATABASE_URL": url},
+        env={
+            **os.environ,
+            "DJANGO_SETTINGS_MODULE": "config.test_settings",
+            "DATABASE_URL": url_of_the_test_database(),
+        },
         capture_output=True,
         text=True,
         timeout=60,
@@ -210,7 +214,7 @@ def test_a_reply_stuck_on_a_locked_topic_is_the_busy_page_while_other_pages_answ
         return replier.post(url, {"body": "Waiting for the lock", "format": "plain"})
 
     with web_timeouts(lock_ms=2000), row_locked(Topic, topic.pk):
-        replying = in_thread(reply)
+        replying = InThread(reply)
         wait_for_a_lock_wait()
         started = time.monotonic()
         home = web_client().get(reverse("home"))
@@ -274,18 +278,11 @@ def free_port() -> int:
 def gunicorn(tmp_path):
     """The site served by gunicorn with gunicorn.conf.py, one worker of four threads, against
     the test database, with a 2-second lock timeout. Yields its base URL."""
-    db = connection.settings_dict
     port = free_port()
     env = {
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "config.test_settings",
-        "DATABASE_URL": "postgres://{}:{}@{}:{}/{}".format(
-            urllib.parse.quote(db["USER"] or ""),
-            urllib.parse.quote(db["PASSWORD"] or ""),
-            db["HOST"] or "127.0.0.1",
-            db["PORT"] or 5432,
-            db["NAME"],
-        ),
+        "DATABASE_URL": url_of_the_test_database(),
         "ALLOWED_HOSTS": "127.0.0.1",
         "HOST": "127.0.0.1",
         "PORT": str(port),
@@ -305,7 +302,7 @@ def gunicorn(tmp_path):
     try:
         for _ in range(300):
             with contextlib.suppress(OSError):
-                if http_request(urllib.request.build_opener(), f"{base}/healthz")[0] == 200:
+                if http_request(f"{base}/healthz")[0] == 200:
                     break
             assert server.poll() is None, (tmp_path / "gunicorn.log").read_text()
             time.sleep(0.1)
@@ -316,15 +313,18 @@ def gunicorn(tmp_path):
         log.close()
 
 
-def http_request(opener, url: str, data: bytes | None = None) -> tuple[int, str | None, str]:
-    """Status, Retry-After and text of the response, whose connection is closed at once (as a
-    browser does: gunicorn lingers on a connection the client keeps open)."""
+def http_request(url: str, data: dict | None = None, cookies: dict | None = None):
+    """(status, headers, text) of the response, whose connection is closed at once, as a
+    browser does (gunicorn lingers on a connection its client keeps open)."""
+    body = urllib.parse.urlencode(data).encode() if data is not None else None
+    cookie = "; ".join(f"{name}={value}" for name, value in (cookies or {}).items())
+    request = urllib.request.Request(url, data=body, headers={"Cookie": cookie} if cookie else {})
     try:
-        response = opener.open(url, data=data, timeout=30)
+        response = urllib.request.urlopen(request, timeout=30)
     except urllib.error.HTTPError as error:
         response = error
     with response:
-        return response.status, response.headers.get("Retry-After"), response.read().decode()
+        return response.status, response.headers, response.read().decode()
 
 
 @pytest.mark.django_db(transaction=True)
@@ -333,30 +333,22 @@ def test_under_gunicorn_a_request_stuck_on_a_lock_does_not_stall_other_pages(lea
     # The learner's browser: signed in, with the reply form's CSRF token.
     session = Client()
     session.force_login(learner)
-    jar = http.cookiejar.CookieJar()
-    learner_browser = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar))
-    jar.set_cookie(
-        http.cookiejar.Cookie(
-            0, settings.SESSION_COOKIE_NAME, session.cookies[settings.SESSION_COOKIE_NAME].value,
-            None, False, "127.0.0.1", False, False, "/", True, False, None, True, None, None, {},
-        )
-    )  # fmt: skip
-    topic_page = http_request(learner_browser, f"{gunicorn}/forum/t/{topic.pk}/")[2]
+    cookies = {settings.SESSION_COOKIE_NAME: session.cookies[settings.SESSION_COOKIE_NAME].value}
+    _, headers, topic_page = http_request(f"{gunicorn}/forum/t/{topic.pk}/", cookies=cookies)
+    cookies["csrftoken"] = re.search(r"csrftoken=([^;]+)", headers["Set-Cookie"]).group(1)
     token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', topic_page).group(1)
-    visitor = urllib.request.build_opener()
-    http_request(visitor, f"{gunicorn}/")  # the first page of a worker compiles templates
     form = {"csrfmiddlewaretoken": token, "body": "Waiting for the lock", "format": "plain"}
+    http_request(f"{gunicorn}/")  # the first page of a worker compiles templates
 
     def reply():
-        url = f"{gunicorn}/forum/t/{topic.pk}/reply/"
-        return http_request(learner_browser, url, urllib.parse.urlencode(form).encode())
+        return http_request(f"{gunicorn}/forum/t/{topic.pk}/reply/", form, cookies)
 
     with row_locked(Topic, topic.pk):
-        replying = in_thread(reply)
+        replying = InThread(reply)
         wait_for_a_lock_wait()
         started = time.monotonic()
-        home = http_request(visitor, f"{gunicorn}/")
-        health = http_request(visitor, f"{gunicorn}/healthz")
+        home = http_request(f"{gunicorn}/")
+        health = http_request(f"{gunicorn}/healthz")
         others_took = time.monotonic() - started
         reply_still_waiting = replying.is_alive()
         replying.join(30)
@@ -364,8 +356,8 @@ def test_under_gunicorn_a_request_stuck_on_a_lock_does_not_stall_other_pages(lea
     assert (home[0], health[0]) == (200, 200)
     assert reply_still_waiting
     assert others_took < 1
-    (status, retry_after, page), reply_took = replying.result
-    assert (status, retry_after) == (503, "10")
+    (status, headers, page), reply_took = replying.result
+    assert (status, headers["Retry-After"]) == (503, "10")
     assert "The site is busy right now" in page
     assert reply_took < 5
     assert not Post.objects.filter(body="Waiting for the lock").exists()
