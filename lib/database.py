@@ -33,8 +33,9 @@ BUSY = "busy"
 # PostgreSQL SQLSTATEs of a statement that gave up: statement_timeout, lock_timeout, and the
 # transaction conflicts whose answer is also "try again".
 BUSY_STATES = {"57014", "55P03", "40001", "40P01"}
-# Connection exceptions (08), insufficient resources such as too many connections (53),
-# shutdown or restart (57P01-57P03), and writing to a read-only server during a failover.
+# Connection exceptions (08), insufficient resources such as too many connections (53), the
+# server shutting down or ending the session (57P), and writing to a read-only server during
+# a failover.
 UNAVAILABLE_CLASSES = ("08", "53", "57P")
 UNAVAILABLE_STATES = {"25006"}
 # Seconds after which trying again makes sense.
