@@ -4,12 +4,23 @@ import os
 
 from celery import Celery
 from celery.schedules import crontab
+from celery.signals import worker_init
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 
 app = Celery("config", include=["lib.health"])
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
+
+
+@worker_init.connect
+def use_task_timeouts(**kwargs: object) -> None:
+    """A worker's database connections wait longer than a web request's (DB_TASK_*): sent
+    before the pool starts, so every pool process and thread inherits it."""
+    from lib import database
+
+    database.use_task_timeouts()
+
 
 # Every periodic job of the site, in one place. Each entry names a task by its dotted path.
 app.conf.beat_schedule = {}

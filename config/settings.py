@@ -84,6 +84,8 @@ MIDDLEWARE = [
     # Before anything reads the request: NUL or non-UTF-8 input is a 400 (templates/400.html).
     "lib.wellformed.WellFormedRequestMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # Before sessions and sign-in, which need the database: /healthz answers 503, not 500.
+    "lib.health.HealthCheckMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -129,6 +131,25 @@ DATABASES = {
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"]["CONN_MAX_AGE"] = 0
     DATABASES["default"].setdefault("OPTIONS", {})["timeout"] = 20
+# Bounded waits, so that one stuck transaction cannot hold every web thread (issue 21): a web
+# request's statement running longer than DB_STATEMENT_TIMEOUT_MS, or waiting longer than
+# DB_LOCK_TIMEOUT_MS for a row another transaction holds, is cancelled and the person gets
+# the "busy, nothing was saved" page (lib/database.py). Celery workers and management commands
+# (migrations) use the longer DB_TASK_* values instead (lib.database.use_task_timeouts). A
+# server that does not answer at all fails after DB_CONNECT_TIMEOUT seconds. 0 turns one off.
+DB_STATEMENT_TIMEOUT_MS = env_int("DB_STATEMENT_TIMEOUT_MS", 15000)
+DB_LOCK_TIMEOUT_MS = env_int("DB_LOCK_TIMEOUT_MS", 5000)
+DB_TASK_STATEMENT_TIMEOUT_MS = env_int("DB_TASK_STATEMENT_TIMEOUT_MS", 300000)
+DB_TASK_LOCK_TIMEOUT_MS = env_int("DB_TASK_LOCK_TIMEOUT_MS", 60000)
+DB_CONNECT_TIMEOUT = env_int("DB_CONNECT_TIMEOUT", 5)
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    db_options = DATABASES["default"].setdefault("OPTIONS", {})
+    db_options.setdefault("connect_timeout", DB_CONNECT_TIMEOUT)
+    # Before any options DATABASE_URL gives, which win.
+    db_options["options"] = (
+        f"-c statement_timeout={DB_STATEMENT_TIMEOUT_MS} -c lock_timeout={DB_LOCK_TIMEOUT_MS} "
+        + db_options.get("options", "")
+    ).strip()
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # Cache and Celery: Redis when REDIS_URL is set; otherwise a local cache and inline tasks.

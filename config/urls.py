@@ -31,6 +31,9 @@ urlpatterns = [
     path("newsletter/", include("newsletter.urls")),
 ]
 
+# The database down or busy is a 503 that says so (lib/database.py); anything else the 500 page.
+handler500 = "lib.database.server_error"
+
 if settings.DEBUG:
     # Only public uploads (the newsletter's infographic) have a plain URL. Lesson media are
     # private: they are served only by views that check access (lessons.views.lesson_media).

@@ -31,7 +31,7 @@ from forum import rendering, services
 from forum.apps import SEARCH_GENERATION_KEY
 from forum.forms import ComposerForm, ReportForm, SearchForm, SettingsForm, TopicForm
 from forum.models import Category, CircleMembership, Post, ReadState, Subscription, Topic
-from lib import ratelimit
+from lib import drafts, ratelimit
 from lib.fragments import age_shown, cached_fragments, generation, render_cached
 from lib.pagination import EitherEndPaginator
 from lib.rows import fetch_one
@@ -214,7 +214,7 @@ def new_topic(request: MemberRequest, slug: str) -> HttpResponse:
             fmt=form.cleaned_data["format"],
         )
         messages.success(request, "Your topic is posted. You follow it now.")
-        return redirect(topic)
+        return drafts.confirm_saved(redirect(topic))
     status = 429 if RATE_LIMIT_MESSAGE in form.non_field_errors() else 200
     return render(
         request,
@@ -378,13 +378,14 @@ def _reply_page(request: MemberRequest, t: Topic, quote: Post | None = None) -> 
             fmt=form.cleaned_data["format"],
         )
         messages.success(request, "Your reply is posted.")
-        return redirect(post)
+        return drafts.confirm_saved(redirect(post))
     status = 429 if RATE_LIMIT_MESSAGE in form.non_field_errors() else 200
     context = {
         "form": form,
         "topic": t,
         "category": t.category,
         "mode": "reply",
+        "quote": quote,
         "locked": locked,
         "suspended": _suspended(request),
     }
@@ -445,7 +446,7 @@ def edit(request: MemberRequest, pk: int) -> HttpResponse:
                 title=form.cleaned_data.get("title") if opening else None,
             )
             messages.success(request, "Your changes are saved.")
-            return redirect(post)
+            return drafts.confirm_saved(redirect(post))
     context = {
         "form": form,
         "topic": post.topic,

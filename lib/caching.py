@@ -19,7 +19,11 @@ class PrivatePagesNoStoreMiddleware:
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         response = self.get_response(request)
+        if "Cache-Control" in response:
+            # Checked first: the error pages of a database outage carry their own, and reading
+            # the user would try the database again.
+            return response
         user = getattr(request, "user", None)
-        if user is not None and user.is_authenticated and "Cache-Control" not in response:
+        if user is not None and user.is_authenticated:
             patch_cache_control(response, private=True, no_store=True)
         return response

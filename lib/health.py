@@ -19,13 +19,14 @@ import logging
 import smtplib
 import threading
 import time
+from collections.abc import Callable
 
 import redis
 from celery import shared_task
 from django.conf import settings
 from django.core.cache import cache
 from django.db import connection
-from django.http import HttpRequest, JsonResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.views.decorators.cache import never_cache
 from redis.backoff import NoBackoff
 from redis.retry import Retry
@@ -152,3 +153,17 @@ def healthz(request: HttpRequest) -> JsonResponse:
         status, code = "ok", 200
     checks = {name: problem is None for name, problem in problems.items()}
     return JsonResponse({"status": status, "checks": checks}, status=code)
+
+
+class HealthCheckMiddleware:
+    """Answers /healthz (config/urls.py names the same path) before the session and the
+    signed-in user are read, which would need the database: with it down, the check answers
+    its 503 to a probe carrying a session cookie too, instead of failing itself."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        if request.path_info == "/healthz":
+            return healthz(request)
+        return self.get_response(request)

@@ -26,6 +26,7 @@ from django.utils.timesince import timesince
 
 from accounts.models import User
 from audit.models import AuditEvent
+from lib import drafts
 from lib.typed import AuthenticatedHttpRequest
 from qa import services
 from qa.models import (
@@ -74,6 +75,15 @@ class AnswerInline(admin.StackedInline):
     can_delete = False
     verbose_name = "personal answer"
     verbose_name_plural = "personal answer"
+
+    def get_formset(self, request, obj=None, **kwargs):
+        formset = super().get_formset(request, obj, **kwargs)
+        if obj is not None:
+            # The instructor's browser keeps the answer being written until it is saved
+            # (lib/drafts.py; the form class, and so the widget, is new on every call).
+            widget = formset.form.base_fields["text"].widget
+            widget.attrs["data-draft-key"] = drafts.key(request.user, "qa-answer", obj.pk)
+        return formset
 
 
 @admin.register(Question)
@@ -248,6 +258,11 @@ class QuestionAdmin(admin.ModelAdmin):
         formset.save_m2m()
 
     def response_change(self, request: HttpRequest, obj: Question) -> HttpResponse:
+        # Called once the question and its answer are saved: the draft kept in the instructor's
+        # browser can go, whether or not the answer could be sent.
+        return drafts.confirm_saved(self._send_or_continue(request, obj))
+
+    def _send_or_continue(self, request: HttpRequest, obj: Question) -> HttpResponse:
         if "_send_answer" in request.POST:
             try:
                 # Only signed-in staff reach the admin, so request.user is a User.

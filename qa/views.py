@@ -17,7 +17,7 @@ from django.views.decorators.cache import never_cache
 
 from audit.models import AuditEvent
 from courses.models import Course, is_member
-from lib import ratelimit
+from lib import drafts, ratelimit
 from lib.fragments import generation, render_cached
 from lib.typed import AuthenticatedHttpRequest
 from qa import services
@@ -84,7 +84,7 @@ def ask(request: AuthenticatedHttpRequest) -> HttpResponse:
             messages.success(
                 request, "Your question is sent. You will get an email when it is answered."
             )
-            return redirect(question)
+            return drafts.confirm_saved(redirect(question))
     return render(request, "qa/ask.html", {"form": form})
 
 
@@ -137,7 +137,7 @@ def question(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
                     question=item, author=request.user, text=form.cleaned_data["text"]
                 )
                 messages.success(request, "Your reply is sent.")
-                return redirect(item)
+                return drafts.confirm_saved(redirect(item))
     answer = getattr(item, "answer", None)
     context = {
         "question": item,

@@ -6,6 +6,7 @@ from django.template.loader import render_to_string
 from django.urls import get_script_prefix, get_urlconf
 from django.utils.safestring import SafeString, mark_safe
 
+from lib import drafts
 from lib.sanitize import safe_html
 
 register = template.Library()
@@ -80,3 +81,9 @@ def render_site_nav(key: tuple) -> SafeString:
 
 
 cached_site_nav = functools.lru_cache(maxsize=256)(render_site_nav)
+
+
+@register.simple_tag(takes_context=True)
+def draft_key(context: template.Context, *place: object) -> str:
+    """`data-draft-key` of a form whose text the browser keeps until it is saved (lib/drafts.py)."""
+    return drafts.key(context["user"], *place)
