@@ -226,13 +226,13 @@ ZOOMGROUPS_MAX_PER_COHORT = env_int("ZOOMGROUPS_MAX_PER_COHORT", 10)
 ZOOMGROUPS_JOIN_OPENS_MINUTES = env_int("ZOOMGROUPS_JOIN_OPENS_MINUTES", 15)
 
 # TIFT newsletter: default send slot (weekday 0 = Monday, hour in PROGRAM_TIME_ZONE), how long
-# a confirmation link lasts, messages per worker batch, and when a worker's claim is stale.
+# a confirmation link lasts, messages per worker batch, and when a worker's claim is stale
+# (live batches renew theirs every tenth of that).
 NEWSLETTER_SEND_WEEKDAY = env_int("NEWSLETTER_SEND_WEEKDAY", 1)
 NEWSLETTER_SEND_HOUR = env_int("NEWSLETTER_SEND_HOUR", 9)
 NEWSLETTER_CONFIRM_DAYS = env_int("NEWSLETTER_CONFIRM_DAYS", 7)
 NEWSLETTER_BATCH_SIZE = env_int("NEWSLETTER_BATCH_SIZE", 200)
-NEWSLETTER_STALE_MINUTES = env_int("NEWSLETTER_STALE_MINUTES", 15)
-NEWSLETTER_SMTP_CONNECTIONS = env_int("NEWSLETTER_SMTP_CONNECTIONS", 4)
+NEWSLETTER_STALE_MINUTES = env_int("NEWSLETTER_STALE_MINUTES", 2)
 
 STATIC_URL = "/static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"

@@ -5,7 +5,8 @@ in the confirmation email confirms them (double opt-in). Only confirmed readers 
 
 Sending an issue snapshots the confirmed audience into Delivery rows (unique per issue and
 reader); workers claim rows atomically and mark each one sent right after the SMTP server
-accepted it, so a killed worker can leave at most the message it was sending unrecorded.
+accepted it, so a killed worker can leave at most the message it was sending unrecorded
+(newsletter.sending).
 """
 
 from __future__ import annotations

@@ -11,7 +11,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from lib import ratelimit, uploads
 from lib.typed import AuthenticatedHttpRequest
-from newsletter import services
+from newsletter import subscriptions
 from newsletter.forms import SignupForm
 from newsletter.models import Infographic, Issue, Subscriber
 
@@ -44,7 +44,7 @@ def signup(request: HttpRequest) -> HttpResponse:
             address = form.cleaned_data["email"].strip().lower()
             # Over the per-address limit the answer is the same page, and nothing is sent.
             if ratelimit.allow(f"tift-signup:{address}", limit=SIGNUPS_PER_EMAIL, period=3600):
-                services.subscribe(email=address, name=form.cleaned_data["name"])
+                subscriptions.subscribe(email=address, name=form.cleaned_data["name"])
             return redirect("newsletter:check_email")
     return render(request, "newsletter/signup.html", {"signup_form": form})
 
@@ -60,7 +60,7 @@ def check_email(request: HttpRequest) -> HttpResponse:
 def confirm(request: HttpRequest, token: str) -> HttpResponse:
     """GET shows a button (mail scanners follow links); POST confirms."""
     try:
-        subscriber = services.subscriber_from_token(token)
+        subscriber = subscriptions.subscriber_from_token(token)
     except signing.SignatureExpired:
         return render(
             request,
@@ -78,7 +78,7 @@ def confirm(request: HttpRequest, token: str) -> HttpResponse:
     if subscriber.status == Subscriber.Status.CONFIRMED:
         return redirect("newsletter:thanks")
     if request.method == "POST" and subscriber.status == Subscriber.Status.PENDING:
-        services.confirm_subscriber(subscriber=subscriber)
+        subscriptions.confirm_subscriber(subscriber=subscriber)
         return redirect("newsletter:thanks")
     return render(request, "newsletter/confirm.html", {"subscriber": subscriber})
 
@@ -107,7 +107,7 @@ def unsubscribe(request: HttpRequest, token: str) -> HttpResponse:
     """The visible link: a GET only shows the button, so link scanners change nothing."""
     subscriber = get_object_or_404(Subscriber, token=token)
     if request.method == "POST":
-        services.unsubscribe(subscriber=subscriber)
+        subscriptions.unsubscribe(subscriber=subscriber)
         messages.success(request, "You are unsubscribed. You will get no more issues of TIFT.")
         return redirect("newsletter:unsubscribe", token=token)
     return render(request, "newsletter/unsubscribe.html", {"subscriber": subscriber})
@@ -123,7 +123,7 @@ def one_click(request: HttpRequest, token: str) -> HttpResponse:
     subscriber = get_object_or_404(Subscriber, token=token)
     if request.method == "GET":
         return redirect("newsletter:unsubscribe", token=token)
-    services.unsubscribe(subscriber=subscriber)
+    subscriptions.unsubscribe(subscriber=subscriber)
     return HttpResponse("You are unsubscribed from TIFT.\n", content_type="text/plain")
 
 
@@ -131,7 +131,7 @@ def one_click(request: HttpRequest, token: str) -> HttpResponse:
 @require_POST
 def profile_subscription(request: AuthenticatedHttpRequest) -> HttpResponse:
     if request.POST.get("action") == "subscribe":
-        subscriber = services.subscribe_account(user=request.user)
+        subscriber = subscriptions.subscribe_account(user=request.user)
         if subscriber.status == Subscriber.Status.CONFIRMED:
             messages.success(
                 request, "You are subscribed to TIFT. Your welcome email is on its way."
@@ -141,6 +141,6 @@ def profile_subscription(request: AuthenticatedHttpRequest) -> HttpResponse:
     elif request.POST.get("action") == "unsubscribe":
         existing = Subscriber.objects.filter(email=request.user.email.lower()).first()
         if existing is not None:
-            services.unsubscribe(subscriber=existing)
+            subscriptions.unsubscribe(subscriber=existing)
         messages.success(request, "You are unsubscribed from TIFT.")
     return redirect("accounts:profile")

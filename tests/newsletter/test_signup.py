@@ -7,7 +7,7 @@ import time_machine
 from django.core.files.base import ContentFile
 from django.urls import reverse
 
-from newsletter import demo, services
+from newsletter import demo, subscriptions
 from newsletter.models import Infographic, Subscriber
 
 pytestmark = pytest.mark.django_db
@@ -157,7 +157,7 @@ def test_a_token_signed_for_another_purpose_confirms_nothing(client, make_reader
 
 def test_a_token_for_an_address_since_changed_confirms_nothing(client, make_reader):
     reader = make_reader("old@example.com", status="pending")
-    token = services.confirmation_token(reader)
+    token = subscriptions.confirmation_token(reader)
     Subscriber.objects.filter(pk=reader.pk).update(email="new@example.com")
 
     assert client.post(reverse("newsletter:confirm", args=[token])).status_code == 400

@@ -14,7 +14,7 @@ from courses.models import Offer, WaitlistEntry
 from forum import services as forum_services
 from forum.models import Category, Post, Topic
 from lessons.models import Lesson
-from newsletter import services as newsletter_services
+from newsletter import subscriptions as newsletter_subscriptions
 from newsletter.models import Issue, Subscriber
 from qa.models import Answer, LibraryEntry, Question
 from tests import factories
@@ -115,7 +115,7 @@ def world(course, cohort, learner, other_learner, instructor, staff, outsider) -
         session=session,
         issue=issue,
         subscriber=subscriber,
-        confirm_token=newsletter_services.confirmation_token(subscriber),
+        confirm_token=newsletter_subscriptions.confirmation_token(subscriber),
         offer=offer,
         waitlist_entry=WaitlistEntry.objects.get(email=learner.email),
         forum_unsubscribe_token=forum_services.unsubscribe_token(learner.pk, topic.pk),
