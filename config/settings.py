@@ -226,11 +226,12 @@ ZOOMGROUPS_MAX_PER_COHORT = env_int("ZOOMGROUPS_MAX_PER_COHORT", 10)
 ZOOMGROUPS_JOIN_OPENS_MINUTES = env_int("ZOOMGROUPS_JOIN_OPENS_MINUTES", 15)
 
 # TIFT newsletter: default send slot (weekday 0 = Monday, hour in PROGRAM_TIME_ZONE), how long
-# a confirmation link lasts, messages per worker batch, and when a worker's claim is stale
-# (live batches renew theirs every tenth of that).
+# a confirmation link and the infographic's download link last, messages per worker batch, and
+# when a worker's claim is stale (live batches renew theirs every tenth of that).
 NEWSLETTER_SEND_WEEKDAY = env_int("NEWSLETTER_SEND_WEEKDAY", 1)
 NEWSLETTER_SEND_HOUR = env_int("NEWSLETTER_SEND_HOUR", 9)
 NEWSLETTER_CONFIRM_DAYS = env_int("NEWSLETTER_CONFIRM_DAYS", 7)
+NEWSLETTER_INFOGRAPHIC_DAYS = env_int("NEWSLETTER_INFOGRAPHIC_DAYS", 30)
 NEWSLETTER_BATCH_SIZE = env_int("NEWSLETTER_BATCH_SIZE", 200)
 NEWSLETTER_STALE_MINUTES = env_int("NEWSLETTER_STALE_MINUTES", 2)
 

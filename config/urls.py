@@ -1,12 +1,10 @@
-from django.conf import settings
-from django.conf.urls.static import static
 from django.contrib import admin
 from django.urls import include, path, register_converter
 from django.views.generic import TemplateView
 
 from accounts import views as account_views
 from courses.views import catalog
-from lib import converters, health, uploads
+from lib import converters, health
 
 # Before the apps' URLconfs are included: they use <token:...> and <signed:...>.
 register_converter(converters.RandomToken, "token")
@@ -30,12 +28,3 @@ urlpatterns = [
     path("forum/", include("forum.urls")),
     path("newsletter/", include("newsletter.urls")),
 ]
-
-if settings.DEBUG:
-    # Only public uploads (the newsletter's infographic) have a plain URL. Lesson media are
-    # private: they are served only by views that check access (lessons.views.lesson_media).
-    urlpatterns += static(
-        f"{settings.MEDIA_URL}newsletter/",
-        view=uploads.serve_in_development,
-        document_root=settings.MEDIA_ROOT / "newsletter",
-    )

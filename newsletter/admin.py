@@ -265,8 +265,11 @@ class InfographicAdmin(admin.ModelAdmin):
 
     @admin.display(description="File")
     def download(self, obj: Infographic) -> str:
+        # The file has no public URL: staff download it by a signed link, as readers do.
         if not obj.file:
             return "—"
         return format_html(
-            '<a href="{}">{}</a>', obj.file.url, (obj.file.name or "").rsplit("/", 1)[-1]
+            '<a href="{}">{}</a>',
+            subscriptions.infographic_url(obj),
+            (obj.file.name or "").rsplit("/", 1)[-1],
         )

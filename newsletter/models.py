@@ -77,6 +77,12 @@ class Subscriber(models.Model):
         editable=False,
         help_text="Secret part of this reader's unsubscribe links.",
     )
+    signup_round = models.PositiveIntegerField(
+        default=0,
+        editable=False,
+        help_text="Goes up each time a reader who had left (unsubscribed, bounced) signs up "
+        "again; a confirmation link names its round, so a link from before confirms nothing.",
+    )
     created_at = models.DateTimeField(default=timezone.now)
     confirmation_sent_at = models.DateTimeField(null=True, blank=True)
     confirmed_at = models.DateTimeField(null=True, blank=True)
@@ -227,8 +233,10 @@ class Delivery(models.Model):
 
 
 class Infographic(models.Model):
-    """The free infographic new readers get in their welcome email. The newest active one is
-    offered; staff upload a PDF or an image (checked by content; SVG is refused)."""
+    """The free infographic, the welcome gift of confirmed readers. The newest active one is
+    offered, by a signed link that expires (newsletter.subscriptions.infographic_url), in the
+    welcome email and on the confirmed page; the file has no public URL. Staff upload a PDF or
+    an image (checked by content; SVG is refused)."""
 
     title = models.CharField(max_length=200)
     file = models.FileField(

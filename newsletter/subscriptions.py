@@ -1,5 +1,11 @@
 """TIFT readers: signing up (double opt-in), confirming, unsubscribing, importing and
-exporting."""
+exporting, and the welcome gift.
+
+A confirmation link names the reader, the address it was sent to and the reader's sign-up
+round: a reader who left (unsubscribed, bounced) and signs up again starts a new round, so a
+link from before confirms nothing. The free infographic is reached only by a signed link that
+expires, given to confirmed readers (the welcome email, the confirmed page).
+"""
 
 from __future__ import annotations
 
@@ -14,6 +20,7 @@ from django.core import signing
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import transaction
+from django.db.models import F
 from django.urls import reverse
 from django.utils import timezone
 
@@ -21,15 +28,21 @@ from lib import email as mail
 from newsletter.models import Infographic, Subscriber
 
 CONFIRM_SALT = "newsletter.confirm"
+INFOGRAPHIC_SALT = "newsletter.infographic"
 
 
 def confirmation_token(subscriber: Subscriber) -> str:
-    """A signed, timestamped token naming the reader and the address it was sent to."""
-    return signing.dumps({"s": subscriber.pk, "e": subscriber.email}, salt=CONFIRM_SALT)
+    """A signed, timestamped token naming the reader, the address it was sent to and the
+    sign-up round it belongs to."""
+    return signing.dumps(
+        {"s": subscriber.pk, "e": subscriber.email, "r": subscriber.signup_round},
+        salt=CONFIRM_SALT,
+    )
 
 
 def subscriber_from_token(token: str) -> Subscriber | None:
-    """The reader a confirmation token names; None when forged, expired or out of date.
+    """The reader a confirmation token names; None when forged, expired or out of date (the
+    address changed, or the reader left and signed up again since).
 
     Raises signing.SignatureExpired for a genuine but expired token, so the page can say so.
     """
@@ -42,10 +55,29 @@ def subscriber_from_token(token: str) -> Subscriber | None:
         return None
     if not isinstance(data, dict):
         return None
-    pk, email = data.get("s"), data.get("e")
-    if not isinstance(pk, int) or not isinstance(email, str):
+    # Links sent before rounds existed carry none: they belong to the first round.
+    pk, email, signup_round = data.get("s"), data.get("e"), data.get("r", 0)
+    if not isinstance(pk, int) or not isinstance(email, str) or not isinstance(signup_round, int):
         return None
-    return Subscriber.objects.filter(pk=pk, email=email).first()
+    return Subscriber.objects.filter(pk=pk, email=email, signup_round=signup_round).first()
+
+
+def infographic_url(infographic: Infographic) -> str:
+    """An absolute, signed link to this infographic, valid NEWSLETTER_INFOGRAPHIC_DAYS."""
+    token = signing.dumps(infographic.pk, salt=INFOGRAPHIC_SALT)
+    return settings.SITE_URL + reverse("newsletter:infographic", args=[token])
+
+
+def infographic_from_token(token: str) -> Infographic | None:
+    """The infographic a download link names; None when forged, expired or deleted."""
+    max_age = dt.timedelta(days=settings.NEWSLETTER_INFOGRAPHIC_DAYS)
+    try:
+        pk = signing.loads(token, salt=INFOGRAPHIC_SALT, max_age=max_age)
+    except signing.BadSignature:  # SignatureExpired included
+        return None
+    if not isinstance(pk, int):
+        return None
+    return Infographic.objects.filter(pk=pk).exclude(file="").first()
 
 
 def list_headers(subscriber: Subscriber) -> dict[str, str]:
@@ -82,14 +114,22 @@ def _send_welcome(subscriber: Subscriber) -> None:
         {
             "name": subscriber.name,
             "infographic_title": infographic.title if infographic else "",
-            "infographic_url": (
-                settings.SITE_URL + reverse("newsletter:infographic") if infographic else ""
-            ),
+            "infographic_url": infographic_url(infographic) if infographic else "",
+            "infographic_days": settings.NEWSLETTER_INFOGRAPHIC_DAYS,
             "archive_url": settings.SITE_URL + reverse("newsletter:archive"),
             "unsubscribe_url": subscriber.unsubscribe_url,
         },
         list_headers(subscriber),
     )
+
+
+def _reopen(subscriber: Subscriber, **fields) -> None:
+    """Make the reader pending again. Coming back after leaving starts a new sign-up round,
+    which voids every confirmation link sent before."""
+    if subscriber.status not in (Subscriber.Status.PENDING, Subscriber.Status.CONFIRMED):
+        fields["signup_round"] = F("signup_round") + 1
+    Subscriber.objects.filter(pk=subscriber.pk).update(status=Subscriber.Status.PENDING, **fields)
+    subscriber.refresh_from_db()
 
 
 @transaction.atomic
@@ -103,10 +143,7 @@ def subscribe(*, email: str, name: str = "", source: str = Subscriber.Source.SIG
     if subscriber.status == Subscriber.Status.CONFIRMED:
         return
     if not created:
-        subscriber.status = Subscriber.Status.PENDING
-        if name.strip() and not subscriber.name:
-            subscriber.name = name.strip()
-        subscriber.save(update_fields=["status", "name"])
+        _reopen(subscriber, name=subscriber.name or name.strip())
     _send_confirmation(subscriber)
 
 
@@ -140,7 +177,7 @@ def subscribe_account(*, user) -> Subscriber:
     if not verified:
         subscribe(email=email, name=user.display_name, source=Subscriber.Source.PROFILE)
         return subscriber
-    Subscriber.objects.filter(pk=subscriber.pk).update(status=Subscriber.Status.PENDING)
+    _reopen(subscriber)
     confirm_subscriber(subscriber=subscriber)
     subscriber.refresh_from_db()
     return subscriber

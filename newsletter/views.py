@@ -17,6 +17,9 @@ from newsletter.models import Infographic, Issue, Subscriber
 
 SIGNUPS_PER_IP = 10  # an hour
 SIGNUPS_PER_EMAIL = 3  # an hour
+# Set in the session of whoever confirmed (or opened the link of a confirmed reader): the
+# confirmed page then offers the welcome gift.
+CONFIRMED_IN_SESSION = "tift_confirmed"
 
 
 def archive(request: HttpRequest) -> HttpResponse:
@@ -75,27 +78,40 @@ def confirm(request: HttpRequest, token: str) -> HttpResponse:
             {"expired": False, "signup_form": SignupForm()},
             status=400,
         )
-    if subscriber.status == Subscriber.Status.CONFIRMED:
-        return redirect("newsletter:thanks")
     if request.method == "POST" and subscriber.status == Subscriber.Status.PENDING:
         subscriptions.confirm_subscriber(subscriber=subscriber)
+        subscriber.refresh_from_db()
+    if subscriber.status == Subscriber.Status.CONFIRMED:
+        request.session[CONFIRMED_IN_SESSION] = True
         return redirect("newsletter:thanks")
     return render(request, "newsletter/confirm.html", {"subscriber": subscriber})
 
 
+@never_cache
 def thanks(request: HttpRequest) -> HttpResponse:
-    return render(request, "newsletter/thanks.html", {"infographic": Infographic.current()})
+    """The confirmed page; the infographic's link only for whoever just confirmed."""
+    current = Infographic.current() if request.session.get(CONFIRMED_IN_SESSION) else None
+    return render(
+        request,
+        "newsletter/thanks.html",
+        {
+            "infographic": current,
+            "infographic_url": subscriptions.infographic_url(current) if current else "",
+            "infographic_days": settings.NEWSLETTER_INFOGRAPHIC_DAYS,
+        },
+    )
 
 
-def infographic(request: HttpRequest) -> FileResponse:
-    current = Infographic.current()
-    if current is None:
-        raise Http404("No infographic yet.")
+def infographic(request: HttpRequest, token: str) -> FileResponse:
+    """The welcome gift, by the signed and expiring link confirmed readers get."""
+    gift = subscriptions.infographic_from_token(token)
+    if gift is None:
+        raise Http404("This download link does not work.")
     try:
-        handle = current.file.open("rb")
+        handle = gift.file.open("rb")
     except FileNotFoundError as exc:
         raise Http404("The infographic file is missing.") from exc
-    name = (current.file.name or "").rsplit("/", 1)[-1]
+    name = (gift.file.name or "").rsplit("/", 1)[-1]
     # The type comes from the content (checked at upload), never from the uploaded name.
     kind = uploads.content_type(handle) or "application/octet-stream"
     return uploads.served_from_our_origin(FileResponse(handle, content_type=kind), filename=name)
