@@ -300,6 +300,14 @@ globals().update(parse_email_url(env("EMAIL_URL", "console://")))
 ANYMAIL = {
     key[len("ANYMAIL_") :]: value for key, value in os.environ.items() if key.startswith("ANYMAIL_")
 }
+# The provider whose tracking webhook reports bounces and complaints (anymail's name for it:
+# postmark, mailgun, brevo, ...): by default the one EMAIL_URL sends through. Its webhook is
+# mounted at /anymail/<provider>/tracking/ only when ANYMAIL_WEBHOOK_SECRET ("user:password",
+# the basic auth the provider is told to use) is set too: without it, anyone could post.
+EMAIL_FEEDBACK_PROVIDER = env(
+    "EMAIL_FEEDBACK_PROVIDER",
+    urlparse(env("EMAIL_URL")).netloc if env("EMAIL_URL").startswith("anymail://") else "",
+)
 DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", "How Therapy Works <hello@howtherapyworks.example>")
 SERVER_EMAIL = env("SERVER_EMAIL", DEFAULT_FROM_EMAIL)
 INSTRUCTOR_EMAIL = env("INSTRUCTOR_EMAIL", "instructor@howtherapyworks.example")

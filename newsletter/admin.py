@@ -168,10 +168,26 @@ class IssueAdmin(admin.ModelAdmin):
 @admin.register(Subscriber)
 class SubscriberAdmin(admin.ModelAdmin):
     change_list_template = "newsletter/admin/subscriber_change_list.html"
-    list_display = ["email", "name", "status", "source", "imported", "created_at", "confirmed_at"]
-    list_filter = ["status", "source", "imported"]
+    list_display = [
+        "email",
+        "name",
+        "status",
+        "feedback",
+        "source",
+        "imported",
+        "created_at",
+        "confirmed_at",
+    ]
+    list_filter = ["status", "feedback", "source", "imported"]
     search_fields = ["email", "name"]
-    readonly_fields = ["created_at", "confirmation_sent_at", "confirmed_at", "unsubscribed_at"]
+    readonly_fields = [
+        "created_at",
+        "confirmation_sent_at",
+        "confirmed_at",
+        "unsubscribed_at",
+        "feedback",
+        "feedback_at",
+    ]
     fields = ["email", "name", "status", "source", "imported", *readonly_fields]
     date_hierarchy = "created_at"
     actions = ["export_csv", "send_confirmation", "mark_unsubscribed"]

@@ -1,5 +1,5 @@
 """TIFT readers: signing up (double opt-in), confirming, unsubscribing, importing and
-exporting, and the welcome gift.
+exporting, the welcome gift, and what the email provider reports about an address.
 
 A confirmation link names the reader, the address it was sent to and the reader's sign-up
 round: a reader who left (unsubscribed, bounced) and signs up again starts a new round, so a
@@ -12,6 +12,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
+import logging
 from collections.abc import Iterable
 from dataclasses import dataclass
 
@@ -26,6 +27,8 @@ from django.utils import timezone
 
 from lib import email as mail
 from newsletter.models import Infographic, Subscriber
+
+logger = logging.getLogger(__name__)
 
 CONFIRM_SALT = "newsletter.confirm"
 INFOGRAPHIC_SALT = "newsletter.infographic"
@@ -204,6 +207,49 @@ def send_confirmations(*, subscriber_ids: Iterable[int]) -> int:
     for subscriber in pending:
         _send_confirmation(subscriber)
     return len(pending)
+
+
+# What the provider's report does to the reader: a bounce or a refusal to send stops the
+# newsletter (as a 550 from our own SMTP server does); a spam complaint or an unsubscribe
+# at the provider unsubscribes at once (Gmail's and Yahoo's sender rules).
+FEEDBACK_STATUS = {
+    Subscriber.Feedback.BOUNCED: Subscriber.Status.BOUNCED,
+    Subscriber.Feedback.REJECTED: Subscriber.Status.BOUNCED,
+    Subscriber.Feedback.COMPLAINED: Subscriber.Status.UNSUBSCRIBED,
+    Subscriber.Feedback.UNSUBSCRIBED: Subscriber.Status.UNSUBSCRIBED,
+}
+
+
+@transaction.atomic
+def record_provider_feedback(*, email: str, event_type: str) -> bool:
+    """Suppress an address the email provider reported (anymail's normalized event type);
+    False when the event is of another kind or names no reader. An unsubscribed reader
+    stays unsubscribed (a later bounce does not turn it into a bounce), and the report is
+    kept on the reader for the admin either way."""
+    if event_type not in FEEDBACK_STATUS:
+        return False
+    status = FEEDBACK_STATUS[Subscriber.Feedback(event_type)]
+    now = timezone.now()
+    readers = Subscriber.objects.select_for_update().filter(email=(email or "").strip().lower())
+    reader = readers.first()
+    if reader is None:
+        return False
+    fields: dict = {"feedback": event_type, "feedback_at": now}
+    if reader.status != Subscriber.Status.UNSUBSCRIBED:
+        fields["status"] = status
+        if status == Subscriber.Status.UNSUBSCRIBED:
+            fields["unsubscribed_at"] = now
+    readers.update(**fields)
+    # The kind of report only: the address is personal data and stays out of the logs.
+    logger.info("TIFT reader %s suppressed after a provider report: %s", reader.pk, event_type)
+    return True
+
+
+def on_provider_event(sender, event, esp_name: str, **kwargs) -> None:
+    """Receiver of anymail's `tracking` signal (connected in NewsletterConfig.ready): the
+    provider's webhook, authenticated by ANYMAIL WEBHOOK_SECRET, reports an event."""
+    if event.recipient:
+        record_provider_feedback(email=event.recipient, event_type=event.event_type)
 
 
 @dataclass

@@ -123,6 +123,20 @@ def test_export_is_a_json_download_of_everything(client_for, learner, learner_da
     assert data["financial_aid_requests"][0]["message"] == "M"
 
 
+def test_export_has_what_the_email_provider_reported_about_the_address(client_for, learner):
+    Subscriber.objects.create(
+        email=learner.email,
+        status="unsubscribed",
+        feedback="complained",
+        feedback_at=timezone.now(),
+    )
+
+    data = json.loads(client_for(learner).get(reverse("accounts:export")).content)
+
+    assert data["newsletter"][0]["provider_report"] == "complained"
+    assert data["newsletter"][0]["provider_report_at"]
+
+
 def test_export_leaves_out_unsent_drafts_and_secrets(client_for, learner, learner_data):
     text = client_for(learner).get(reverse("accounts:export")).content.decode()
 

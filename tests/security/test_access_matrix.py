@@ -250,6 +250,8 @@ ACCESS: dict[str, dict[str, str]] = {
         MOVED, MOVED, MOVED, MOVED, MOVED, MOVED
     ),
     "newsletter/profile/": SIGNED_IN_POST_ONLY,
+    # The email provider's bounce and complaint reports: POST with its basic-auth secret.
+    "anymail/postmark/tracking/": row(POST, POST, POST, POST, POST, POST),
 }
 
 # The admin: every view is wrapped by the admin site (staff only), so one rule covers its
