@@ -202,6 +202,8 @@ def export_user_data(*, user: User) -> dict[str, Any]:
                 "subscribed_at": _iso(s.created_at),
                 "confirmed_at": _iso(s.confirmed_at),
                 "unsubscribed_at": _iso(s.unsubscribed_at),
+                "provider_report": s.feedback,
+                "provider_report_at": _iso(s.feedback_at),
             }
             for s in Subscriber.objects.filter(email=email)
         ],

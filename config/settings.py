@@ -289,13 +289,14 @@ ZOOMGROUPS_MAX_PER_COHORT = env_int("ZOOMGROUPS_MAX_PER_COHORT", 10)
 ZOOMGROUPS_JOIN_OPENS_MINUTES = env_int("ZOOMGROUPS_JOIN_OPENS_MINUTES", 15)
 
 # TIFT newsletter: default send slot (weekday 0 = Monday, hour in PROGRAM_TIME_ZONE), how long
-# a confirmation link lasts, messages per worker batch, and when a worker's claim is stale.
+# a confirmation link and the infographic's download link last, messages per worker batch, and
+# when a worker's claim is stale (live batches renew theirs every tenth of that).
 NEWSLETTER_SEND_WEEKDAY = env_int("NEWSLETTER_SEND_WEEKDAY", 1)
 NEWSLETTER_SEND_HOUR = env_int("NEWSLETTER_SEND_HOUR", 9)
 NEWSLETTER_CONFIRM_DAYS = env_int("NEWSLETTER_CONFIRM_DAYS", 7)
+NEWSLETTER_INFOGRAPHIC_DAYS = env_int("NEWSLETTER_INFOGRAPHIC_DAYS", 30)
 NEWSLETTER_BATCH_SIZE = env_int("NEWSLETTER_BATCH_SIZE", 200)
 NEWSLETTER_STALE_MINUTES = env_int("NEWSLETTER_STALE_MINUTES", 2)
-NEWSLETTER_SMTP_CONNECTIONS = env_int("NEWSLETTER_SMTP_CONNECTIONS", 4)
 
 STATIC_URL = "/static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
@@ -362,6 +363,14 @@ globals().update(parse_email_url(env("EMAIL_URL", "console://")))
 ANYMAIL = {
     key[len("ANYMAIL_") :]: value for key, value in os.environ.items() if key.startswith("ANYMAIL_")
 }
+# The provider whose tracking webhook reports bounces and complaints (anymail's name for it:
+# postmark, mailgun, brevo, ...): by default the one EMAIL_URL sends through. Its webhook is
+# mounted at /anymail/<provider>/tracking/ only when ANYMAIL_WEBHOOK_SECRET ("user:password",
+# the basic auth the provider is told to use) is set too: without it, anyone could post.
+EMAIL_FEEDBACK_PROVIDER = env(
+    "EMAIL_FEEDBACK_PROVIDER",
+    urlparse(env("EMAIL_URL")).netloc if env("EMAIL_URL").startswith("anymail://") else "",
+)
 DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", "How Therapy Works <hello@howtherapyworks.example>")
 SERVER_EMAIL = env("SERVER_EMAIL", DEFAULT_FROM_EMAIL)
 INSTRUCTOR_EMAIL = env("INSTRUCTOR_EMAIL", "instructor@howtherapyworks.example")

@@ -25,5 +25,9 @@ MEDIA_ROOT = BASE_DIR / "test-artifacts" / "media"  # noqa: F405
 TEST_REDIS_URL = os.environ.get("TEST_REDIS_URL", "")
 WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = True
+# The email provider's tracking webhook, mounted as in production (tests post Postmark-shaped
+# reports to /anymail/postmark/tracking/ with this basic auth).
+EMAIL_FEEDBACK_PROVIDER = "postmark"
+ANYMAIL = {**ANYMAIL, "WEBHOOK_SECRET": "anymail-test:webhook-secret"}  # noqa: F405
 # Browser tests pay at a fake Stripe Checkout on loopback (tests/fakestripe.py, any port).
 CSP_FORM_ACTION = [*CSP_FORM_ACTION, "http://127.0.0.1:*"]  # noqa: F405

@@ -1,12 +1,12 @@
 from django.conf import settings
-from django.conf.urls.static import static
 from django.contrib import admin
+from django.core.exceptions import ImproperlyConfigured
 from django.urls import include, path, register_converter
 from django.views.generic import TemplateView
 
 from accounts import views as account_views
 from courses.views import catalog
-from lib import converters, health, uploads
+from lib import converters, health
 
 # Before the apps' URLconfs are included: they use <token:...> and <signed:...>.
 register_converter(converters.RandomToken, "token")
@@ -34,11 +34,16 @@ urlpatterns = [
 # The database down or busy is a 503 that says so (lib/database.py); anything else the 500 page.
 handler500 = "lib.database.server_error"
 
-if settings.DEBUG:
-    # Only public uploads (the newsletter's infographic) have a plain URL. Lesson media are
-    # private: they are served only by views that check access (lessons.views.lesson_media).
-    urlpatterns += static(
-        f"{settings.MEDIA_URL}newsletter/",
-        view=uploads.serve_in_development,
-        document_root=settings.MEDIA_ROOT / "newsletter",
-    )
+
+if settings.EMAIL_FEEDBACK_PROVIDER and settings.ANYMAIL.get("WEBHOOK_SECRET"):
+    # The email provider's bounce and complaint reports (anymail's tracking webhook, behind its
+    # basic-auth secret; without one, anymail would take anyone's posts): newsletter.subscriptions.
+    from anymail import urls as anymail_urls
+
+    name = f"{settings.EMAIL_FEEDBACK_PROVIDER}_tracking_webhook"
+    tracking = [p for p in anymail_urls.urlpatterns if getattr(p, "name", "") == name]
+    if not tracking:
+        raise ImproperlyConfigured(
+            f"EMAIL_FEEDBACK_PROVIDER: anymail has no tracking webhook named {name!r}"
+        )
+    urlpatterns.append(path("anymail/", include((tracking, "anymail"))))

@@ -8,14 +8,12 @@ one guessed from the uploaded name, and with the headers of `served_from_our_ori
 """
 
 import io
-import os
 from dataclasses import dataclass
 from pathlib import PurePath
 from typing import TypeVar
 
 from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile, File
-from django.http import HttpRequest
 from django.http.response import HttpResponseBase
 from django.utils.deconstruct import deconstructible
 from django.utils.http import content_disposition_header
@@ -153,14 +151,3 @@ def served_from_our_origin(response: Response, *, filename: str = "") -> Respons
     if disposition:
         response["Content-Disposition"] = disposition
     return response
-
-
-def serve_in_development(
-    request: HttpRequest, path: str, document_root: str | os.PathLike[str]
-) -> HttpResponseBase:
-    """django.views.static.serve for the public uploads of `make run` (DEBUG), with the same
-    headers as in production."""
-    from django.views.static import serve
-
-    response = serve(request, path, document_root=str(document_root))
-    return served_from_our_origin(response, filename=PurePath(path).name)

@@ -12,7 +12,7 @@ from django.utils.html import format_html
 
 from audit.models import AuditEvent
 from lib.typed import AuthenticatedHttpRequest
-from newsletter import services
+from newsletter import sending, subscriptions
 from newsletter.forms import ImportForm, InfographicForm
 from newsletter.models import Delivery, Infographic, Issue, Subscriber
 
@@ -33,7 +33,7 @@ def audit_export(request: HttpRequest, queryset) -> None:
 def csv_response(queryset, filename: str) -> StreamingHttpResponse:
     writer = csv.writer(_Echo())
     response = StreamingHttpResponse(
-        (writer.writerow(row) for row in services.export_rows(queryset)),
+        (writer.writerow(row) for row in subscriptions.export_rows(queryset)),
         content_type="text/csv; charset=utf-8",
     )
     response["Content-Disposition"] = f'attachment; filename="{filename}"'
@@ -76,7 +76,7 @@ class IssueAdmin(admin.ModelAdmin):
     @admin.action(description="Schedule the selected drafts", permissions=["change"])
     def schedule_selected(self, request: HttpRequest, queryset) -> None:
         for issue in queryset.filter(status=Issue.Status.DRAFT):
-            services.schedule_issue(issue=issue)
+            sending.schedule_issue(issue=issue)
         self.message_user(request, "The selected drafts are scheduled.", messages.SUCCESS)
 
     def get_urls(self):
@@ -109,18 +109,18 @@ class IssueAdmin(admin.ModelAdmin):
 
     def preview_view(self, request: HttpRequest, pk: int) -> HttpResponse:
         issue = self._issue(request, pk)
-        _, _, html = services.render_issue(issue, unsubscribe_url="#unsubscribe-link")
+        _, _, html = sending.render_issue(issue, unsubscribe_url="#unsubscribe-link")
         return HttpResponse(html)
 
     def preview_text_view(self, request: HttpRequest, pk: int) -> HttpResponse:
         issue = self._issue(request, pk)
-        subject, text, _ = services.render_issue(issue, unsubscribe_url="(unsubscribe link)")
+        subject, text, _ = sending.render_issue(issue, unsubscribe_url="(unsubscribe link)")
         return HttpResponse(f"Subject: {subject}\n\n{text}", content_type="text/plain")
 
     def send_test_view(self, request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
         issue = self._issue(request, pk, change=True)
         if request.method == "POST":
-            services.send_test_issue(issue=issue, to=request.user.email)
+            sending.send_test_issue(issue=issue, to=request.user.email)
             self.message_user(request, f"A test is on its way to {request.user.email}.")
         return redirect("admin:newsletter_issue_change", issue.pk)
 
@@ -128,10 +128,10 @@ class IssueAdmin(admin.ModelAdmin):
         issue = self._issue(request, pk, change=True)
         if request.method == "POST":
             if request.POST.get("action") == "unschedule":
-                services.unschedule_issue(issue=issue)
+                sending.unschedule_issue(issue=issue)
                 self.message_user(request, "The issue is back to draft; it will not be sent.")
             else:
-                services.schedule_issue(issue=issue)
+                sending.schedule_issue(issue=issue)
                 when = timezone.localtime(issue.scheduled_for)
                 self.message_user(
                     request,
@@ -142,7 +142,7 @@ class IssueAdmin(admin.ModelAdmin):
 
     def progress_view(self, request: HttpRequest, pk: int) -> JsonResponse:
         issue = self._issue(request, pk)
-        counts = services.delivery_counts(issue.pk)
+        counts = sending.delivery_counts(issue.pk)
         total = sum(counts.values())
         done = total - counts["queued"] - counts["sending"]
         return JsonResponse(
@@ -168,10 +168,26 @@ class IssueAdmin(admin.ModelAdmin):
 @admin.register(Subscriber)
 class SubscriberAdmin(admin.ModelAdmin):
     change_list_template = "newsletter/admin/subscriber_change_list.html"
-    list_display = ["email", "name", "status", "source", "imported", "created_at", "confirmed_at"]
-    list_filter = ["status", "source", "imported"]
+    list_display = [
+        "email",
+        "name",
+        "status",
+        "feedback",
+        "source",
+        "imported",
+        "created_at",
+        "confirmed_at",
+    ]
+    list_filter = ["status", "feedback", "source", "imported"]
     search_fields = ["email", "name"]
-    readonly_fields = ["created_at", "confirmation_sent_at", "confirmed_at", "unsubscribed_at"]
+    readonly_fields = [
+        "created_at",
+        "confirmation_sent_at",
+        "confirmed_at",
+        "unsubscribed_at",
+        "feedback",
+        "feedback_at",
+    ]
     fields = ["email", "name", "status", "source", "imported", *readonly_fields]
     date_hierarchy = "created_at"
     actions = ["export_csv", "send_confirmation", "mark_unsubscribed"]
@@ -184,13 +200,15 @@ class SubscriberAdmin(admin.ModelAdmin):
 
     @admin.action(description="Send confirmation email (pending only)", permissions=["change"])
     def send_confirmation(self, request: HttpRequest, queryset) -> None:
-        sent = services.send_confirmations(subscriber_ids=queryset.values_list("pk", flat=True))
+        sent = subscriptions.send_confirmations(
+            subscriber_ids=queryset.values_list("pk", flat=True)
+        )
         self.message_user(request, f"Confirmation email sent to {sent} pending reader(s).")
 
     @admin.action(description="Unsubscribe the selected readers", permissions=["change"])
     def mark_unsubscribed(self, request: HttpRequest, queryset) -> None:
         for subscriber in queryset:
-            services.unsubscribe(subscriber=subscriber)
+            subscriptions.unsubscribe(subscriber=subscriber)
         self.message_user(request, "The selected readers are unsubscribed.")
 
     def get_urls(self):
@@ -220,7 +238,7 @@ class SubscriberAdmin(admin.ModelAdmin):
             raise PermissionDenied
         form = ImportForm(request.POST or None, request.FILES or None)
         if request.method == "POST" and form.is_valid():
-            result = services.import_subscribers(
+            result = subscriptions.import_subscribers(
                 csv_text=form.cleaned_data["file"],
                 opted_in_elsewhere=form.cleaned_data["opted_in_elsewhere"],
             )
@@ -263,8 +281,11 @@ class InfographicAdmin(admin.ModelAdmin):
 
     @admin.display(description="File")
     def download(self, obj: Infographic) -> str:
+        # The file has no public URL: staff download it by a signed link, as readers do.
         if not obj.file:
             return "—"
         return format_html(
-            '<a href="{}">{}</a>', obj.file.url, (obj.file.name or "").rsplit("/", 1)[-1]
+            '<a href="{}">{}</a>',
+            subscriptions.infographic_url(obj),
+            (obj.file.name or "").rsplit("/", 1)[-1],
         )

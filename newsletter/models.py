@@ -2,10 +2,12 @@
 
 A reader (Subscriber) needs no account. Signing up creates a pending reader; the signed link
 in the confirmation email confirms them (double opt-in). Only confirmed readers receive issues.
+The email provider's bounce and complaint reports (newsletter.subscriptions) stop them too.
 
 Sending an issue snapshots the confirmed audience into Delivery rows (unique per issue and
 reader); workers claim rows atomically and mark each one sent right after the SMTP server
-accepted it, so a killed worker can leave at most the message it was sending unrecorded.
+accepted it, so a killed worker can leave at most the message it was sending unrecorded
+(newsletter.sending).
 """
 
 from __future__ import annotations
@@ -62,6 +64,14 @@ class Subscriber(models.Model):
         IMPORT = "import", "CSV import"
         ADMIN = "admin", "Added by staff"
 
+    class Feedback(models.TextChoices):
+        """What the email provider last reported about the address (anymail's event types)."""
+
+        BOUNCED = "bounced", "Bounced"
+        REJECTED = "rejected", "Rejected by the provider"
+        COMPLAINED = "complained", "Marked as spam"
+        UNSUBSCRIBED = "unsubscribed", "Unsubscribed at the provider"
+
     email = models.EmailField(unique=True)
     name = models.CharField(max_length=120, blank=True)
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.PENDING)
@@ -76,6 +86,21 @@ class Subscriber(models.Model):
         editable=False,
         help_text="Secret part of this reader's unsubscribe links.",
     )
+    signup_round = models.PositiveIntegerField(
+        default=0,
+        editable=False,
+        help_text="Goes up each time a reader who had left (unsubscribed, bounced) signs up "
+        "again; a confirmation link names its round, so a link from before confirms nothing.",
+    )
+    feedback = models.CharField(
+        "provider report",
+        max_length=16,
+        choices=Feedback.choices,
+        blank=True,
+        editable=False,
+        help_text="The email provider's last bounce or complaint report about this address.",
+    )
+    feedback_at = models.DateTimeField("provider report at", null=True, blank=True, editable=False)
     created_at = models.DateTimeField(default=timezone.now)
     confirmation_sent_at = models.DateTimeField(null=True, blank=True)
     confirmed_at = models.DateTimeField(null=True, blank=True)
@@ -226,8 +251,10 @@ class Delivery(models.Model):
 
 
 class Infographic(models.Model):
-    """The free infographic new readers get in their welcome email. The newest active one is
-    offered; staff upload a PDF or an image (checked by content; SVG is refused)."""
+    """The free infographic, the welcome gift of confirmed readers. The newest active one is
+    offered, by a signed link that expires (newsletter.subscriptions.infographic_url), in the
+    welcome email and on the confirmed page; the file has no public URL. Staff upload a PDF or
+    an image (checked by content; SVG is refused)."""
 
     title = models.CharField(max_length=200)
     file = models.FileField(

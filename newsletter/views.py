@@ -11,12 +11,15 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from lib import ratelimit, uploads
 from lib.typed import AuthenticatedHttpRequest
-from newsletter import services
+from newsletter import subscriptions
 from newsletter.forms import SignupForm
 from newsletter.models import Infographic, Issue, Subscriber
 
 SIGNUPS_PER_IP = 10  # an hour
 SIGNUPS_PER_EMAIL = 3  # an hour
+# Set in the session of whoever confirmed (or opened the link of a confirmed reader): the
+# confirmed page then offers the welcome gift.
+CONFIRMED_IN_SESSION = "tift_confirmed"
 
 
 def archive(request: HttpRequest) -> HttpResponse:
@@ -44,7 +47,7 @@ def signup(request: HttpRequest) -> HttpResponse:
             address = form.cleaned_data["email"].strip().lower()
             # Over the per-address limit the answer is the same page, and nothing is sent.
             if ratelimit.allow(f"tift-signup:{address}", limit=SIGNUPS_PER_EMAIL, period=3600):
-                services.subscribe(email=address, name=form.cleaned_data["name"])
+                subscriptions.subscribe(email=address, name=form.cleaned_data["name"])
             return redirect("newsletter:check_email")
     return render(request, "newsletter/signup.html", {"signup_form": form})
 
@@ -60,7 +63,7 @@ def check_email(request: HttpRequest) -> HttpResponse:
 def confirm(request: HttpRequest, token: str) -> HttpResponse:
     """GET shows a button (mail scanners follow links); POST confirms."""
     try:
-        subscriber = services.subscriber_from_token(token)
+        subscriber = subscriptions.subscriber_from_token(token)
     except signing.SignatureExpired:
         return render(
             request,
@@ -75,27 +78,40 @@ def confirm(request: HttpRequest, token: str) -> HttpResponse:
             {"expired": False, "signup_form": SignupForm()},
             status=400,
         )
-    if subscriber.status == Subscriber.Status.CONFIRMED:
-        return redirect("newsletter:thanks")
     if request.method == "POST" and subscriber.status == Subscriber.Status.PENDING:
-        services.confirm_subscriber(subscriber=subscriber)
+        subscriptions.confirm_subscriber(subscriber=subscriber)
+        subscriber.refresh_from_db()
+    if subscriber.status == Subscriber.Status.CONFIRMED:
+        request.session[CONFIRMED_IN_SESSION] = True
         return redirect("newsletter:thanks")
     return render(request, "newsletter/confirm.html", {"subscriber": subscriber})
 
 
+@never_cache
 def thanks(request: HttpRequest) -> HttpResponse:
-    return render(request, "newsletter/thanks.html", {"infographic": Infographic.current()})
+    """The confirmed page; the infographic's link only for whoever just confirmed."""
+    current = Infographic.current() if request.session.get(CONFIRMED_IN_SESSION) else None
+    return render(
+        request,
+        "newsletter/thanks.html",
+        {
+            "infographic": current,
+            "infographic_url": subscriptions.infographic_url(current) if current else "",
+            "infographic_days": settings.NEWSLETTER_INFOGRAPHIC_DAYS,
+        },
+    )
 
 
-def infographic(request: HttpRequest) -> FileResponse:
-    current = Infographic.current()
-    if current is None:
-        raise Http404("No infographic yet.")
+def infographic(request: HttpRequest, token: str) -> FileResponse:
+    """The welcome gift, by the signed and expiring link confirmed readers get."""
+    gift = subscriptions.infographic_from_token(token)
+    if gift is None:
+        raise Http404("This download link does not work.")
     try:
-        handle = current.file.open("rb")
+        handle = gift.file.open("rb")
     except FileNotFoundError as exc:
         raise Http404("The infographic file is missing.") from exc
-    name = (current.file.name or "").rsplit("/", 1)[-1]
+    name = (gift.file.name or "").rsplit("/", 1)[-1]
     # The type comes from the content (checked at upload), never from the uploaded name.
     kind = uploads.content_type(handle) or "application/octet-stream"
     return uploads.served_from_our_origin(FileResponse(handle, content_type=kind), filename=name)
@@ -107,7 +123,7 @@ def unsubscribe(request: HttpRequest, token: str) -> HttpResponse:
     """The visible link: a GET only shows the button, so link scanners change nothing."""
     subscriber = get_object_or_404(Subscriber, token=token)
     if request.method == "POST":
-        services.unsubscribe(subscriber=subscriber)
+        subscriptions.unsubscribe(subscriber=subscriber)
         messages.success(request, "You are unsubscribed. You will get no more issues of TIFT.")
         return redirect("newsletter:unsubscribe", token=token)
     return render(request, "newsletter/unsubscribe.html", {"subscriber": subscriber})
@@ -123,7 +139,7 @@ def one_click(request: HttpRequest, token: str) -> HttpResponse:
     subscriber = get_object_or_404(Subscriber, token=token)
     if request.method == "GET":
         return redirect("newsletter:unsubscribe", token=token)
-    services.unsubscribe(subscriber=subscriber)
+    subscriptions.unsubscribe(subscriber=subscriber)
     return HttpResponse("You are unsubscribed from TIFT.\n", content_type="text/plain")
 
 
@@ -131,7 +147,7 @@ def one_click(request: HttpRequest, token: str) -> HttpResponse:
 @require_POST
 def profile_subscription(request: AuthenticatedHttpRequest) -> HttpResponse:
     if request.POST.get("action") == "subscribe":
-        subscriber = services.subscribe_account(user=request.user)
+        subscriber = subscriptions.subscribe_account(user=request.user)
         if subscriber.status == Subscriber.Status.CONFIRMED:
             messages.success(
                 request, "You are subscribed to TIFT. Your welcome email is on its way."
@@ -141,6 +157,6 @@ def profile_subscription(request: AuthenticatedHttpRequest) -> HttpResponse:
     elif request.POST.get("action") == "unsubscribe":
         existing = Subscriber.objects.filter(email=request.user.email.lower()).first()
         if existing is not None:
-            services.unsubscribe(subscriber=existing)
+            subscriptions.unsubscribe(subscriber=existing)
         messages.success(request, "You are unsubscribed from TIFT.")
     return redirect("accounts:profile")

@@ -353,7 +353,7 @@ def test_token_urls_accept_every_kind_of_token_the_site_makes(db):
     from courses.models import new_offer_token
     from forum.services import unsubscribe_token
     from newsletter.models import Subscriber, new_subscriber_token
-    from newsletter.services import confirmation_token
+    from newsletter.subscriptions import confirmation_token
 
     # The longest address a reader may have makes the longest confirmation token.
     reader = Subscriber.objects.create(email="x" * 242 + "@example.com")

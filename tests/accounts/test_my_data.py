@@ -142,6 +142,20 @@ def test_export_lists_the_emails_sent_to_them_without_their_content(client_for, 
     assert "/forum/post/7/" not in response.content.decode()
 
 
+def test_export_has_what_the_email_provider_reported_about_the_address(client_for, learner):
+    Subscriber.objects.create(
+        email=learner.email,
+        status="unsubscribed",
+        feedback="complained",
+        feedback_at=timezone.now(),
+    )
+
+    data = json.loads(client_for(learner).get(reverse("accounts:export")).content)
+
+    assert data["newsletter"][0]["provider_report"] == "complained"
+    assert data["newsletter"][0]["provider_report_at"]
+
+
 def test_export_leaves_out_unsent_drafts_and_secrets(client_for, learner, learner_data):
     text = client_for(learner).get(reverse("accounts:export")).content.decode()
 

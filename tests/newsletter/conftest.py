@@ -25,13 +25,6 @@ def make_issue(db):
 
 
 @pytest.fixture(autouse=True)
-def _one_lane(settings):
-    """Send in the test's own thread (and database transaction); tests/newsletter/
-    test_lanes.py covers several lanes, each in its own thread and connection."""
-    settings.NEWSLETTER_SMTP_CONNECTIONS = 1
-
-
-@pytest.fixture(autouse=True)
 def _fresh_rate_limits():
     """Rate-limit counters live in the cache, which outlives a test."""
     from django.core.cache import cache

@@ -100,5 +100,13 @@ def test_archive_and_feed_queries_do_not_grow_with_issues(
         assert client.get(reverse("newsletter:issue", args=[1])).status_code == 200
 
 
-def test_infographic_download_is_404_until_staff_upload_one(client):
-    assert client.get(reverse("newsletter:infographic")).status_code == 404
+def test_the_infographic_has_no_public_address(client):
+    """It is the welcome gift: only a signed link opens it (see test_infographic.py)."""
+    from django.core.files.base import ContentFile
+
+    from newsletter.demo import tiny_pdf
+    from newsletter.models import Infographic
+
+    Infographic.objects.create(title="Model", file=ContentFile(tiny_pdf("x"), name="model.pdf"))
+
+    assert client.get("/newsletter/infographic/").status_code == 404

@@ -9,7 +9,7 @@ import time_machine
 from django.core import mail as django_mail
 from django.utils import timezone
 
-from newsletter import services, tasks
+from newsletter import sending, subscriptions, tasks
 from newsletter.models import Delivery, Issue, Subscriber
 
 pytestmark = pytest.mark.django_db
@@ -20,7 +20,7 @@ class WorkerKilled(BaseException):
 
 
 class FakeClock:
-    """Stands in for the `time` module in newsletter.services: a monotonic clock we move."""
+    """Stands in for the `time` module in newsletter.sending: a monotonic clock we move."""
 
     def __init__(self) -> None:
         self.now = 1000.0
@@ -70,7 +70,7 @@ def test_every_issue_email_has_unsubscribe_headers_both_parts_and_no_pixel(
     reader = make_reader("r@example.com")
 
     with run_tasks():
-        services.send_due_issues()
+        sending.send_due_issues()
 
     message = mailoutbox[0]
     one_click = f"http://127.0.0.1:8000/newsletter/unsubscribe/{reader.token}/one-click/"
@@ -85,7 +85,7 @@ def test_every_issue_email_has_unsubscribe_headers_both_parts_and_no_pixel(
     assert f'href="{visible}"' in html
     assert "Body of issue 7" in message.body and "(https://example.com/x)" in message.body
     assert "<img" not in html
-    assert services.UNSUBSCRIBE_PLACEHOLDER not in html + message.body
+    assert sending.UNSUBSCRIBE_PLACEHOLDER not in html + message.body
 
 
 def test_pending_unsubscribed_and_bounced_readers_get_nothing(
@@ -96,7 +96,7 @@ def test_pending_unsubscribed_and_bounced_readers_get_nothing(
         make_reader(f"{status}@example.com", status=status)
 
     with run_tasks():
-        services.send_due_issues()
+        sending.send_due_issues()
 
     assert recipients(mailoutbox) == Counter({"yes@example.com": 1})
     assert Delivery.objects.count() == 1
@@ -107,11 +107,11 @@ def test_reader_who_unsubscribes_after_the_snapshot_is_skipped(
 ):
     stays, leaves = make_reader("stays@example.com"), make_reader("leaves@example.com")
     Issue.objects.filter(pk=due_issue.pk).update(status=Issue.Status.SENDING)
-    services.snapshot_audience(issue_id=due_issue.pk)
+    sending.snapshot_audience(issue_id=due_issue.pk)
 
-    services.unsubscribe(subscriber=leaves)
+    subscriptions.unsubscribe(subscriber=leaves)
     with run_tasks():
-        services.fan_out(issue_id=due_issue.pk)
+        sending.fan_out(issue_id=due_issue.pk)
 
     assert recipients(mailoutbox) == Counter({stays.email: 1})
     assert Delivery.objects.get(subscriber=leaves).status == "skipped"
@@ -126,14 +126,14 @@ def test_scheduling_the_same_issue_twice_sends_it_once(
     make_reader("b@example.com")
 
     with run_tasks():
-        first = services.start_issue(issue_id=due_issue.pk)
+        first = sending.start_issue(issue_id=due_issue.pk)
     Issue.objects.filter(pk=due_issue.pk).update(status=Issue.Status.SCHEDULED)  # a re-schedule
     with run_tasks():
-        second = services.start_issue(issue_id=due_issue.pk)
+        second = sending.start_issue(issue_id=due_issue.pk)
     with run_tasks():
-        services.send_due_issues()
+        sending.send_due_issues()
     with run_tasks():
-        services.fan_out(issue_id=due_issue.pk)  # duplicate batch tasks find nothing left to claim
+        sending.fan_out(issue_id=due_issue.pk)  # duplicate batch tasks find nothing left to claim
 
     assert (first, second) == (True, True)
     assert recipients(mailoutbox) == Counter({"a@example.com": 1, "b@example.com": 1})
@@ -145,10 +145,10 @@ def test_a_second_trigger_while_sending_does_not_start_again(
 ):
     make_reader("a@example.com")
     with run_tasks():
-        services.start_issue(issue_id=due_issue.pk)
+        sending.start_issue(issue_id=due_issue.pk)
 
     with run_tasks():
-        assert services.start_issue(issue_id=due_issue.pk) is False
+        assert sending.start_issue(issue_id=due_issue.pk) is False
     with run_tasks():
         assert tasks.start_issue.delay(due_issue.pk).get() is False
     assert len(mailoutbox) == 1
@@ -161,7 +161,7 @@ def test_an_issue_is_not_sent_before_its_time(make_issue, make_reader, mailoutbo
     )
     make_issue(2, status=Issue.Status.DRAFT, scheduled_for=timezone.now() - dt.timedelta(hours=1))
 
-    assert services.send_due_issues() == []
+    assert sending.send_due_issues() == []
     assert mailoutbox == []
 
 
@@ -170,7 +170,7 @@ def test_a_worker_killed_mid_batch_loses_nothing_and_repeats_only_the_message_in
 ):
     settings.NEWSLETTER_BATCH_SIZE = 4
     readers = [make_reader(f"r{n:02}@example.com") for n in range(12)]
-    real_mark_sent = services.mark_sent
+    real_mark_sent = sending.mark_sent
     recorded = []
 
     def dies_before_recording_the_sixth(*, delivery_id: int, claim: str) -> bool:
@@ -179,20 +179,20 @@ def test_a_worker_killed_mid_batch_loses_nothing_and_repeats_only_the_message_in
         recorded.append(delivery_id)
         return real_mark_sent(delivery_id=delivery_id, claim=claim)
 
-    monkeypatch.setattr(services, "mark_sent", dies_before_recording_the_sixth)
+    monkeypatch.setattr(sending, "mark_sent", dies_before_recording_the_sixth)
     with pytest.raises(WorkerKilled), run_tasks():
-        services.send_due_issues()
-    monkeypatch.setattr(services, "mark_sent", real_mark_sent)
+        sending.send_due_issues()
+    monkeypatch.setattr(sending, "mark_sent", real_mark_sent)
     assert len(mailoutbox) == 6  # batch 1, then two of batch 2: one recorded, one in flight
     in_flight = mailoutbox[5].to[0]
-    counts = services.delivery_counts(due_issue.pk)
+    counts = sending.delivery_counts(due_issue.pk)
     assert (counts["sent"], counts["sending"], counts["queued"]) == (5, 3, 4)
 
     with run_tasks():
-        services.recover_stalled()  # too early: the claims are not stale yet
+        sending.recover_stalled()  # too early: the claims are not stale yet
     assert len(mailoutbox) == 6
     with time_machine.travel(timezone.now() + dt.timedelta(minutes=16)), run_tasks():
-        services.recover_stalled()
+        sending.recover_stalled()
 
     got = recipients(mailoutbox)
     assert set(got) == {r.email for r in readers}  # no loss
@@ -224,10 +224,10 @@ def test_a_batch_presumed_dead_stops_at_its_next_write_after_the_message_in_flig
     find the sweep gave its rows away: it must not go on sending them."""
     readers = [make_reader(f"r{n:02}@example.com") for n in range(6)]
     later = timezone.now() + dt.timedelta(minutes=16)
-    _on_send(monkeypatch, {3: lambda: services.recover_stalled(now=later)})
+    _on_send(monkeypatch, {3: lambda: sending.recover_stalled(now=later)})
 
     with run_tasks():
-        services.send_due_issues()
+        sending.send_due_issues()
 
     got = recipients(mailoutbox)
     assert got - Counter({r.email: 1 for r in readers}) == Counter({"r02@example.com": 1})
@@ -240,19 +240,19 @@ def test_a_batch_that_finds_its_rows_gone_when_renewing_its_claim_sends_nothing_
 ):
     readers = [make_reader(f"r{n:02}@example.com") for n in range(6)]
     clock = FakeClock()
-    monkeypatch.setattr(services, "time", clock)
-    real_mark_sent = services.mark_sent
+    monkeypatch.setattr(sending, "time", clock)
+    real_mark_sent = sending.mark_sent
 
     def swept_after_the_second(*, delivery_id: int, claim: str) -> bool:
         recorded = real_mark_sent(delivery_id=delivery_id, claim=claim)
         if Delivery.objects.filter(status="sent").count() == 2:
-            services.recover_stalled(now=timezone.now() + dt.timedelta(minutes=16))
-            clock.now += 100  # past the renewal interval (a tenth of 15 minutes)
+            sending.recover_stalled(now=timezone.now() + dt.timedelta(minutes=16))
+            clock.now += 100  # past the renewal interval (a tenth of NEWSLETTER_STALE_MINUTES)
         return recorded
 
-    monkeypatch.setattr(services, "mark_sent", swept_after_the_second)
+    monkeypatch.setattr(sending, "mark_sent", swept_after_the_second)
     with run_tasks():
-        services.send_due_issues()
+        sending.send_due_issues()
 
     assert recipients(mailoutbox) == Counter({r.email: 1 for r in readers})
 
@@ -262,7 +262,7 @@ def test_a_long_batch_renews_its_claim_so_the_sweep_leaves_it_alone(
 ):
     readers = [make_reader(f"r{n:02}@example.com") for n in range(6)]
     clock = FakeClock()
-    monkeypatch.setattr(services, "time", clock)
+    monkeypatch.setattr(sending, "time", clock)
     swept = []
 
     def twenty_minutes_pass() -> None:
@@ -273,10 +273,10 @@ def test_a_long_batch_renews_its_claim_so_the_sweep_leaves_it_alone(
 
     _on_send(
         monkeypatch,
-        {3: twenty_minutes_pass, 4: lambda: swept.append(services.recover_stalled())},
+        {3: twenty_minutes_pass, 4: lambda: swept.append(sending.recover_stalled())},
     )
     with run_tasks():
-        services.send_due_issues()
+        sending.send_due_issues()
 
     assert swept == [0]  # before message 4 the batch renewed its claim: nothing was stale
     assert recipients(mailoutbox) == Counter({r.email: 1 for r in readers})
@@ -291,7 +291,7 @@ def test_an_issue_whose_snapshot_was_interrupted_is_resumed(
     )
 
     with time_machine.travel(timezone.now() + dt.timedelta(minutes=16)), run_tasks():
-        services.recover_stalled()
+        sending.recover_stalled()
 
     assert recipients(mailoutbox) == Counter({"a@example.com": 1})
 
@@ -314,7 +314,7 @@ def test_a_temporary_failure_is_retried_and_sends_once(
 
     monkeypatch.setattr(EmailBackend, "send_messages", flaky)
     with run_tasks():
-        services.send_due_issues()
+        sending.send_due_issues()
 
     assert recipients(mailoutbox) == Counter({"a@example.com": 1, "b@example.com": 1})
     assert sorted(Delivery.objects.values_list("attempts", flat=True)) == [1, 2]
@@ -340,7 +340,7 @@ def test_a_permanent_refusal_marks_the_reader_bounced_without_retrying(
 
     monkeypatch.setattr(EmailBackend, "send_messages", refuses_bad)
     with run_tasks():
-        services.send_due_issues()
+        sending.send_due_issues()
 
     assert attempts == [1]
     assert recipients(mailoutbox) == Counter({"good@example.com": 1})
@@ -363,10 +363,10 @@ def test_a_temporary_failure_that_never_clears_ends_as_failed(
 
     monkeypatch.setattr(EmailBackend, "send_messages", always_busy)
     with run_tasks():
-        services.send_due_issues()
+        sending.send_due_issues()
 
     delivery = Delivery.objects.get()
-    assert (delivery.status, delivery.attempts) == ("failed", services.MAX_ATTEMPTS)
+    assert (delivery.status, delivery.attempts) == ("failed", sending.MAX_ATTEMPTS)
     assert Issue.objects.get().status == "sent"
 
 
@@ -407,7 +407,7 @@ def test_a_staff_test_send_is_marked_as_a_test(
 ):
     issue = make_issue(3)
     with django_capture_on_commit_callbacks(execute=True):
-        services.send_test_issue(issue=issue, to="staff@example.com")
+        sending.send_test_issue(issue=issue, to="staff@example.com")
 
     assert mailoutbox[0].subject == "[Test] TIFT #3: Issue 3"
     assert Delivery.objects.count() == 0
@@ -418,7 +418,7 @@ def test_subscriber_count_in_the_snapshot_matches_the_confirmed_audience(due_iss
         make_reader(f"r{n}@example.com")
     Issue.objects.filter(pk=due_issue.pk).update(status=Issue.Status.SENDING)
 
-    assert services.snapshot_audience(issue_id=due_issue.pk) == 7
-    assert services.snapshot_audience(issue_id=due_issue.pk) == 7
+    assert sending.snapshot_audience(issue_id=due_issue.pk) == 7
+    assert sending.snapshot_audience(issue_id=due_issue.pk) == 7
     assert Subscriber.objects.confirmed().count() == 7
     assert django_mail.outbox == []

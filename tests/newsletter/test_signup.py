@@ -7,7 +7,7 @@ import time_machine
 from django.core.files.base import ContentFile
 from django.urls import reverse
 
-from newsletter import demo, services
+from newsletter import demo, subscriptions
 from newsletter.models import Infographic, Subscriber
 
 pytestmark = pytest.mark.django_db
@@ -82,9 +82,9 @@ def test_confirming_makes_the_reader_confirmed_and_sends_the_welcome_with_infogr
     assert Subscriber.objects.get().status == "confirmed"
     welcome = mailoutbox[-1]
     assert welcome.subject.startswith("Welcome to TIFT")
-    assert "/newsletter/infographic/" in welcome.body
+    gift = re.search(r"http://\S+/newsletter/infographic/\S+/", welcome.body).group(0)
     assert "List-Unsubscribe" in welcome.extra_headers
-    download = client.get(reverse("newsletter:infographic"))
+    download = client.get(gift.replace("http://127.0.0.1:8000", ""))
     assert download.status_code == 200
     assert b"".join(download.streaming_content).startswith(b"%PDF-")
 
@@ -157,7 +157,7 @@ def test_a_token_signed_for_another_purpose_confirms_nothing(client, make_reader
 
 def test_a_token_for_an_address_since_changed_confirms_nothing(client, make_reader):
     reader = make_reader("old@example.com", status="pending")
-    token = services.confirmation_token(reader)
+    token = subscriptions.confirmation_token(reader)
     Subscriber.objects.filter(pk=reader.pk).update(email="new@example.com")
 
     assert client.post(reverse("newsletter:confirm", args=[token])).status_code == 400
@@ -187,6 +187,60 @@ def test_an_unsubscribed_reader_who_signs_up_again_must_confirm_again(
 
     assert Subscriber.objects.get().status == "pending"
     assert len(mailoutbox) == 1
+
+
+def test_a_confirmation_link_from_before_an_unsubscribe_confirms_nothing_after_a_new_signup(
+    client, mailoutbox, django_capture_on_commit_callbacks
+):
+    signup(client, django_capture_on_commit_callbacks)
+    old_link = confirm_link(mailoutbox[-1]).replace("http://127.0.0.1:8000", "")
+    client.post(old_link)
+    reader = Subscriber.objects.get()
+    client.post(reverse("newsletter:one_click", args=[reader.token]))
+    signup(client, django_capture_on_commit_callbacks)  # someone signs the address up again
+    new_link = confirm_link(mailoutbox[-1]).replace("http://127.0.0.1:8000", "")
+
+    response = client.post(old_link)
+
+    assert response.status_code == 400
+    assert "does not work" in response.content.decode()
+    assert Subscriber.objects.get().status == "pending"
+    assert client.post(new_link).status_code == 302
+    assert Subscriber.objects.get().status == "confirmed"
+
+
+def test_a_link_unconfirmed_before_an_unsubscribe_confirms_nothing_after_a_new_signup(
+    client, mailoutbox, django_capture_on_commit_callbacks
+):
+    signup(client, django_capture_on_commit_callbacks)
+    old_link = confirm_link(mailoutbox[-1]).replace("http://127.0.0.1:8000", "")
+    reader = Subscriber.objects.get()
+    client.post(reverse("newsletter:unsubscribe", args=[reader.token]))  # from that very email
+    signup(client, django_capture_on_commit_callbacks)
+
+    assert client.post(old_link).status_code == 400
+    assert Subscriber.objects.get().status == "pending"
+
+
+def test_a_link_sent_again_to_a_pending_reader_leaves_the_first_link_working(
+    client, mailoutbox, django_capture_on_commit_callbacks
+):
+    signup(client, django_capture_on_commit_callbacks)
+    first = confirm_link(mailoutbox[-1]).replace("http://127.0.0.1:8000", "")
+    signup(client, django_capture_on_commit_callbacks)
+
+    assert client.post(first).status_code == 302
+    assert Subscriber.objects.get().status == "confirmed"
+
+
+def test_a_link_sent_before_sign_up_rounds_existed_still_confirms(client, make_reader):
+    from django.core import signing
+
+    reader = make_reader("early@example.com", status="pending")
+    token = signing.dumps({"s": reader.pk, "e": reader.email}, salt=subscriptions.CONFIRM_SALT)
+
+    assert client.post(reverse("newsletter:confirm", args=[token])).status_code == 302
+    assert Subscriber.objects.get().status == "confirmed"
 
 
 def test_an_invalid_address_shows_the_error_next_to_the_field(client):

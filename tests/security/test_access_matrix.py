@@ -85,6 +85,9 @@ def url_for(route: str, w: World) -> str:
         "forum/c/<slug:slug>/new/": f"forum/c/{w.category.slug}/new/",
         "newsletter/<int:number>/": f"newsletter/{w.issue.number}/",
         "newsletter/confirm/<signed:token>/": f"newsletter/confirm/{w.confirm_token}/",
+        "newsletter/infographic/<signed:token>/": (
+            f"newsletter/infographic/{w.infographic_token}/"
+        ),
         "newsletter/unsubscribe/<token:token>/": f"newsletter/unsubscribe/{w.subscriber.token}/",
         "newsletter/unsubscribe/<token:token>/one-click/": (
             f"newsletter/unsubscribe/{w.subscriber.token}/one-click/"
@@ -233,7 +236,7 @@ ACCESS: dict[str, dict[str, str]] = {
     # Staff moderation from the topic page (POST; 404 for anyone without the permission).
     "forum/post/<int:pk>/hide/": FORUM_POST_ONLY,
     "forum/post/<int:pk>/restore/": FORUM_POST_ONLY,
-    # Newsletter: public; no infographic uploaded in this world, hence 404.
+    # Newsletter: public; the infographic only by its signed link (the welcome gift).
     "newsletter/": EVERYONE,
     "newsletter/<int:number>/": EVERYONE,
     "newsletter/feed/": EVERYONE,
@@ -241,12 +244,14 @@ ACCESS: dict[str, dict[str, str]] = {
     "newsletter/signup/check-your-email/": EVERYONE,
     "newsletter/confirm/<signed:token>/": TOKEN,
     "newsletter/thanks/": EVERYONE,
-    "newsletter/infographic/": row(GONE, GONE, GONE, GONE, GONE, GONE),
+    "newsletter/infographic/<signed:token>/": TOKEN,
     "newsletter/unsubscribe/<token:token>/": TOKEN,
     "newsletter/unsubscribe/<token:token>/one-click/": row(
         MOVED, MOVED, MOVED, MOVED, MOVED, MOVED
     ),
     "newsletter/profile/": SIGNED_IN_POST_ONLY,
+    # The email provider's bounce and complaint reports: POST with its basic-auth secret.
+    "anymail/postmark/tracking/": row(POST, POST, POST, POST, POST, POST),
 }
 
 # The admin: every view is wrapped by the admin site (staff only), so one rule covers its

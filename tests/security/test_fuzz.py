@@ -138,7 +138,7 @@ def snapshot(user, *, with_questions: bool = True, with_moderation: bool = True)
 def secrets_of(w: World) -> list[str]:
     return [
         w.feed_token, w.offer.token, w.subscriber.token, w.confirm_token,
-        w.forum_unsubscribe_token, w.waitlist_entry.leave_token,
+        w.infographic_token, w.forum_unsubscribe_token, w.waitlist_entry.leave_token,
     ]  # fmt: skip
 
 

@@ -39,6 +39,15 @@ def image_bytes(fmt: str = "PNG", size=(40, 30), exif: bool = False) -> bytes:
     return out.getvalue()
 
 
+def download_url() -> str:
+    """The signed download link of the (one) infographic, as a confirmed reader gets it."""
+    from django.conf import settings
+
+    from newsletter.subscriptions import infographic_url
+
+    return infographic_url(Infographic.objects.get()).removeprefix(settings.SITE_URL)
+
+
 def upload_infographic(client, name: str, content: bytes):
     return client.post(
         reverse("admin:newsletter_infographic_add"),
@@ -68,7 +77,7 @@ def test_an_image_with_a_misleading_name_is_stored_and_served_as_what_it_is(
 
     infographic = Infographic.objects.get()
     assert infographic.file.name.endswith(".png")
-    response = client.get(reverse("newsletter:infographic"))
+    response = client.get(download_url())
     assert response["Content-Type"] == "image/png"
     assert response["X-Content-Type-Options"] == "nosniff"
 
@@ -79,7 +88,7 @@ def test_a_pdf_is_served_as_a_pdf_whatever_its_name(client):
     infographic = Infographic(title="Model")
     infographic.file.save("model.html", ContentFile(tiny_pdf("Model")), save=False)
     infographic.save()
-    response = client.get(reverse("newsletter:infographic"))
+    response = client.get(download_url())
     assert response["Content-Type"] == "application/pdf"
 
 
@@ -127,8 +136,9 @@ def test_lesson_uploads_are_refused_past_their_size_limit(client_for, instructor
 # Private media -------------------------------------------------------------------------------
 
 
-def test_lesson_files_have_no_public_address_even_in_development():
-    """In development (DEBUG=1) only the public infographic folder is served from /media/."""
+def test_uploads_have_no_public_address_even_in_development():
+    """In development (DEBUG=1) nothing is served from /media/: lesson media through
+    access-checked views, the infographic by its signed link (newsletter.views.infographic)."""
     code = (
         "import django; django.setup()\n"
         "from django.urls import resolve, Resolver404\n"
@@ -146,7 +156,7 @@ def test_lesson_files_have_no_public_address_even_in_development():
     )
     assert result.stdout.split("\n")[:2] == [
         "none /media/lessons/audio/episode.mp3",
-        "served /media/newsletter/infographics/a.pdf",
+        "none /media/newsletter/infographics/a.pdf",
     ], result.stderr
 
 
@@ -184,7 +194,7 @@ def assert_sandboxed(response, *, download: bool) -> None:
 def test_a_pdf_with_javascript_is_a_sandboxed_download(client, client_for, staff):
     assert upload_infographic(client_for(staff), "tift.pdf", PDF_WITH_SCRIPT).status_code == 302
 
-    response = client.get(reverse("newsletter:infographic"))
+    response = client.get(download_url())
 
     assert response.status_code == 200
     assert response["Content-Type"] == "application/pdf"
@@ -198,7 +208,7 @@ def test_an_html_file_stored_as_a_pdf_is_a_sandboxed_download_of_unknown_bytes(c
     infographic.file.save("model.pdf", ContentFile(PAYLOAD), save=False)
     infographic.save()
 
-    response = client.get(reverse("newsletter:infographic"))
+    response = client.get(download_url())
 
     assert response["Content-Type"] == "application/octet-stream"
     assert_sandboxed(response, download=True)
@@ -207,7 +217,7 @@ def test_an_html_file_stored_as_a_pdf_is_a_sandboxed_download_of_unknown_bytes(c
 def test_an_image_infographic_is_shown_in_the_browser_but_sandboxed(client, client_for, staff):
     upload_infographic(client_for(staff), "page.png", image_bytes("PNG"))
 
-    response = client.get(reverse("newsletter:infographic"))
+    response = client.get(download_url())
 
     assert response["Content-Type"] == "image/png"
     assert_sandboxed(response, download=False)
@@ -243,16 +253,3 @@ def test_podcast_audio_still_streams_ranges_with_its_type_inside_the_sandbox(
         assert response["Content-Type"] == "audio/wav"
         assert response["Content-Range"].startswith("bytes 0-9/")
         assert_sandboxed(response, download=False)
-
-
-def test_the_development_media_route_serves_with_the_same_headers(rf, tmp_path):
-    (tmp_path / "infographics").mkdir()
-    (tmp_path / "infographics" / "tift.pdf").write_bytes(PDF_WITH_SCRIPT)
-
-    response = uploads.serve_in_development(
-        rf.get("/media/newsletter/infographics/tift.pdf"), "infographics/tift.pdf", tmp_path
-    )
-
-    assert response["Content-Type"] == "application/pdf"
-    assert_sandboxed(response, download=True)
-    assert response["Content-Disposition"] == 'attachment; filename="tift.pdf"'

@@ -14,8 +14,9 @@ from courses.models import Offer, WaitlistEntry
 from forum import services as forum_services
 from forum.models import Category, Post, Topic
 from lessons.models import Lesson
-from newsletter import services as newsletter_services
-from newsletter.models import Issue, Subscriber
+from newsletter import subscriptions as newsletter_subscriptions
+from newsletter.demo import tiny_pdf
+from newsletter.models import Infographic, Issue, Subscriber
 from qa.models import Answer, LibraryEntry, Question
 from tests import factories
 from zoomgroups.models import GroupSession
@@ -37,6 +38,7 @@ class World:
     issue: Issue
     subscriber: Subscriber
     confirm_token: str
+    infographic_token: str
     offer: Offer
     waitlist_entry: WaitlistEntry
     forum_unsubscribe_token: str
@@ -91,6 +93,9 @@ def world(course, cohort, learner, other_learner, instructor, staff, outsider) -
         sent_at=timezone.now(),
     )
     subscriber = Subscriber.objects.create(email="reader@example.com", name="Reader")
+    infographic = Infographic.objects.create(
+        title="Infographic", file=ContentFile(tiny_pdf("Infographic"), name="infographic.pdf")
+    )
     offer = Offer.objects.create(
         cohort=cohort,
         name="Lee",
@@ -115,7 +120,8 @@ def world(course, cohort, learner, other_learner, instructor, staff, outsider) -
         session=session,
         issue=issue,
         subscriber=subscriber,
-        confirm_token=newsletter_services.confirmation_token(subscriber),
+        confirm_token=newsletter_subscriptions.confirmation_token(subscriber),
+        infographic_token=newsletter_subscriptions.infographic_url(infographic).rsplit("/", 2)[1],
         offer=offer,
         waitlist_entry=WaitlistEntry.objects.get(email=learner.email),
         forum_unsubscribe_token=forum_services.unsubscribe_token(learner.pk, topic.pk),
