@@ -69,9 +69,14 @@ worker: install
 beat: install
 	$(BIN)/celery -A config beat -l info
 
-lock:
-	uv pip compile --python-version 3.11 -q requirements.in -o requirements.txt
-	uv pip compile --python-version 3.11 -q requirements-dev.in -o requirements-dev.txt
+# Resolves as the package index stood at LOCK_DATE, so that `make lock` on any machine (any
+# cache) writes the same files; move the date forward to take newer releases.
+LOCK_DATE ?= 2026-12-06T00:00:00Z
+LOCK := $(BIN)/uv pip compile --python-version 3.11 --exclude-newer $(LOCK_DATE) -q --refresh
+lock: | $(BIN)/python
+	$(BIN)/python -m pip install -q uv
+	$(LOCK) requirements.in -o requirements.txt
+	$(LOCK) requirements-dev.in -o requirements-dev.txt
 
 clean:
 	rm -rf $(VENV) staticfiles test-artifacts db.sqlite3
