@@ -530,3 +530,15 @@ LOGGING = {
         "stripe": {"level": "INFO"},
     },
 }
+
+# Error tracking with Sentry, only when SENTRY_DSN is set: the same scrubbing as the error
+# emails and less (no bodies, cookies, users, paths or frame variables: lib/sentry.py).
+SENTRY_DSN = env("SENTRY_DSN")
+if SENTRY_DSN:
+    from lib import sentry
+
+    sentry.init(
+        SENTRY_DSN,
+        environment=env("SENTRY_ENVIRONMENT", "production"),
+        release=env("SENTRY_RELEASE"),
+    )
