@@ -32,10 +32,10 @@ ZOOMGROUPS_PERMS = [
 # issued by the site and only revoked or reissued (with a reason) by staff.
 CE_PERMS = [
     *model_perms(
-        "ce", "coursecredit", "lessonhours", "sessionhours", "posttest", "testquestion",
-        "testchoice", "evaluationquestion",
+        "ce", "coursecredit", "lessonhours", "sessionhours", "posttest", "posttestquestion",
+        "posttestchoice", "evaluationquestion",
     ),
-    *model_perms("ce", "testresult", "evaluationresponse", actions="view"),
+    *model_perms("ce", "posttestresult", "evaluationresponse", actions="view"),
     *model_perms("ce", "certificate", actions="view change"),
 ]  # fmt: skip
 

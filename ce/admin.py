@@ -21,10 +21,10 @@ from ce.models import (
     EvaluationResponse,
     LessonHours,
     PostTest,
+    PostTestChoice,
+    PostTestQuestion,
+    PostTestResult,
     SessionHours,
-    TestChoice,
-    TestQuestion,
-    TestResult,
 )
 
 
@@ -124,40 +124,40 @@ class SessionHoursAdmin(admin.ModelAdmin):
     raw_id_fields = ["session"]
 
 
-class TestQuestionInline(admin.TabularInline):
-    model = TestQuestion
+class PostTestQuestionInline(admin.TabularInline):
+    model = PostTestQuestion
     extra = 1
     fields = ["order", "text", "edit_choices"]
     readonly_fields = ["edit_choices"]
 
     @admin.display(description="choices")
-    def edit_choices(self, obj: TestQuestion) -> str:
+    def edit_choices(self, obj: PostTestQuestion) -> str:
         if not obj.pk:
             return "Save first, then add the choices."
-        url = reverse("admin:ce_testquestion_change", args=[obj.pk])
+        url = reverse("admin:ce_posttestquestion_change", args=[obj.pk])
         return format_html('<a href="{}">{} choices</a>', url, obj.choices.count())
 
 
 @admin.register(PostTest)
 class PostTestAdmin(admin.ModelAdmin):
     list_display = ["course", "pass_percent"]
-    inlines = [TestQuestionInline]
+    inlines = [PostTestQuestionInline]
 
 
-class TestChoiceInline(admin.TabularInline):
-    model = TestChoice
+class PostTestChoiceInline(admin.TabularInline):
+    model = PostTestChoice
     extra = 3
 
 
-@admin.register(TestQuestion)
-class TestQuestionAdmin(admin.ModelAdmin):
+@admin.register(PostTestQuestion)
+class PostTestQuestionAdmin(admin.ModelAdmin):
     list_display = ["text", "post_test", "order"]
     list_filter = ["post_test"]
-    inlines = [TestChoiceInline]
+    inlines = [PostTestChoiceInline]
 
 
-@admin.register(TestResult)
-class TestResultAdmin(admin.ModelAdmin):
+@admin.register(PostTestResult)
+class PostTestResultAdmin(admin.ModelAdmin):
     list_display = ["user", "post_test", "best_percent", "best_at", "passed_at", "attempts"]
     list_select_related = ["user", "post_test__course"]
     list_filter = ["post_test"]

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from django import forms
 
-from ce.models import EvaluationQuestion, TestQuestion
+from ce.models import EvaluationQuestion, PostTestQuestion
 
 
 class PostTestForm(forms.Form):
     """One radio group per question (`q<id>`), choices as given (already shuffled)."""
 
-    def __init__(self, *args, questions: list[TestQuestion], **kwargs) -> None:
+    def __init__(self, *args, questions: list[PostTestQuestion], **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self.questions = questions
         for number, question in enumerate(questions, start=1):

@@ -150,7 +150,7 @@ class PostTest(models.Model):
         return f"Post-test: {self.course}"
 
 
-class TestQuestion(models.Model):
+class PostTestQuestion(models.Model):
     post_test = models.ForeignKey(PostTest, on_delete=models.CASCADE, related_name="questions")
     text = models.TextField(max_length=1000)
     order = models.PositiveSmallIntegerField(default=0, help_text="Only for the admin's list.")
@@ -163,8 +163,8 @@ class TestQuestion(models.Model):
         return self.text[:80]
 
 
-class TestChoice(models.Model):
-    question = models.ForeignKey(TestQuestion, on_delete=models.CASCADE, related_name="choices")
+class PostTestChoice(models.Model):
+    question = models.ForeignKey(PostTestQuestion, on_delete=models.CASCADE, related_name="choices")
     text = models.CharField(max_length=500)
     is_correct = models.BooleanField("correct", default=False)
 
@@ -176,7 +176,7 @@ class TestChoice(models.Model):
         return self.text[:80]
 
 
-class TestResult(models.Model):
+class PostTestResult(models.Model):
     """A learner's best attempt at a post-test, and when it was made. Attempts are not kept."""
 
     user = models.ForeignKey(

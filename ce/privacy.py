@@ -28,7 +28,7 @@ DELETION_PLAN: dict[str, str] = {
     "ce.Certificate.user": f"kept {CE_RECORD_YEARS} years: the sponsor's record; "
     "verification shows only validity",
     "ce.EvaluationResponse.user": "kept without the account (results are read without names)",
-    "ce.TestResult.user": "erased",
+    "ce.PostTestResult.user": "erased",
     "ce.RecordingView.user": "erased",
 }
 
@@ -38,7 +38,7 @@ def _iso(value: dt.datetime | dt.date | None) -> str | None:
 
 
 def export(user: User) -> dict[str, Any]:
-    from ce.models import Certificate, EvaluationResponse, RecordingView, TestResult
+    from ce.models import Certificate, EvaluationResponse, PostTestResult, RecordingView
 
     return {
         "certificates": [
@@ -65,7 +65,7 @@ def export(user: User) -> dict[str, Any]:
                 "passed_at": _iso(r.passed_at),
                 "attempts": r.attempts,
             }
-            for r in TestResult.objects.filter(user=user).select_related("post_test__course")
+            for r in PostTestResult.objects.filter(user=user).select_related("post_test__course")
         ],
         "recordings_watched": [
             {
@@ -93,9 +93,9 @@ def export(user: User) -> dict[str, Any]:
 
 @transaction.atomic
 def erase(user: User) -> None:
-    from ce.models import Certificate, EvaluationResponse, RecordingView, TestResult
+    from ce.models import Certificate, EvaluationResponse, PostTestResult, RecordingView
 
-    TestResult.objects.filter(user=user).delete()
+    PostTestResult.objects.filter(user=user).delete()
     RecordingView.objects.filter(user=user).delete()
     EvaluationResponse.objects.filter(user=user).update(user=None)
     Certificate.objects.filter(user=user, holder_erased_at__isnull=True).update(

@@ -29,9 +29,9 @@ from ce.models import (
     EvaluationResponse,
     LessonHours,
     PostTest,
+    PostTestQuestion,
+    PostTestResult,
     RecordingView,
-    TestQuestion,
-    TestResult,
 )
 from courses.models import Cohort, Course, Enrollment
 from lessons.models import MATERIALS, Lesson, Progress
@@ -70,7 +70,7 @@ class Transcript:
     groups_required: int = 0
     groups_counted: int = 0
     post_test: PostTest | None = None
-    test_result: TestResult | None = None
+    test_result: PostTestResult | None = None
     evaluation_needed: bool = False
     evaluated: bool = False
     certificate: Certificate | None = None
@@ -214,7 +214,7 @@ def build_transcript(*, user: User, course: Course) -> Transcript:
         t.groups_counted = len(counted)
     t.post_test = PostTest.objects.filter(course=course).first()
     if t.post_test:
-        t.test_result = TestResult.objects.filter(user=user, post_test=t.post_test).first()
+        t.test_result = PostTestResult.objects.filter(user=user, post_test=t.post_test).first()
     t.evaluation_needed = EvaluationQuestion.objects.filter(course=course).exists()
     t.evaluated = EvaluationResponse.objects.filter(user=user, course=course).exists()
     t.certificate = Certificate.objects.valid().filter(user=user, course=course).first()
@@ -242,7 +242,7 @@ def mark_recording_watched(*, user: User, session: GroupSession) -> None:
 # The post-test --------------------------------------------------------------------------
 
 
-def questions_in_random_order(post_test: PostTest) -> list[TestQuestion]:
+def questions_in_random_order(post_test: PostTest) -> list[PostTestQuestion]:
     """Every question with its choices, both shuffled anew for each attempt."""
     questions = list(post_test.questions.prefetch_related("choices"))
     rng = random.SystemRandom()
@@ -268,9 +268,9 @@ def score(post_test: PostTest, answers: dict[int, int]) -> int:
 
 
 @transaction.atomic
-def record_attempt(*, user: User, post_test: PostTest, percent: int) -> TestResult:
+def record_attempt(*, user: User, post_test: PostTest, percent: int) -> PostTestResult:
     """Keep the best attempt and its date, and the date of the first pass."""
-    result, _ = TestResult.objects.select_for_update().get_or_create(
+    result, _ = PostTestResult.objects.select_for_update().get_or_create(
         user=user, post_test=post_test, defaults={"best_percent": 0}
     )
     now = timezone.now()

@@ -13,9 +13,9 @@ from ce.models import (
     EvaluationQuestion,
     LessonHours,
     PostTest,
+    PostTestChoice,
+    PostTestQuestion,
     RecordingView,
-    TestChoice,
-    TestQuestion,
 )
 from lessons.models import Lesson, Progress
 from tests import factories
@@ -71,9 +71,11 @@ def ce(course, cohort) -> CEWorld:
     post_test = PostTest.objects.create(course=course, pass_percent=75)
     right, wrong = {}, {}
     for n in range(4):
-        q = TestQuestion.objects.create(post_test=post_test, text=f"Question {n}?", order=n)
-        right[q.pk] = TestChoice.objects.create(question=q, text=f"Right {n}", is_correct=True).pk
-        wrong[q.pk] = TestChoice.objects.create(question=q, text=f"Wrong {n}").pk
+        q = PostTestQuestion.objects.create(post_test=post_test, text=f"Question {n}?", order=n)
+        right[q.pk] = PostTestChoice.objects.create(
+            question=q, text=f"Right {n}", is_correct=True
+        ).pk
+        wrong[q.pk] = PostTestChoice.objects.create(question=q, text=f"Wrong {n}").pk
     scale = EvaluationQuestion.objects.create(course=course, text="Overall quality", order=1)
     free_text = EvaluationQuestion.objects.create(
         course=course, text="What would you change?", kind="text", required=False, order=2
