@@ -4,6 +4,8 @@ evaluation questions, certificates (revoke or reissue with a reason), and the re
 
 from __future__ import annotations
 
+from typing import cast
+
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
@@ -12,6 +14,7 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html
 
+from accounts.models import User
 from ce import reports, services
 from ce.forms import RevokeForm
 from ce.models import (
@@ -174,7 +177,7 @@ class EvaluationResponseAdmin(admin.ModelAdmin):
     list_display = ["__str__", "course", "cohort", "submitted_at"]
     list_filter = ["course", "cohort"]
     fields = ["course", "cohort", "submitted_at"]
-    readonly_fields = fields
+    readonly_fields = ["course", "cohort", "submitted_at"]
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
@@ -226,7 +229,7 @@ class CertificateAdmin(admin.ModelAdmin):
             raise PermissionDenied
         form = RevokeForm(request.POST or None)
         if request.method == "POST" and form.is_valid():
-            reason, by = form.cleaned_data["reason"], request.user
+            reason, by = form.cleaned_data["reason"], cast("User", request.user)
             if form.cleaned_data["action"] == "reissue":
                 try:
                     new = services.reissue_certificate(

@@ -4,6 +4,7 @@ Latin-1 (Łukasz, Ελένη, Дарья) print as the learner entered them."""
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 
 from fpdf import FPDF
@@ -13,6 +14,8 @@ from ce.models import Certificate
 
 FONTS = Path(__file__).resolve().parent / "fonts"
 FAMILY = "DejaVu"
+# fontTools reports every table it prunes while subsetting the font, at INFO, per PDF.
+logging.getLogger("fontTools").setLevel(logging.WARNING)
 
 
 def _hours(value) -> str:

@@ -85,8 +85,8 @@ def evaluations_csv(cohort: Cohort, *, request: HttpRequest) -> HttpResponse:
     for n, answers in enumerate(rows, start=1):
         cells = []
         for q in questions:
-            a = answers.get(q.pk)
-            cells.append("" if a is None else _safe(a.rating if a.rating else a.text))
+            answer = answers.get(q.pk)
+            cells.append("" if answer is None else _safe(answer.rating or answer.text))
         writer.writerow([n, *cells])
     AuditEvent.record(
         action=AuditEvent.Action.EXPORT,
