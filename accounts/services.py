@@ -26,6 +26,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from accounts.models import User, new_feed_token
+from ce import privacy as ce_privacy
 from outbox.services import forget_address, messages_to, queue_email, queue_task
 
 # How long payment records are kept after an account is deleted (US federal and most state
@@ -65,6 +66,8 @@ DELETION_PLAN: dict[str, str] = {
     "forum.ForumProfile.user": "erased",
     "forum.Report.reporter": "erased",
     "forum.Report.resolved_by": "kept: staff moderation",
+    # Continuing education: ce/privacy.py says what and why.
+    **ce_privacy.DELETION_PLAN,
 }
 
 
@@ -142,6 +145,7 @@ def export_user_data(*, user: User) -> dict[str, Any]:
             .order_by("lesson__course__order", "lesson__order")
         ],
         "questions": [_export_question(q) for q in questions],
+        "continuing_education": ce_privacy.export(user),
         "friday_groups": {
             "rsvps": [
                 {
@@ -309,6 +313,7 @@ def delete_account(*, user: User, keep_forum_posts: bool) -> None:
     now = timezone.now()
 
     _erase_forum(user, keep_posts=keep_forum_posts)
+    ce_privacy.erase(user)
     user.questions.all().delete()
     user.lesson_progress.all().delete()
     user.group_rsvps.all().delete()

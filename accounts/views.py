@@ -17,6 +17,7 @@ from django.views.decorators.http import require_POST
 
 from accounts import mfa, services
 from accounts.forms import DeleteAccountForm, ProfileForm, SetupCodeForm
+from ce import privacy as ce_privacy
 from lib import ratelimit
 from lib.typed import AuthenticatedHttpRequest
 from outbox import models as outbox
@@ -78,6 +79,7 @@ def delete_account(request: AuthenticatedHttpRequest) -> HttpResponse:
         "form": form,
         "allowed": allowed,
         "payment_record_years": services.PAYMENT_RECORD_YEARS,
+        "ce_record_years": ce_privacy.CE_RECORD_YEARS,
         "has_payments": user.enrollments.filter(amount_paid_cents__gt=0).exists(),
     }
     return render(request, "accounts/delete.html", context)
@@ -162,6 +164,7 @@ def privacy(request: HttpRequest) -> HttpResponse:
     context = {
         "session_days": settings.SESSION_COOKIE_AGE // 86400,
         "payment_record_years": services.PAYMENT_RECORD_YEARS,
+        "ce_record_years": ce_privacy.CE_RECORD_YEARS,
         "newsletter_confirm_days": settings.NEWSLETTER_CONFIRM_DAYS,
         "rate_limit_hours": math.ceil(services.LONGEST_RATE_LIMIT_SECONDS / 3600),
         "sent_email_days": outbox.KEEP_DONE.days,

@@ -60,6 +60,7 @@ INSTALLED_APPS = [
     "qa",
     "forum",
     "newsletter",
+    "ce",
     "audit",
     "outbox",
     "config.apps.AdminConfig",

@@ -13,6 +13,7 @@ DEMO_MODULES = [
     "qa.demo",
     "forum.demo",
     "newsletter.demo",
+    "ce.demo",
 ]
 
 
