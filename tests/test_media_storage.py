@@ -24,18 +24,11 @@ from lessons.demo import demo_audio
 from newsletter import demo, subscriptions
 from newsletter.models import Infographic
 from tests import factories, s3server
+from tests.s3server import s3  # noqa: F401  (fixture: the S3 server on loopback)
 
 pytestmark = pytest.mark.django_db
 AUDIO = demo_audio()
 CAPTIONS = b"WEBVTT\n\n00:00.000 --> 00:01.000\nHello"
-
-
-@pytest.fixture(scope="session")
-def s3():
-    server = s3server.S3Server(ip_address="127.0.0.1", port=0, verbose=False)
-    server.start()
-    yield server
-    server.stop()
 
 
 @pytest.fixture
