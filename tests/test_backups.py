@@ -12,7 +12,8 @@ from django.db import connection
 
 from tests import factories, s3server
 from tests.outbox.conftest import test_database_url
-from tests.s3server import s3  # noqa: F401  (fixture: the S3 server on loopback)
+
+s3 = s3server.s3  # the fixture: the S3 server on loopback
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db]
 ROOT = Path(__file__).resolve().parent.parent
@@ -102,7 +103,7 @@ def test_restore_check_never_uses_the_live_database(tmp_path):
     assert connection.settings_dict["NAME"] in databases()
 
 
-def test_with_a_bucket_the_backup_lists_its_objects(s3, tmp_path):  # noqa: F811
+def test_with_a_bucket_the_backup_lists_its_objects(s3, tmp_path):
     client = s3server.client(s3.endpoint)
     client.create_bucket(Bucket="htw-backup-test")
     client.put_object(Bucket="htw-backup-test", Key="lessons/audio/one.mp3", Body=b"ID3" * 10)

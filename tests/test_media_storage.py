@@ -24,7 +24,8 @@ from lessons.demo import demo_audio
 from newsletter import demo, subscriptions
 from newsletter.models import Infographic
 from tests import factories, s3server
-from tests.s3server import s3  # noqa: F401  (fixture: the S3 server on loopback)
+
+s3 = s3server.s3  # the fixture: the S3 server on loopback
 
 pytestmark = pytest.mark.django_db
 AUDIO = demo_audio()
