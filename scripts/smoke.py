@@ -11,8 +11,10 @@ beat) with DEBUG=0 against PostgreSQL, Redis and an S3 server on loopback, then,
 4. signs up for the newsletter, whose confirmation email a worker sends (to a file backend).
 
 Stops every process it started and drops its database, also when a step fails; exits non-zero
-on any failure. About a minute. `.venv/bin/python scripts/smoke.py` runs it by hand (needs
-PostgreSQL and Redis on 127.0.0.1, as .ci/run provides).
+on any failure. About two minutes (beat's first heartbeat waits for the next whole minute).
+`.venv/bin/python scripts/smoke.py` runs it by hand; it needs PostgreSQL and Redis on loopback,
+as .ci/run provides: SMOKE_POSTGRES (postgres://postgres@127.0.0.1:5432; its database
+htw_smoke is created and dropped) and SMOKE_REDIS (redis://127.0.0.1:6379/14, flushed).
 """
 
 import contextlib
