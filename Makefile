@@ -18,6 +18,7 @@ help:
 	@echo "make lock    recompile the locked requirements from requirements*.in"
 	@echo "make backup  dump the database (and list the media bucket) into BACKUP_DIR (needs .env)"
 	@echo "make restore-check  restore the newest dump into a scratch database and check it"
+	@echo "make smoke   the production smoke test: make serve with DEBUG=0, then pages and an email"
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -71,6 +72,10 @@ backup:
 
 restore-check:
 	$(BIN)/honcho run scripts/restore-check.sh
+
+# The production smoke test CI runs (scripts/smoke.py): needs PostgreSQL and Redis on loopback.
+smoke: install
+	$(BIN)/python scripts/smoke.py
 
 worker: install
 	$(BIN)/celery -A config worker -l info
