@@ -8,6 +8,7 @@ served from the site's own URL.
 """
 
 import datetime as dt
+import logging
 import urllib.error
 import urllib.request
 import uuid
@@ -158,15 +159,19 @@ def test_a_missing_object_is_404_not_500(client_for, learner, lesson, bucket):
     assert c.get(media_url(lesson, "captions")).status_code == 404
 
 
-def test_a_bucket_that_does_not_answer_is_503(client_for, learner, lesson, settings, monkeypatch):
+def test_a_bucket_that_does_not_answer_is_503_and_logged(
+    client_for, learner, lesson, settings, monkeypatch, caplog
+):
     monkeypatch.setenv("AWS_MAX_ATTEMPTS", "1")
     unreachable = storage_options(settings.STORAGES["default"]["OPTIONS"]["bucket_name"], "")
     unreachable["OPTIONS"]["endpoint_url"] = "http://127.0.0.1:9"  # discard: nothing listens
     settings.STORAGES = {**settings.STORAGES, "default": unreachable}
 
-    response = client_for(learner).get(media_url(lesson, "audio"))
+    with caplog.at_level(logging.ERROR, logger="lib.uploads"):
+        response = client_for(learner).get(media_url(lesson, "audio"))
 
     assert response.status_code == 503 and response["Retry-After"] == "60"
+    assert "The media bucket did not answer" in caplog.text
 
 
 def test_captions_are_served_from_our_origin(client_for, learner, lesson):
