@@ -211,6 +211,10 @@ class Smoke:
         visitor = Browser(base)
         status, _, body = visitor.request("/")
         expect(status == 200 and b"How Therapy Works" in body, f"home page {status}")
+        status, _, missing = visitor.request("/no-such-page/")
+        expect(
+            status == 404 and b"URLconf" not in missing, "a missing page is a plain 404 (DEBUG=0)"
+        )
         stylesheet = re.search(rb'href="(/static/css/site\.[0-9a-f]+\.css)"', body)
         expect(stylesheet is not None, "the home page links its hashed stylesheet")
         status, headers, _ = visitor.request(stylesheet.group(1).decode())  # type: ignore[union-attr]
