@@ -306,7 +306,7 @@ MEDIA_URL = "/media/"
 MEDIA_ROOT = Path(env("MEDIA_ROOT", str(BASE_DIR / "media")))
 # Uploads (lesson video, podcast audio, captions, the infographic) live in MEDIA_ROOT, or with
 # FILE_STORAGE=s3 in a private bucket of any S3-compatible service (issue 27): objects are
-# written private and never linked directly. The access-checked views (lessons/streaming.py)
+# private and never linked directly. The access-checked views (lessons/streaming.py)
 # answer with a signed link that lasts MEDIA_SIGNED_URL_SECONDS, made after the check.
 FILE_STORAGE = env("FILE_STORAGE", "django.core.files.storage.FileSystemStorage")
 MEDIA_SIGNED_URL_SECONDS = env_int("MEDIA_SIGNED_URL_SECONDS", 300)
@@ -319,7 +319,9 @@ def s3_storage(bucket: str, **options: str | None) -> dict:
         "OPTIONS": {
             "bucket_name": bucket,
             "signature_version": "s3v4",
-            "default_acl": "private",
+            # No ACL: S3's default, a private object. Buckets with ACLs disabled (AWS's default
+            # since 2023) refuse every upload that names one, even "private".
+            "default_acl": None,
             "querystring_auth": True,
             "querystring_expire": MEDIA_SIGNED_URL_SECONDS,
             "file_overwrite": False,

@@ -92,7 +92,7 @@ def serve_file(
     except Exception as exc:
         if not uploads.storage_unreachable(exc):
             raise
-        return uploads.storage_unavailable()
+        return uploads.storage_unavailable(exc)
 
 
 def _serve(

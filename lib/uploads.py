@@ -11,6 +11,7 @@ short-lived link to one that an access-checked view hands out after its check (i
 """
 
 import io
+import logging
 from dataclasses import dataclass
 from pathlib import PurePath
 from typing import TypeVar
@@ -24,6 +25,7 @@ from django.utils.deconstruct import deconstructible
 from django.utils.http import content_disposition_header
 
 MB = 1024 * 1024
+logger = logging.getLogger(__name__)
 
 
 def _sniff(head: bytes) -> str | None:
@@ -196,8 +198,9 @@ def storage_unreachable(exc: BaseException) -> bool:
     return isinstance(exc, BotoCoreError | ClientError)
 
 
-def storage_unavailable() -> HttpResponse:
-    """The 503 of a file view while the bucket does not answer."""
+def storage_unavailable(exc: BaseException) -> HttpResponse:
+    """The 503 of a file view while the bucket does not answer; the log (and Sentry) say why."""
+    logger.error("The media bucket did not answer: %s", exc)
     response = HttpResponse(
         "This file cannot be fetched right now; please try again in a minute.",
         status=503,

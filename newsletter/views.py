@@ -116,7 +116,7 @@ def infographic(request: HttpRequest, token: str) -> HttpResponse | FileResponse
     except Exception as exc:  # with FILE_STORAGE=s3: the bucket not answering is a 503
         if not uploads.storage_unreachable(exc):
             raise
-        return uploads.storage_unavailable()
+        return uploads.storage_unavailable(exc)
     name = (gift.file.name or "").rsplit("/", 1)[-1]
     return uploads.served_from_our_origin(FileResponse(handle, content_type=kind), filename=name)
 

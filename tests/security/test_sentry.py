@@ -4,6 +4,9 @@ The SDK runs for real; only its transport is a local one that keeps the envelope
 
 import json
 import logging
+import os
+import subprocess
+import sys
 
 import pytest
 import sentry_sdk
@@ -120,3 +123,23 @@ def test_the_payloads_are_json_events(sent):
 
     [event] = sent.events()
     assert json.loads(json.dumps(event))["level"] == "error"
+
+
+def test_settings_start_sentry_when_the_dsn_is_set():
+    code = (
+        "import django, sentry_sdk; django.setup(); client = sentry_sdk.get_client(); "
+        "print(client.dsn, client.options['environment'], client.options['before_send'].__name__)"
+    )
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "config.settings",
+        "DEBUG": "1",
+        "DATABASE_URL": "",
+        "SENTRY_DSN": DSN,
+        "SENTRY_ENVIRONMENT": "staging",
+    }
+    result = subprocess.run(
+        [sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True
+    )
+
+    assert result.stdout.split() == [DSN, "staging", "scrub"]
