@@ -94,3 +94,28 @@ def test_the_transcript_page_lists_hours_and_what_is_missing(ce, learner, client
     assert 'id="live-hours">1.25 h' in page
     assert "Finish every material of 2 more lessons." in page
     assert "Fill in the course evaluation." in page
+
+
+def test_the_transcript_pages_query_count_does_not_grow_with_the_data(ce, learner, client_for):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from tests import factories
+
+    client = client_for(learner)
+    url = f"/ce/{ce.credit.course.slug}/"
+
+    def count(path: str) -> int:
+        with CaptureQueriesContext(connection) as queries:
+            assert client.get(path).status_code == 200
+        return len(queries)
+
+    before = count(url), count("/ce/")
+    for n in range(3):
+        lesson = factories.make_lesson(ce.credit.course, slug=f"more-{n}")
+        finish_lessons(learner, [lesson])
+    attend(learner, ce.sessions[0])
+    watch(learner, ce.sessions[1])
+
+    assert (count(url), count("/ce/")) == before
+    assert before[0] <= 20
