@@ -233,7 +233,12 @@ class CertificateAdmin(admin.ModelAdmin):
             if form.cleaned_data["action"] == "reissue":
                 try:
                     new = services.reissue_certificate(
-                        certificate=certificate, reason=reason, by=by, request=request
+                        certificate=certificate,
+                        reason=reason,
+                        by=by,
+                        name=" ".join(form.cleaned_data["name"].split()),
+                        credentials=" ".join(form.cleaned_data["credentials"].split()),
+                        request=request,
                     )
                 except services.CertificateRefused as refused:
                     messages.error(request, str(refused))

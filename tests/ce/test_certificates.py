@@ -18,12 +18,10 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture
 def certified(ce, learner, client_for):
     """The learner with everything done and their certificate issued."""
-    learner.display_name = "Łukasz Żółć-Дарья"
-    learner.credentials = "LMHC, PhD"
-    learner.save()
     client = client_for(learner)
     all_done(client, learner, ce)
-    response = client.post(f"/ce/{ce.credit.course.slug}/certificate/")
+    entered = {"name": "  Łukasz   Żółć-Дарья ", "credentials": "LMHC, PhD"}
+    response = client.post(f"/ce/{ce.credit.course.slug}/certificate/", entered)
     certificate = Certificate.objects.get(user=learner)
     assert response["Location"] == certificate.get_absolute_url()
     return certificate
@@ -58,9 +56,10 @@ def test_the_code_is_long_and_random(certified):
 
 
 def test_two_requests_make_one_certificate(certified, ce, learner, client_for):
-    client_for(learner).post(f"/ce/{ce.credit.course.slug}/certificate/")
+    client_for(learner).post(f"/ce/{ce.credit.course.slug}/certificate/", {"name": "Other"})
 
     assert Certificate.objects.filter(user=learner).count() == 1
+    assert certified.name == "Łukasz Żółć-Дарья"  # as entered, spaces tidied, not the profile's
 
 
 def test_the_verification_page_shows_only_name_program_hours_date_and_validity(
@@ -101,6 +100,17 @@ def test_a_visitor_is_sent_to_sign_in(certified, client):
     assert response["Location"].startswith("/accounts/login/")
 
 
+def test_the_name_is_required_and_an_error_shows_next_to_it(ce, learner, client_for):
+    client = client_for(learner)
+    all_done(client, learner, ce)
+
+    response = client.post(f"/ce/{ce.credit.course.slug}/certificate/", {"name": "  "})
+
+    assert response.status_code == 200
+    assert 'id="id_name_error"' in response.content.decode()
+    assert not Certificate.objects.exists()
+
+
 def revoke(client, certificate, action: str, reason: str = "Name misspelt"):
     return client.post(
         f"/admin/ce/certificate/{certificate.pk}/revoke/", {"action": action, "reason": reason}
@@ -123,17 +133,17 @@ def test_staff_revoke_with_a_reason_and_the_verification_page_says_revoked(
     assert "Attendance entered in error" in event.detail
 
 
-def test_staff_reissue_with_a_new_code_from_the_corrected_profile(
+def test_staff_reissue_with_a_new_code_and_a_corrected_name(
     certified, learner, staff, client_for, client
 ):
-    learner.display_name = "Lukasz Zolc"
-    learner.save()
-
-    revoke(client_for(staff), certified, "reissue")
+    client_for(staff).post(
+        f"/admin/ce/certificate/{certified.pk}/revoke/",
+        {"action": "reissue", "reason": "Name misspelt", "name": "Lukasz Zolc"},
+    )
 
     new = Certificate.objects.valid().get(user=learner)
     assert new.code != certified.code
-    assert new.name == "Lukasz Zolc"
+    assert (new.name, new.credentials) == ("Lukasz Zolc", "LMHC, PhD")
     assert new.replaces_id == certified.pk
     assert "Revoked" in client.get(certified.get_verify_url()).content.decode()
     assert "Lukasz Zolc" in client.get(new.get_verify_url()).content.decode()
