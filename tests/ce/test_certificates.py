@@ -220,3 +220,42 @@ def test_deleting_the_account_keeps_the_certificate_and_verification_shows_only_
     assert not learner.ce_recording_views.exists()
     assert learner.ce_evaluations.count() == 0
     assert EvaluationResponse.objects.filter(user=None).count() == 1  # kept, without the account
+
+
+def test_staff_see_evaluation_results_per_run_without_names(
+    certified, ce, learner, staff, client_for
+):
+    cohort_id = ce.sessions[0].cohort_id
+    page = client_for(staff).get(f"/admin/ce/coursecredit/reports/{cohort_id}/evaluations/")
+
+    body = page.content.decode()
+    assert page.status_code == 200
+    assert "Overall quality" in body and "mean 4.0" in body
+    for name in (learner.email, "Łukasz", learner.display_name):
+        assert name not in body
+
+
+def test_certificates_of_deleted_accounts_go_after_the_keeping_time(certified, learner):
+    import datetime as dt
+
+    import time_machine
+
+    from ce import privacy
+
+    account_services.delete_account(user=learner, keep_forum_posts=False)
+    later = dt.timedelta(days=round(365.25 * privacy.CE_RECORD_YEARS))
+    with time_machine.travel(certified.issued_at + later - dt.timedelta(days=2)):
+        assert privacy.purge_expired() == 0
+    with time_machine.travel(certified.issued_at + later + dt.timedelta(days=2)):
+        assert privacy.purge_expired() == 1
+    assert not Certificate.objects.exists()
+
+
+def test_an_open_accounts_certificates_are_never_purged(certified):
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from ce import privacy
+
+    assert privacy.purge_expired(now=timezone.now() + dt.timedelta(days=365 * 50)) == 0
