@@ -13,6 +13,7 @@ import datetime as dt
 from typing import TYPE_CHECKING, Any
 
 from django.db import transaction
+from django.db.models import Prefetch
 from django.utils import timezone
 
 if TYPE_CHECKING:
@@ -38,7 +39,13 @@ def _iso(value: dt.datetime | dt.date | None) -> str | None:
 
 
 def export(user: User) -> dict[str, Any]:
-    from ce.models import Certificate, EvaluationResponse, PostTestResult, RecordingView
+    from ce.models import (
+        Certificate,
+        EvaluationAnswer,
+        EvaluationResponse,
+        PostTestResult,
+        RecordingView,
+    )
 
     return {
         "certificates": [
@@ -86,7 +93,9 @@ def export(user: User) -> dict[str, Any]:
             }
             for e in EvaluationResponse.objects.filter(user=user)
             .select_related("course")
-            .prefetch_related("answers__question")
+            .prefetch_related(
+                Prefetch("answers", EvaluationAnswer.objects.select_related("question"))
+            )
         ],
     }
 
