@@ -52,6 +52,8 @@ DELETION_PLAN: dict[str, str] = {
     "zoomgroups.RSVP.user": "erased",
     "zoomgroups.Attendance.user": "erased",
     "zoomgroups.ReminderSent.user": "erased",
+    "zoomgroups.AttendanceCorrection.user": "erased",
+    "zoomgroups.ZoomRegistrant.user": "erased (the Zoom registration lapses with the access)",
     "qa.Question.asker": "erased, with the answer and follow-ups",
     "qa.Answer.author": "kept: instructors' answers to other people",
     "qa.Reply.author": "erased with the learner's questions",
@@ -314,6 +316,8 @@ def delete_account(*, user: User, keep_forum_posts: bool) -> None:
     user.group_rsvps.all().delete()
     user.group_attendances.all().delete()
     user.group_reminders.all().delete()
+    user.attendance_corrections.all().delete()
+    user.zoom_registrations.all().delete()
 
     for hold_id in SeatHold.objects.filter(user=user, state=SeatHold.State.ACTIVE).values_list(
         "pk", flat=True
