@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hmac
 import json
+import math
 import time
 
 from django.conf import settings
@@ -27,6 +28,17 @@ def timestamp_is_recent(value: str) -> bool:
         return False
     seconds = int(value) / (1000 if len(value) > 11 else 1)  # seconds, or milliseconds
     return abs(time.time() - seconds) <= zoom_sync.MAX_EVENT_AGE.total_seconds()
+
+
+def _refuse(name: str) -> None:
+    raise ValueError(f"{name} is not JSON")  # NaN and Infinity: jsonb refuses them
+
+
+def _finite(text: str) -> float:
+    value = float(text)
+    if math.isinf(value):
+        raise ValueError("a number too large")
+    return value
 
 
 def unauthorised(reason: str) -> HttpResponse:
@@ -50,7 +62,7 @@ def zoom_webhook(request: HttpRequest) -> HttpResponse:
         # PostgreSQL's jsonb refuses the NUL character: such a body is refused here, not stored.
         if b"\\u0000" in request.body:
             raise ValueError("NUL")
-        data = json.loads(request.body)
+        data = json.loads(request.body, parse_constant=_refuse, parse_float=_finite)
     except (ValueError, UnicodeDecodeError, RecursionError):
         return HttpResponse("malformed JSON", status=400, content_type="text/plain")
     if not isinstance(data, dict) or not isinstance(data.get("event"), str):
