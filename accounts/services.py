@@ -53,7 +53,7 @@ DELETION_PLAN: dict[str, str] = {
     "zoomgroups.Attendance.user": "erased",
     "zoomgroups.ReminderSent.user": "erased",
     "zoomgroups.AttendanceCorrection.user": "erased",
-    "zoomgroups.ZoomRegistrant.user": "erased (the Zoom registration lapses with the access)",
+    "zoomgroups.ZoomRegistrant.user": "erased, and cancelled in Zoom",
     "qa.Question.asker": "erased, with the answer and follow-ups",
     "qa.Answer.author": "kept: instructors' answers to other people",
     "qa.Reply.author": "erased with the learner's questions",
@@ -300,6 +300,7 @@ def delete_account(*, user: User, keep_forum_posts: bool) -> None:
     from courses.models import Enrollment, FinancialAidRequest, Offer, SeatHold, WaitlistEntry
     from courses.services import release_hold, withdraw_offer
     from newsletter.models import Subscriber
+    from zoomgroups import zoom_sync
 
     if not may_delete_account(user):
         raise AccountDeletionError("Staff accounts are closed by an administrator.")
@@ -317,7 +318,7 @@ def delete_account(*, user: User, keep_forum_posts: bool) -> None:
     user.group_attendances.all().delete()
     user.group_reminders.all().delete()
     user.attendance_corrections.all().delete()
-    user.zoom_registrations.all().delete()
+    zoom_sync.forget_registrations(user_id=user.pk)
 
     for hold_id in SeatHold.objects.filter(user=user, state=SeatHold.State.ACTIVE).values_list(
         "pk", flat=True

@@ -51,3 +51,8 @@ def delete_zoom_meeting(meeting_id: str) -> None:
 @shared_task(acks_late=True)
 def handle_zoom_event(event_id: int) -> str:
     return zoom_sync.handle_event(event_id=event_id)
+
+
+@shared_task(acks_late=True)
+def cancel_zoom_registrant(meeting_id: str, registrant_id: str, email: str) -> None:
+    zoom_sync.cancel_registrant(meeting_id=meeting_id, registrant_id=registrant_id, email=email)

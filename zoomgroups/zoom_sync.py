@@ -24,6 +24,7 @@ The sync functions lock the session row while they talk to Zoom, so two syncs of
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import hashlib
 import json
@@ -63,7 +64,7 @@ PARTICIPANT_EVENTS = {"meeting.participant_joined", "meeting.participant_left"}
 def queue_meeting_sync(session: GroupSession) -> bool:
     """Mark the session as being updated on Zoom and queue the sync; call inside the
     transaction of the change. False (nothing queued) without Zoom credentials."""
-    if not zoom.enabled():
+    if not zoom.enabled() or session.is_past():
         return False
     from zoomgroups.tasks import sync_zoom_meeting
 
@@ -98,6 +99,24 @@ def queue_registrant_syncs(*, cohort_id: int) -> int:
     for session_id in ids:
         queue_task(sync_zoom_registrants, session_id=session_id)
     return len(ids)
+
+
+def forget_registrations(*, user_id: int) -> int:
+    """Account deletion: the person's registrations are deleted here and cancelled in Zoom
+    (by a queued task, with the address as it is now), so their links stop working."""
+    from zoomgroups.tasks import cancel_zoom_registrant
+
+    rows = list(ZoomRegistrant.objects.filter(user_id=user_id).select_related("session", "user"))
+    for row in rows:
+        if zoom.enabled() and not row.session.is_past():
+            queue_task(
+                cancel_zoom_registrant,
+                meeting_id=row.session.zoom_meeting_id,
+                registrant_id=row.registrant_id,
+                email=row.user.email,
+            )
+    ZoomRegistrant.objects.filter(pk__in=[row.pk for row in rows]).delete()
+    return len(rows)
 
 
 # Run by the tasks --------------------------------------------------------------------------------
@@ -202,6 +221,13 @@ def sync_registrants(*, session_id: int) -> str:
             session.zoom_state, session.zoom_error = ZoomState.SYNCED, ""
             session.save(update_fields=["zoom_state", "zoom_error", "updated_at"])
     return "synced"
+
+
+def cancel_registrant(*, meeting_id: str, registrant_id: str, email: str) -> None:
+    """Raises ZoomError while Zoom cannot be reached: the outbox tries again later."""
+    if zoom.enabled():
+        with contextlib.suppress(zoom.NotFound):  # the meeting is gone: so is the link
+            zoom.cancel_registrants(meeting_id, [{"id": registrant_id, "email": email}])
 
 
 def delete_meeting(*, meeting_id: str) -> None:

@@ -129,3 +129,15 @@ def test_without_credentials_the_shared_link_is_used_as_today(client_for, learne
         response = client_for(learner).get(f"/groups/{session.pk}/join/")
     assert response["Location"] == session.join_url
     assert not ZoomRegistrant.objects.exists()
+
+
+def test_deleting_the_account_cancels_the_registrations_in_zoom(
+    learner, zoomed, fake_zoom, committed
+):
+    from accounts.services import delete_account
+
+    with committed():
+        delete_account(user=learner, keep_forum_posts=False)
+
+    assert not ZoomRegistrant.objects.exists()
+    assert fake_zoom.active_registrants(zoomed.zoom_meeting_id) == {}
