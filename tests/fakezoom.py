@@ -122,6 +122,7 @@ def send(base_url: str, data: dict[str, Any], *, secret: str = WEBHOOK_SECRET, a
 class FakeZoom:
     def __init__(self) -> None:
         self.token_lifetime = 3600
+        self.delay = 0.0  # seconds each API answer takes (to widen races)
         self.tokens: dict[str, float] = {}  # token → expiry (time.time())
         self.token_requests = 0
         self.meetings: dict[str, dict[str, Any]] = {}
@@ -267,13 +268,15 @@ class FakeZoom:
                 length = int(self.headers.get("Content-Length") or 0)
                 raw = self.rfile.read(length) if length else b""
                 url = urlsplit(self.path)
-                with fake.lock:
-                    if url.path == "/oauth/token" and method == "POST":
+                if url.path == "/oauth/token" and method == "POST":
+                    with fake.lock:
                         status, data = fake._token(
                             parse_qs(url.query), self.headers.get("Authorization", "")
                         )
-                        self._reply(status, data)
-                        return
+                    self._reply(status, data)
+                    return
+                time.sleep(fake.delay)
+                with fake.lock:
                     bearer = self.headers.get("Authorization", "").removeprefix("Bearer ")
                     if fake.tokens.get(bearer, 0.0) <= time.time():
                         self._reply(401, {"code": 124, "message": "Invalid access token."})
