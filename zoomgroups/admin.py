@@ -238,11 +238,13 @@ class GroupSessionAdmin(ProgramTimeMixin, admin.ModelAdmin):
             services.enrolled_learners(session.cohort_id).order_by("display_name", "email")
         )
         rsvps = dict(RSVP.objects.filter(session=session).values_list("user_id", "response"))
-        attended = Attendance.objects.filter(session=session).values_list("user_id", flat=True)
+        marks = dict(Attendance.objects.filter(session=session).values_list("user_id", "source"))
+        attended = list(marks)
         form = AttendanceForm(
             request.POST or None,
             learners=learners,
             rsvps=rsvps,
+            from_zoom={uid for uid, source in marks.items() if source == Attendance.Source.ZOOM},
             initial={"attended": [str(pk) for pk in attended]},
         )
         if request.method == "POST" and form.is_valid():

@@ -56,3 +56,9 @@ def handle_zoom_event(event_id: int) -> str:
 @shared_task(acks_late=True)
 def cancel_zoom_registrant(meeting_id: str, registrant_id: str, email: str) -> None:
     zoom_sync.cancel_registrant(meeting_id=meeting_id, registrant_id=registrant_id, email=email)
+
+
+@shared_task
+def purge_zoom_events() -> int:
+    """Beat, daily: handled webhook events past their keeping time (see zoom_sync)."""
+    return zoom_sync.purge_events()

@@ -55,6 +55,8 @@ logger = logging.getLogger(__name__)
 ZOOM_FIELDS = ["zoom_meeting_id", "zoom_state", "zoom_error", "zoom_synced_at"]
 PASSCODE_OK = re.compile(r"[A-Za-z0-9@_*-]{1,10}")
 MAX_EVENT_AGE = dt.timedelta(minutes=5)
+# Handled events name participants (names, emails): kept this long for staff to look into.
+KEEP_EVENTS = dt.timedelta(days=90)
 PARTICIPANT_EVENTS = {"meeting.participant_joined", "meeting.participant_left"}
 
 
@@ -272,6 +274,13 @@ def record_event(*, data: dict[str, Any]) -> tuple[ZoomEvent, bool]:
     if created:
         queue_task(handle_zoom_event, event_id=record.pk)
     return record, created
+
+
+def purge_events(*, now: dt.datetime | None = None) -> int:
+    """Daily: forget handled events older than KEEP_EVENTS."""
+    cutoff = (now or timezone.now()) - KEEP_EVENTS
+    deleted, _ = ZoomEvent.objects.filter(handled_at__isnull=False, received_at__lt=cutoff).delete()
+    return deleted
 
 
 def handle_event(*, event_id: int) -> str:

@@ -307,3 +307,26 @@ def test_events_sent_over_http_are_verified_stored_and_handled(
     assert (good.status_code, bad.status_code, stale.status_code) == (200, 401, 401)
     assert ZoomEvent.objects.get().outcome == "attendance marked"
     assert Attendance.objects.filter(session=session, user=learner).exists()
+
+
+def test_the_checklist_says_who_joined_on_zoom(
+    client_for, client, staff, zoomed, learner, committed
+):
+    post(client, committed, participant(zoomed.zoom_meeting_id, email=learner.email))
+    page = client_for(staff).get(
+        reverse("admin:zoomgroups_groupsession_attendance", args=[zoomed.pk])
+    )
+    assert "joined on Zoom" in page.content.decode()
+
+
+def test_handled_events_are_forgotten_after_ninety_days(client, zoomed, learner, committed):
+    from zoomgroups import zoom_sync
+
+    post(client, committed, participant(zoomed.zoom_meeting_id, email=learner.email))
+    post(client, committed, meeting_ended(zoomed.zoom_meeting_id))
+    old, recent = ZoomEvent.objects.order_by("pk")
+    ZoomEvent.objects.filter(pk=old.pk).update(received_at=old.received_at - dt.timedelta(days=91))
+
+    assert zoom_sync.purge_events() == 1
+    assert list(ZoomEvent.objects.values_list("pk", flat=True)) == [recent.pk]
+    assert Attendance.objects.filter(user=learner).exists()  # what it did stays
