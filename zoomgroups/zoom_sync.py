@@ -77,12 +77,22 @@ def queue_meeting_sync(session: GroupSession) -> bool:
 
 
 def queue_meeting_delete(session: GroupSession) -> bool:
-    """The session is being deleted: delete its meeting too, if it is still to come."""
-    if not (zoom.enabled() and session.zoom_meeting_id) or session.is_past():
+    """The session is being deleted: delete its meeting too, if it is still to come. The
+    meeting id is read under the row lock, so a sync still running finishes first and the
+    meeting it just created is not left behind."""
+    if not zoom.enabled() or session.is_past():
         return False
     from zoomgroups.tasks import delete_zoom_meeting
 
-    queue_task(delete_zoom_meeting, meeting_id=session.zoom_meeting_id)
+    meeting_id = (
+        GroupSession.objects.select_for_update()
+        .filter(pk=session.pk)
+        .values_list("zoom_meeting_id", flat=True)
+        .first()
+    )
+    if not meeting_id:
+        return False
+    queue_task(delete_zoom_meeting, meeting_id=meeting_id)
     return True
 
 

@@ -3,6 +3,7 @@ edit, a redelivered job) create one meeting; one event delivered twice at once i
 handled once."""
 
 import threading
+import time
 
 import pytest
 from django.db import connection
@@ -10,7 +11,7 @@ from django.test import Client
 
 from tests.fakezoom import deliver, participant
 from tests.zoomgroups.conftest import make_session
-from zoomgroups import zoom_sync
+from zoomgroups import services, zoom_sync
 from zoomgroups.models import Attendance, GroupSession, ZoomEvent, ZoomRegistrant
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
@@ -67,3 +68,23 @@ def test_one_event_delivered_twice_at_once_is_handled_once(cohort, learner, fake
     record = ZoomEvent.objects.get()
     assert record.outcome == "attendance marked"
     assert Attendance.objects.filter(session=session, user=learner).count() == 1
+
+
+def test_deleting_a_session_while_its_meeting_is_created_leaves_no_meeting(cohort, fake_zoom):
+    session = make_session(cohort, join_url="", passcode="")
+    GroupSession.objects.filter(pk=session.pk).update(zoom_meeting_id="")
+    fake_zoom.meetings.clear()
+    fake_zoom.calls.clear()
+    stale = GroupSession.objects.get(pk=session.pk)  # as the admin's delete page loaded it
+    fake_zoom.delay = 0.3
+
+    def delete_soon():
+        time.sleep(0.1)  # the sync holds the row by now
+        return services.cancel_sessions([stale])
+
+    results = run_together([lambda: zoom_sync.sync_meeting(session_id=session.pk), delete_soon])
+
+    assert results[1] == 1  # (the sync then finds no session to register learners for)
+    assert not GroupSession.objects.exists()
+    assert len(fake_zoom.calls_of("POST", "/meetings$")) == 1
+    assert fake_zoom.meetings == {}  # created, then deleted after the sync let go
