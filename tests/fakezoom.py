@@ -30,7 +30,7 @@ import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs, unquote, urlsplit
 
 import pytest
 import requests
@@ -129,6 +129,7 @@ class FakeZoom:
         self.registrants: dict[str, dict[str, dict[str, Any]]] = {}  # meeting → email → reg
         self.calls: list[tuple[str, str, Any]] = []  # API calls that were answered normally
         self.failures: list[int] = []
+        self.reports: dict[str, list[dict[str, Any]]] = {}  # meeting uuid → participants
         self.lock = threading.RLock()
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
         self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
@@ -178,7 +179,9 @@ class FakeZoom:
             "scope": "meeting:write:admin meeting:read:admin",
         }
 
-    def route(self, method: str, path: str, body: Any) -> tuple[int, dict | None]:
+    def route(
+        self, method: str, path: str, body: Any, query: dict[str, list[str]] | None = None
+    ) -> tuple[int, dict | None]:
         if self.failures:
             status = self.failures.pop(0)
             return status, {
@@ -186,6 +189,18 @@ class FakeZoom:
                 "message": "Too many requests." if status == 429 else "Oops",
             }
         self.calls.append((method, path, body))
+        match = re.fullmatch(r"/v2/report/meetings/([^/]+)/participants", path)
+        if match and method == "GET":
+            # Two a page, to exercise paging; the report exists some minutes after the end.
+            people = self.reports.get(unquote(unquote(match.group(1))))
+            if people is None:
+                return 404, {"code": 3001, "message": "Meeting does not exist."}
+            start = int((query or {}).get("next_page_token", ["0"])[0])
+            more = start + 2 < len(people)
+            return 200, {
+                "participants": people[start : start + 2],
+                "next_page_token": str(start + 2) if more else "",
+            }
         match = re.fullmatch(r"/v2/users/([^/]+)/meetings", path)
         if match and method == "POST":
             meeting_id = str(next(_ids))
@@ -281,7 +296,8 @@ class FakeZoom:
                     if fake.tokens.get(bearer, 0.0) <= time.time():
                         self._reply(401, {"code": 124, "message": "Invalid access token."})
                         return
-                    status, data = fake.route(method, url.path, json.loads(raw) if raw else None)
+                    body = json.loads(raw) if raw else None
+                    status, data = fake.route(method, url.path, body, parse_qs(url.query))
                 headers = [("Retry-After", "0")] if status == 429 else []
                 self._reply(status, data, headers)
 

@@ -23,6 +23,7 @@ import hmac
 import threading
 import time
 from typing import Any
+from urllib.parse import quote
 
 import requests
 from django.conf import settings
@@ -134,12 +135,14 @@ def _fetch_token() -> tuple[str, float]:
     return data["access_token"], float(data.get("expires_in", 3600))
 
 
-def call(method: str, path: str, json: dict | None = None) -> dict[str, Any]:
+def call(
+    method: str, path: str, json: dict | None = None, params: dict | None = None
+) -> dict[str, Any]:
     """Call the API at `path` (below ZOOM_API_BASE); the JSON answer, or {} for a 204."""
     url = settings.ZOOM_API_BASE.rstrip("/") + path
     for renewed in (False, True):
         headers = {"Authorization": f"Bearer {token.get(renew=renewed)}"}
-        response = _send(method, url, json=json, headers=headers)
+        response = _send(method, url, json=json, params=params, headers=headers)
         if response.status_code != 401:
             break
     if response.status_code == 404:
@@ -209,3 +212,19 @@ def cancel_registrants(meeting_id: str, registrants: list[dict[str, str]]) -> No
     for start in range(0, len(registrants), 30):  # Zoom takes 30 at a time
         body = {"action": "cancel", "registrants": registrants[start : start + 30]}
         call("PUT", f"/meetings/{meeting_id}/registrants/status", body)
+
+
+def meeting_participants(meeting_uuid: str) -> list[dict[str, Any]]:
+    """Who took part in an ended meeting (the participant report), all pages. A UUID that
+    starts with "/" or holds "//" is encoded twice, as Zoom asks."""
+    encoded = quote(meeting_uuid, safe="")
+    if meeting_uuid.startswith("/") or "//" in meeting_uuid:
+        encoded = quote(encoded, safe="")
+    people: list[dict[str, Any]] = []
+    params = {"page_size": 300}
+    while True:
+        page = call("GET", f"/report/meetings/{encoded}/participants", params=params)
+        people.extend(page.get("participants") or [])
+        if not page.get("next_page_token"):
+            return people
+        params = {"page_size": 300, "next_page_token": page["next_page_token"]}

@@ -305,6 +305,7 @@ def handle_event(*, event_id: int) -> str:
             return "already handled"
         try:
             outcome = _dispatch(record.event, _object(record.payload))
+        # (A ZoomError goes through: the outbox handles the event again later.)
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
             outcome = f"malformed ({type(exc).__name__})"
         record.handled_at, record.outcome = timezone.now(), outcome[:200]
@@ -313,7 +314,7 @@ def handle_event(*, event_id: int) -> str:
 
 
 def _dispatch(event: str, obj: dict[str, Any]) -> str:
-    if event not in PARTICIPANT_EVENTS and event != "recording.completed":
+    if event not in PARTICIPANT_EVENTS | {"recording.completed", "meeting.ended"}:
         return "ignored"
     meeting_id = str(obj["id"])
     session = GroupSession.objects.filter(zoom_meeting_id=meeting_id).first()
@@ -321,7 +322,26 @@ def _dispatch(event: str, obj: dict[str, Any]) -> str:
         return "unknown meeting"
     if event == "recording.completed":
         return attach_recording(session=session, obj=obj)
+    if event == "meeting.ended":
+        return fill_from_report(session=session, meeting_uuid=str(obj["uuid"]))
     return mark_participant(session=session, participant=obj["participant"])
+
+
+def fill_from_report(*, session: GroupSession, meeting_uuid: str) -> str:
+    """The meeting ended: its participant report fills the attendance that joined/left
+    events missed. Zoom needs a few minutes to build the report; until then this raises
+    ZoomError, and the outbox handles the event again later."""
+    marked = 0
+    for person in zoom.meeting_participants(meeting_uuid):
+        outcome = mark_participant(
+            session=session,
+            participant={
+                "registrant_id": person.get("registrant_id"),
+                "email": person.get("user_email") or person.get("email"),
+            },
+        )
+        marked += outcome == "attendance marked"
+    return f"report: {marked} marked"
 
 
 def attach_recording(*, session: GroupSession, obj: dict[str, Any]) -> str:

@@ -177,9 +177,10 @@ def test_a_recording_is_attached_and_the_learners_told_once(
 
 
 def test_a_recording_before_the_meeting_ended_is_attached_and_the_end_changes_nothing(
-    client, zoomed, learner, mailoutbox, committed
+    client, zoomed, learner, mailoutbox, committed, fake_zoom
 ):
     meeting = zoomed.zoom_meeting_id
+    fake_zoom.reports[f"uuid-{meeting}=="] = []  # nobody in Zoom's report
     ended = meeting_ended(meeting)
     late_join = participant(meeting, email=learner.email)
     late_join["event_ts"] = ended["event_ts"] - 5000  # sent before, delivered after
@@ -192,7 +193,7 @@ def test_a_recording_before_the_meeting_ended_is_attached_and_the_end_changes_no
     assert zoomed.recording_url and len(mailoutbox) == 1
     assert Attendance.objects.filter(user=learner, source=Attendance.Source.ZOOM).exists()
     outcomes = list(ZoomEvent.objects.order_by("pk").values_list("outcome", flat=True))
-    assert outcomes == ["recording attached", "ignored", "attendance marked"]
+    assert outcomes == ["recording attached", "report: 0 marked", "attendance marked"]
 
 
 def test_an_event_for_an_unknown_meeting_is_stored_and_ignored(
@@ -330,3 +331,55 @@ def test_handled_events_are_forgotten_after_ninety_days(client, zoomed, learner,
     assert zoom_sync.purge_events() == 1
     assert list(ZoomEvent.objects.values_list("pk", flat=True)) == [recent.pk]
     assert Attendance.objects.filter(user=learner).exists()  # what it did stays
+
+
+def test_the_participant_report_fills_attendance_when_the_meeting_ends(
+    client, zoomed, learner, cohort, fake_zoom, committed
+):
+    comped = factories.make_user("comped@example.com", display_name="Cam Comped")
+    corrected = factories.make_user("corrected@example.com", display_name="Cora Corrected")
+    for user in (comped, corrected):
+        factories.enrol(user, cohort)
+    AttendanceCorrection.objects.create(session=zoomed, user=corrected, present=False)
+    ended = meeting_ended(zoomed.zoom_meeting_id)
+    uuid = "/Ab//cD=="  # Zoom wants such a UUID encoded twice
+    ended["payload"]["object"]["uuid"] = uuid
+    registrant = zoomed.zoom_registrants.get(user=learner)
+    fake_zoom.reports[uuid] = [
+        {"name": "Lee", "user_email": "", "registrant_id": registrant.registrant_id},
+        {"name": "Cam", "user_email": "COMPED@example.com"},
+        {"name": "Cora", "user_email": "corrected@example.com"},
+        {"name": "Someone", "user_email": "someone@else.test"},
+        {"name": "Cam again", "user_email": "comped@example.com"},
+    ]
+
+    post(client, committed, ended)
+
+    attended = Attendance.objects.filter(session=zoomed, source=Attendance.Source.ZOOM)
+    assert set(attended.values_list("user_id", flat=True)) == {learner.pk, comped.pk}
+    assert ZoomEvent.objects.get().outcome == "report: 2 marked"
+    assert len(fake_zoom.calls_of("GET", "/participants$")) == 3  # three pages of two
+
+
+def test_a_report_not_ready_yet_is_fetched_again_later(
+    client, zoomed, learner, fake_zoom, committed
+):
+    from outbox import services as outbox
+    from outbox.models import Message
+
+    ended = meeting_ended(zoomed.zoom_meeting_id)
+    post(client, committed, ended)  # the report is not there yet: Zoom says 404
+
+    record = ZoomEvent.objects.get()
+    assert record.handled_at is None
+    job = Message.objects.get(name="zoomgroups.tasks.handle_zoom_event")
+    assert job.status == Message.Status.PENDING and job.attempts == 1
+
+    fake_zoom.reports[f"uuid-{zoomed.zoom_meeting_id}=="] = [{"user_email": learner.email}]
+    Message.objects.filter(pk=job.pk).update(next_attempt_at=job.created_at)
+    with committed():
+        assert outbox.deliver_due(seconds=5) == 1
+
+    record.refresh_from_db()
+    assert record.outcome == "report: 1 marked"
+    assert Attendance.objects.filter(session=zoomed, user=learner).exists()
