@@ -53,6 +53,8 @@ DELETION_PLAN: dict[str, str] = {
     "zoomgroups.RSVP.user": "erased",
     "zoomgroups.Attendance.user": "erased",
     "zoomgroups.ReminderSent.user": "erased",
+    "zoomgroups.AttendanceCorrection.user": "erased",
+    "zoomgroups.ZoomRegistrant.user": "erased, and cancelled in Zoom",
     "qa.Question.asker": "erased, with the answer and follow-ups",
     "qa.Answer.author": "kept: instructors' answers to other people",
     "qa.Reply.author": "erased with the learner's questions",
@@ -302,6 +304,7 @@ def delete_account(*, user: User, keep_forum_posts: bool) -> None:
     from courses.models import Enrollment, FinancialAidRequest, Offer, SeatHold, WaitlistEntry
     from courses.services import release_hold, withdraw_offer
     from newsletter.models import Subscriber
+    from zoomgroups import zoom_sync
 
     if not may_delete_account(user):
         raise AccountDeletionError("Staff accounts are closed by an administrator.")
@@ -319,6 +322,8 @@ def delete_account(*, user: User, keep_forum_posts: bool) -> None:
     user.group_rsvps.all().delete()
     user.group_attendances.all().delete()
     user.group_reminders.all().delete()
+    user.attendance_corrections.all().delete()
+    zoom_sync.forget_registrations(user_id=user.pk)
 
     for hold_id in SeatHold.objects.filter(user=user, state=SeatHold.State.ACTIVE).values_list(
         "pk", flat=True

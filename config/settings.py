@@ -288,6 +288,17 @@ PROGRAM_TIME_ZONE = env("PROGRAM_TIME_ZONE", "America/New_York")
 # how many minutes before the start the Join button appears.
 ZOOMGROUPS_MAX_PER_COHORT = env_int("ZOOMGROUPS_MAX_PER_COHORT", 10)
 ZOOMGROUPS_JOIN_OPENS_MINUTES = env_int("ZOOMGROUPS_JOIN_OPENS_MINUTES", 15)
+# Zoom (issue 26): off unless the Server-to-Server OAuth app's three values are set; then
+# meetings, registrants, recordings and attendance come from Zoom (zoomgroups/zoom.py). The
+# webhook (/zoom/webhook/) is on only with its secret token. The two URLs point at a fake in tests.
+ZOOM_ACCOUNT_ID = env("ZOOM_ACCOUNT_ID")
+ZOOM_CLIENT_ID = env("ZOOM_CLIENT_ID")
+ZOOM_CLIENT_SECRET = env("ZOOM_CLIENT_SECRET")
+ZOOM_WEBHOOK_SECRET_TOKEN = env("ZOOM_WEBHOOK_SECRET_TOKEN")
+# The Zoom user who hosts the meetings: "me" is the user who created the app.
+ZOOM_HOST_USER = env("ZOOM_HOST_USER", "me")
+ZOOM_API_BASE = env("ZOOM_API_BASE", "https://api.zoom.us/v2")
+ZOOM_OAUTH_URL = env("ZOOM_OAUTH_URL", "https://zoom.us/oauth/token")
 
 # TIFT newsletter: default send slot (weekday 0 = Monday, hour in PROGRAM_TIME_ZONE), how long
 # a confirmation link and the infographic's download link last, messages per worker batch, and

@@ -27,7 +27,7 @@ from accounts.models import User
 from courses.models import Cohort, Enrollment, is_program_staff
 from zoomgroups import services
 from zoomgroups.calendar import CONTENT_TYPE, build_calendar
-from zoomgroups.models import RSVP, Attendance, GroupSession, max_per_cohort
+from zoomgroups.models import RSVP, Attendance, GroupSession, ZoomRegistrant, max_per_cohort
 
 PAST_PER_PAGE = 20
 
@@ -211,7 +211,13 @@ def join(request: HttpRequest, pk: int) -> HttpResponse:
     """Check access and the join window now, then send the learner to Zoom."""
     session = visible_session(request, pk)
     if session.may_join(request.user):
-        return HttpResponseRedirect(session.join_url)
+        # With Zoom, each learner has their own registrant link; staff use the meeting's.
+        personal = (
+            ZoomRegistrant.objects.filter(session=session, user=signed_in(request))
+            .values_list("join_url", flat=True)
+            .first()
+        )
+        return HttpResponseRedirect(personal or session.join_url)
     now = timezone.now()
     if session.is_past(now):
         messages.info(request, "This session is over. The recording appears here once posted.")
