@@ -9,7 +9,7 @@ instructor (`is_staff`) see everything.
 from __future__ import annotations
 
 import secrets
-from typing import TYPE_CHECKING, NamedTuple, TypedDict, cast
+from typing import TYPE_CHECKING, Any, TypedDict
 
 from django.conf import settings
 from django.db import connections, models
@@ -33,70 +33,54 @@ def is_program_staff(user: User | object) -> bool:
     )
 
 
-class AccessRun(NamedTuple):
-    cohort_id: int
-    course_id: int
-    name: str
+def granted_runs(user: User | object) -> list[Any]:
+    """The runs in which `user` holds an enrolment granting access, by start date: rows of
+    (cohort_id, course_id, name) from `Enrollment.objects.for_user(user).granting_access()`.
 
-
-def access_runs(user: User | object) -> list[AccessRun]:
-    """The runs in which `user` holds an enrolment granting access, by start date.
-
-    One query, cached on the user object for the length of a request: the navigation, the
-    enrol buttons, the dashboard and the course and lesson pages all ask (issue 9). Code that
-    changes enrolments checks access with `Course.objects.accessible_to()`, which always
-    asks the database.
+    The navigation, the enrol buttons, the dashboard and the course and lesson pages all ask,
+    so the rows are read once per request and kept on the user object (`request.user` lives
+    as long as the request). Code that changes enrolments checks access with
+    `Course.objects.accessible_to()`, which always asks the database.
     """
     if not getattr(user, "is_authenticated", False):
         return []
-    cached = getattr(user, "_htw_access_runs", None)
-    if cached is None:
-        # `Enrollment.objects.for_user(user).granting_access()` in SQL: every signed-in page
-        # runs it, and building it with the ORM cost as much Python as the rest of a short
-        # page's queries (issue 9). The same rows: see the tests.
-        connection = connections[Enrollment.objects.db]
-        quote = connection.ops.quote_name
-        enrollment, cohort = quote(Enrollment._meta.db_table), quote(Cohort._meta.db_table)
-        statuses = [str(status) for status in Enrollment.ACCESS_STATUSES]
-        with connection.cursor() as cursor:
-            cursor.execute(
-                f"SELECT {enrollment}.cohort_id, {cohort}.course_id, {cohort}.name"  # noqa: S608 - our tables, values as parameters
-                f" FROM {enrollment} INNER JOIN {cohort} ON {cohort}.id = {enrollment}.cohort_id"
-                f" WHERE {enrollment}.user_id = %s"
-                f" AND {enrollment}.status IN ({', '.join(['%s'] * len(statuses))})"
-                f" ORDER BY {cohort}.starts_on, {cohort}.id",
-                [user.pk, *statuses],  # type: ignore[union-attr]
-            )
-            cached = [AccessRun(*row) for row in cursor.fetchall()]
-        user._htw_access_runs = cached  # type: ignore[union-attr]
-    return cached
+    memo = getattr(user, "_granted_runs", None)
+    if memo is None:
+        memo = list(
+            Enrollment.objects.for_user(user)
+            .granting_access()
+            .annotate(course_id=models.F("cohort__course_id"), name=models.F("cohort__name"))
+            .order_by("cohort__starts_on", "cohort_id")
+            .values_list("cohort_id", "course_id", "name", named=True)
+        )
+        user._granted_runs = memo  # type: ignore[union-attr]
+    return memo
 
 
 def access_grants(user: User | object) -> dict[int, int]:
-    """{cohort id: course id} of `access_runs(user)`."""
-    return {run.cohort_id: run.course_id for run in access_runs(user)}
+    """{cohort id: course id} of `granted_runs(user)`."""
+    return {run.cohort_id: run.course_id for run in granted_runs(user)}
 
 
 def has_course_access(user: User | object, course_id: int) -> bool:
-    """What `Course.objects.accessible_to(user)` says of one course, from `access_grants`."""
+    """What `Course.objects.accessible_to(user)` says of one course, from `granted_runs`."""
     return is_program_staff(user) or course_id in access_grants(user).values()
 
 
 def is_member(user: User | object) -> bool:
     """A learner with access to at least one course, or staff: may use the library and forum.
 
-    Cached on the user object for the length of a request (see `access_grants`).
+    Read once per request (see `granted_runs`).
     """
     if not getattr(user, "is_authenticated", False):
         return False
-    return is_program_staff(user) or bool(access_grants(user))
+    return is_program_staff(user) or bool(granted_runs(user))
 
 
 def granted_course_ids(user: User | object) -> list[int] | None:
-    """The ids of the courses `user` may open, from `access_grants`, or None for staff (all of
-    them). What pages filter on to show a learner's lessons and sessions: a plain list
-    compiles to `IN (1, 2, 3)`, cheaper than the subquery of `enrolled_course_ids`, and the
-    page has read it for its menu anyway (issue 9)."""
+    """The ids of the courses `user` may open, from `granted_runs`, or None for staff (all of
+    them). What pages filter on to show a learner's lessons and sessions: the page has read
+    the runs for its menu anyway."""
     if is_program_staff(user):
         return None
     return sorted(set(access_grants(user).values()))
@@ -110,13 +94,10 @@ def granted_cohort_ids(user: User | object) -> list[int] | None:
     return sorted(access_grants(user))
 
 
-def enrolled_course_ids(user: User) -> models.QuerySet:
-    """Subquery: the ids of the courses a signed-in learner holds an access-granting enrolment
-    in. Other apps filter on it directly (`course_id__in=`) rather than nesting
-    `Course.objects.accessible_to()`, one subquery less to build and compile (issue 9)."""
-    return Cohort.objects.filter(
-        enrollments__user=user, enrollments__status__in=Enrollment.ACCESS_STATUSES
-    ).values("course_id")
+def enrolled_course_ids(user: User | object) -> models.QuerySet:
+    """Subquery: the ids of the courses a learner holds an access-granting enrolment in, for
+    `course_id__in=` filters that must ask the database (feeds, `accessible_to`)."""
+    return Enrollment.objects.for_user(user).granting_access().values("cohort__course_id")
 
 
 class CourseQuerySet(models.QuerySet["Course"]):
@@ -126,7 +107,7 @@ class CourseQuerySet(models.QuerySet["Course"]):
             return self.all()
         if not getattr(user, "is_authenticated", False):
             return self.none()
-        return self.filter(id__in=enrolled_course_ids(cast("User", user)))
+        return self.filter(id__in=enrolled_course_ids(user))
 
 
 class Course(models.Model):
@@ -171,8 +152,8 @@ class CohortQuerySet(models.QuerySet["Cohort"]):
         if not getattr(user, "is_authenticated", False):
             return self.none()
         return self.filter(
-            enrollments__user=user, enrollments__status__in=Enrollment.ACCESS_STATUSES
-        ).distinct()
+            id__in=Enrollment.objects.for_user(user).granting_access().values("cohort_id")
+        )
 
     def open_for_enrolment(self, now=None) -> CohortQuerySet:
         """Runs open now, annotated with their seat counts (every open run shows its seats)."""
@@ -304,6 +285,8 @@ class Cohort(models.Model):
 
 class EnrollmentQuerySet(models.QuerySet["Enrollment"]):
     def granting_access(self) -> EnrollmentQuerySet:
+        """THE access rule: enrolments whose status lets their learner open the course's
+        lessons (also after the run has ended). Every other access check is built on it."""
         return self.filter(status__in=Enrollment.ACCESS_STATUSES)
 
     def for_user(self, user: User | object) -> EnrollmentQuerySet:

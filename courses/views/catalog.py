@@ -21,8 +21,8 @@ from courses.models import (
     Course,
     FaqItem,
     Testimonial,
-    access_runs,
     granted_course_ids,
+    granted_runs,
     has_course_access,
 )
 from lessons.models import Lesson, Progress
@@ -322,7 +322,7 @@ def dashboard(request: AuthenticatedHttpRequest) -> HttpResponse:
             "last_seen_at": seen_at,
         }
     cohorts_by_course: dict[int, list[str]] = {}
-    for run in access_runs(user):  # the learner's own runs, which the menu reads anyway
+    for run in granted_runs(user):  # the learner's own runs, which the menu reads anyway
         cohorts_by_course.setdefault(run.course_id, []).append(run.name)
     course_rows = course_progress(user)
     for row in course_rows:
