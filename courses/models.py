@@ -12,7 +12,7 @@ import secrets
 from typing import TYPE_CHECKING, Any, TypedDict
 
 from django.conf import settings
-from django.db import connections, models
+from django.db import models
 from django.urls import reverse
 from django.utils import timezone
 
@@ -165,55 +165,31 @@ class CohortQuerySet(models.QuerySet["Cohort"]):
     def with_seat_counts(self, now=None) -> CohortQuerySet:
         """Annotate seats_taken, seats_held and waitlist_length (one query, no N+1).
 
-        The counting subqueries are written in SQL (`SEAT_COUNT_SQL`): the home and course
-        pages build this query on every request, and assembling the same subqueries with the
-        ORM (OuterRef, Subquery, Coalesce) was a quarter of the home page's Python (issue 9).
+        THE seat count: the pages, the admin and the enrolment services (under the cohort's
+        row lock) all count with it. A seat is taken by an enrolment granting access, held by
+        a live hold or a pending offer; the waitlist of a run includes those waiting for the
+        trimester's next run.
         """
-        ops = connections[self.db].ops
-        now = ops.adapt_datetimefield_value(now or timezone.now())
-        tables = {
-            name: ops.quote_name(model._meta.db_table)
-            for name, model in (
-                ("cohort", Cohort),
-                ("enrollment", Enrollment),
-                ("hold", SeatHold),
-                ("offer", Offer),
-                ("waitlist", WaitlistEntry),
-            )
-        }
-        params = {
-            "seats_taken": [str(status) for status in Enrollment.ACCESS_STATUSES],
-            "seats_held": [str(SeatHold.State.ACTIVE), now, str(Offer.Status.PENDING), now],
-            "waitlist_length": [str(WaitlistEntry.Status.WAITING)],
-        }
+        now = now or timezone.now()
+        waiting = WaitlistEntry.objects.filter(status=WaitlistEntry.Status.WAITING).filter(
+            models.Q(cohort=models.OuterRef("pk"))
+            | models.Q(cohort__isnull=True, course=models.OuterRef("course_id"))
+        )
         return self.annotate(
-            **{
-                name: models.expressions.RawSQL(  # noqa: S611 - our tables, values as parameters
-                    sql.format(**tables), params[name], output_field=models.IntegerField()
-                )
-                for name, sql in SEAT_COUNT_SQL.items()
-            }
+            seats_taken=count_of(
+                Enrollment.objects.granting_access().filter(cohort=models.OuterRef("pk"))
+            ),
+            seats_held=count_of(SeatHold.objects.holding(now).filter(cohort=models.OuterRef("pk")))
+            + count_of(Offer.objects.holding(now).filter(cohort=models.OuterRef("pk"))),
+            waitlist_length=count_of(waiting),
         )
 
 
-# Correlated on the outer query's cohort row; `{...}` are quoted table names (see above).
-SEAT_COUNT_SQL = {
-    "seats_taken": (
-        "SELECT COUNT(*) FROM {enrollment} WHERE {enrollment}.cohort_id = {cohort}.id"
-        " AND {enrollment}.status IN (%s, %s)"
-    ),
-    "seats_held": (
-        "SELECT (SELECT COUNT(*) FROM {hold} WHERE {hold}.cohort_id = {cohort}.id"
-        " AND {hold}.state = %s AND {hold}.expires_at > %s)"
-        " + (SELECT COUNT(*) FROM {offer} WHERE {offer}.cohort_id = {cohort}.id"
-        " AND {offer}.status = %s AND {offer}.expires_at > %s)"
-    ),
-    "waitlist_length": (
-        "SELECT COUNT(*) FROM {waitlist} WHERE {waitlist}.status = %s"
-        " AND ({waitlist}.cohort_id = {cohort}.id"
-        " OR ({waitlist}.cohort_id IS NULL AND {waitlist}.course_id = {cohort}.course_id))"
-    ),
-}
+def count_of(queryset: models.QuerySet) -> models.Subquery:
+    """The number of rows of `queryset` (correlated with `OuterRef`) as a subquery:
+    `(SELECT COUNT(id) FROM ... WHERE ...)`, always one row, 0 when nothing matches."""
+    counted = queryset.order_by().annotate(n=models.Func(models.F("pk"), function="COUNT"))
+    return models.Subquery(counted.values("n"), output_field=models.IntegerField())
 
 
 class Cohort(models.Model):

@@ -147,10 +147,13 @@ def _lock_course(course_id: int) -> None:
 
 
 def _free_seats(cohort: Cohort, now: dt.datetime) -> int:
-    """Free seats in a cohort; call with the cohort row locked."""
-    taken = Enrollment.objects.filter(cohort=cohort, status__in=Enrollment.ACCESS_STATUSES).count()
-    held = SeatHold.objects.filter(cohort=cohort).holding(now).count()
-    held += Offer.objects.filter(cohort=cohort).holding(now).count()
+    """Free seats in a cohort, counted afresh (`with_seat_counts`); call with the cohort row
+    locked."""
+    taken, held = (
+        Cohort.objects.with_seat_counts(now)
+        .values_list("seats_taken", "seats_held")
+        .get(pk=cohort.pk)
+    )
     return cohort.seat_cap - taken - held
 
 
