@@ -11,8 +11,10 @@ from __future__ import annotations
 import secrets
 from typing import TYPE_CHECKING, Any, TypedDict
 
+from django.apps import apps
 from django.conf import settings
 from django.db import models
+from django.db.models.functions import Coalesce
 from django.urls import reverse
 from django.utils import timezone
 
@@ -109,6 +111,22 @@ class CourseQuerySet(models.QuerySet["Course"]):
             return self.none()
         return self.filter(id__in=enrolled_course_ids(user))
 
+    def with_progress_of(self, user: User) -> CourseQuerySet:
+        """THE course progress: annotate each course with its lesson_count and material_total
+        (the materials its lessons have), and with the materials_used and lessons_completed of
+        `user` (see `Course.progress_percent`). One query, whatever the number of courses."""
+        lesson_model = apps.get_model("lessons", "Lesson")
+        progress_model = apps.get_model("lessons", "Progress")
+        lessons = lesson_model.objects.filter(course=models.OuterRef("pk"))
+        progress = progress_model.objects.filter(user=user, lesson__course=models.OuterRef("pk"))
+        used = count("chapter_done_at") + count("video_done_at") + count("podcast_done_at")
+        return self.annotate(
+            lesson_count=aggregate_of(lessons, count("pk")),
+            material_total=aggregate_of(lessons, total("material_count")),
+            materials_used=aggregate_of(progress, used),
+            lessons_completed=aggregate_of(progress, count("completed_at")),
+        )
+
 
 class Course(models.Model):
     """One trimester's curriculum."""
@@ -134,6 +152,13 @@ class Course(models.Model):
 
     def get_absolute_url(self) -> str:
         return reverse("courses:course", kwargs={"slug": self.slug})
+
+    @property
+    def progress_percent(self) -> int:
+        """The share of the course's materials used, of a course from `with_progress_of`."""
+        total = self.material_total  # type: ignore[attr-defined]
+        used = self.materials_used  # type: ignore[attr-defined]
+        return min(100, round(100 * used / total)) if total else 0
 
 
 class SeatCounts(TypedDict):
@@ -185,11 +210,28 @@ class CohortQuerySet(models.QuerySet["Cohort"]):
         )
 
 
-def count_of(queryset: models.QuerySet) -> models.Subquery:
-    """The number of rows of `queryset` (correlated with `OuterRef`) as a subquery:
-    `(SELECT COUNT(id) FROM ... WHERE ...)`, always one row, 0 when nothing matches."""
-    counted = queryset.order_by().annotate(n=models.Func(models.F("pk"), function="COUNT"))
-    return models.Subquery(counted.values("n"), output_field=models.IntegerField())
+def count(field: str) -> models.Func:
+    """COUNT(field), the rows where `field` is not null, for `aggregate_of`. A plain `Func`,
+    not Django's `Count` aggregate: inside `aggregate_of` there is nothing to group by."""
+    return models.Func(models.F(field), function="COUNT", output_field=models.IntegerField())
+
+
+def total(field: str) -> models.Func:
+    """SUM(field), for `aggregate_of`."""
+    return models.Func(models.F(field), function="SUM", output_field=models.IntegerField())
+
+
+def aggregate_of(queryset: models.QuerySet, aggregate: models.Expression) -> models.Func:
+    """`aggregate` over all the rows of `queryset` (correlated with `OuterRef`), as a subquery
+    that always gives one number, 0 when no row matches: `(SELECT COUNT(id) FROM ... WHERE
+    ...)`."""
+    values = queryset.order_by().annotate(value=aggregate).values("value")
+    return Coalesce(models.Subquery(values, output_field=models.IntegerField()), 0)
+
+
+def count_of(queryset: models.QuerySet) -> models.Func:
+    """The number of rows of `queryset` (see `aggregate_of`)."""
+    return aggregate_of(queryset, count("pk"))
 
 
 class Cohort(models.Model):

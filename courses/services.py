@@ -149,11 +149,7 @@ def _lock_course(course_id: int) -> None:
 def _free_seats(cohort: Cohort, now: dt.datetime) -> int:
     """Free seats in a cohort, counted afresh (`with_seat_counts`); call with the cohort row
     locked."""
-    taken, held = (
-        Cohort.objects.with_seat_counts(now)
-        .values_list("seats_taken", "seats_held")
-        .get(pk=cohort.pk)
-    )
+    taken, held = Cohort.objects.only("pk").with_seat_counts(now).get(pk=cohort.pk).seat_counts()
     return cohort.seat_cap - taken - held
 
 

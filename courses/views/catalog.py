@@ -1,10 +1,9 @@
 """The public program pages (home, course pages) and the learner's dashboard."""
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any, TypedDict, cast
+from typing import TYPE_CHECKING, TypedDict, cast
 
 from django.contrib.auth.decorators import login_required
-from django.db import connections
 from django.db.models import Prefetch
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
@@ -21,9 +20,9 @@ from courses.models import (
     Course,
     FaqItem,
     Testimonial,
-    granted_course_ids,
     granted_runs,
     has_course_access,
+    is_member,
 )
 from lessons.models import Lesson, Progress
 from lib.fragments import render_cached
@@ -232,60 +231,23 @@ def syllabus(
 
 
 def course_progress(user: User) -> list[dict]:
-    """The courses `user` may open, with the share of lesson materials they have used.
-
-    One query in SQL (`COURSE_PROGRESS_SQL`): the dashboard's course cards were two ORM
-    aggregations whose building cost more Python than the rest of the page's queries
-    (issue 9)."""
-    course_ids = granted_course_ids(user)
-    if course_ids == []:
+    """The courses `user` may open, with the share of lesson materials they have used."""
+    if not is_member(user):  # known from the menu's access check: no query
         return []
-    connection = connections[Course.objects.db]
-    quote = connection.ops.quote_name
-    tables = {
-        "course": quote(Course._meta.db_table),
-        "lesson": quote(Lesson._meta.db_table),
-        "progress": quote(Progress._meta.db_table),
-        "order": quote("order"),
-    }
-    sql = COURSE_PROGRESS_SQL.format(**tables)
-    params: list[Any] = [user.pk, user.pk]
-    if course_ids is not None:
-        sql += f" WHERE {tables['course']}.id IN ({', '.join(['%s'] * len(course_ids))})"
-        params += course_ids
-    sql += f" ORDER BY {tables['course']}.{tables['order']}, {tables['course']}.number"
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        found = cursor.fetchall()
-    rows = []
-    for pk, number, title, slug, lesson_count, total, used, completed in found:
-        course = Course(id=pk, number=number, title=title, slug=slug)
-        course.lesson_count = lesson_count  # type: ignore[attr-defined]
-        rows.append(
-            {
-                "course": course,
-                "completed": completed,
-                "percent": min(100, round(100 * used / total)) if total else 0,
-            }
-        )
-    return rows
-
-
-# `{...}` are quoted table names (see course_progress); the two %s are the learner's id.
-COURSE_PROGRESS_SQL = (
-    "SELECT {course}.id, {course}.number, {course}.title, {course}.slug,"
-    " (SELECT COUNT(*) FROM {lesson} WHERE {lesson}.course_id = {course}.id),"
-    " (SELECT COALESCE(SUM({lesson}.material_count), 0) FROM {lesson}"
-    "  WHERE {lesson}.course_id = {course}.id),"
-    " (SELECT COUNT({progress}.chapter_done_at) + COUNT({progress}.video_done_at)"
-    "  + COUNT({progress}.podcast_done_at) FROM {progress}"
-    "  INNER JOIN {lesson} ON {lesson}.id = {progress}.lesson_id"
-    "  WHERE {progress}.user_id = %s AND {lesson}.course_id = {course}.id),"
-    " (SELECT COUNT({progress}.completed_at) FROM {progress}"
-    "  INNER JOIN {lesson} ON {lesson}.id = {progress}.lesson_id"
-    "  WHERE {progress}.user_id = %s AND {lesson}.course_id = {course}.id)"
-    " FROM {course}"
-)
+    courses = (
+        Course.objects.accessible_to(user)
+        .only("id", "number", "title", "slug")  # what a trimester card shows
+        .with_progress_of(user)
+        .order_by("order", "number")
+    )
+    return [
+        {
+            "course": course,
+            "completed": course.lessons_completed,  # type: ignore[attr-defined]
+            "percent": course.progress_percent,
+        }
+        for course in courses
+    ]
 
 
 @never_cache
