@@ -74,7 +74,7 @@ def test_syllabus_badges_say_which_materials_a_lesson_has_without_reading_chapte
 
     badges = [
         [li.strip() for li in re.findall(r'<li class="badge[^"]*">([^<]+)', item)]
-        for item in response.context["syllabus"]
+        for item in response.content.decode().split('class="lesson-number"')[1:]
     ]
     assert badges == [["Chapter"], ["Podcast"]]
     lessons = [row["lesson"] for row in response.context["rows"]]
