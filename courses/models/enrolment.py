@@ -221,10 +221,10 @@ class StripeEvent(models.Model):
 class Payment(models.Model):
     """One Stripe payment (by its payment intent) and what Stripe said about it.
 
-    Every handler of an event about a payment locks this row first (services._lock_payment),
-    so a refund or a lost dispute and the checkout that paid cannot interleave: whichever
-    comes second sees what the first recorded. It is created by the first event to mention
-    the payment, which may well be the refund.
+    Every handler of an event about a payment locks this row first
+    (`courses.services.seats._lock_payment`), so a refund or a lost dispute and the checkout
+    that paid cannot interleave: whichever comes second sees what the first recorded. It is
+    created by the first event to mention the payment, which may well be the refund.
     """
 
     payment_intent = models.CharField(max_length=255, unique=True)
