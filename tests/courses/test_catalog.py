@@ -178,3 +178,20 @@ def test_access_grants_are_the_access_granting_enrolments_of_the_user():
     assert access_grants(AnonymousUser()) == {}
     granted = sorted((runs[s] for s in Enrollment.ACCESS_STATUSES), key=lambda r: r.starts_on)
     assert [run.name for run in granted_runs(learner)] == [run.name for run in granted]
+
+
+def test_a_page_reads_the_learners_access_once_however_often_it_asks(client_for, learner, lessons):
+    """The menu, the enrol box and the page's own check all ask about access; the learner's
+    access-granting enrolments are read once per request (`granted_runs`)."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    c = client_for(learner)
+    # lessons[1] is no free preview: a 200 there means the learner's access was granted.
+    for url in (course_url(lessons[0].course), lessons[1].get_absolute_url()):
+        with CaptureQueriesContext(connection) as ctx:
+            assert c.get(url).status_code == 200
+        access_reads = [
+            q for q in ctx.captured_queries if '"courses_enrollment"."user_id" =' in q["sql"]
+        ]
+        assert len(access_reads) == 1, url
