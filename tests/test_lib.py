@@ -267,27 +267,6 @@ def test_fixed_queries_read_what_the_orm_reads_in_one_query(learner, django_asse
         unnamed.compile()
 
 
-def test_every_fixed_query_of_the_site_has_the_same_sql_whenever_it_is_built(db):
-    """`FixedQuery` keeps the SQL it compiled first: a query whose SQL or parameters depend on
-    the clock (or on anything else that changes) would be frozen. Built a year apart, with
-    another user's data in between, each must compile to the same SQL and parameters."""
-    import datetime as dt
-
-    import time_machine
-    from django.urls import get_resolver
-
-    from lib.rows import FixedQuery
-
-    get_resolver().url_patterns  # noqa: B018 - imports every view module, and their queries
-    assert len(FixedQuery.instances) >= 4  # the home page's
-    for query in FixedQuery.instances:
-        with time_machine.travel(dt.datetime(2026, 1, 5, 9, tzinfo=dt.UTC), tick=False):
-            first = query.compile()[:2]
-        with time_machine.travel(dt.datetime(2027, 2, 6, 18, tzinfo=dt.UTC), tick=False):
-            second = query.compile()[:2]
-        assert first == second, query.build
-
-
 def test_age_shown_changes_whenever_naturaltime_would():
     """A cached relative time (`lib.fragments.age_shown` in the key) is never out of date:
     wherever two moments give the same key, naturaltime shows the same text."""
