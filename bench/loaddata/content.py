@@ -13,7 +13,7 @@ from bench.loaddata.names import DOMAIN, FORUM_CATEGORIES, LIBRARY_TOPICS, LONG_
 from bench.loaddata.program import Load
 from bench.loaddata.writing import batched, create, insert
 from forum import rendering
-from forum.models import Category, CircleMembership, Post, ReadState, Topic
+from forum.models import Category, CircleMembership, Post, ReadState, Report, Topic
 from newsletter.models import Issue, Subscriber
 from qa.models import LIBRARY_SEARCH_VECTOR, Answer, LibraryEntry, Question
 from qa.models import Topic as LibraryTopic
@@ -176,12 +176,34 @@ def make_forum(load: Load) -> None:
 
     insert(Post, posts())
     forum_stats()
+    make_reports(load, topic_ids)
     bench_learner = learners[0]
     read = topic_ids[: max(1, len(topic_ids) // 2)]
     for ids in batched(read):
         ReadState.objects.bulk_create(
             ReadState(user_id=bench_learner, topic_id=pk, last_read_post_id=first)
             for pk, first in Topic.objects.filter(pk__in=ids).values_list("pk", "first_post_id")
+        )
+
+
+def make_reports(load: Load, topic_ids: array) -> None:
+    """One opening post in twenty reported; a third of the reports still open."""
+    reasons = list(Report.Reason)
+    statuses = [Report.Status.OPEN, Report.Status.DISMISSED, Report.Status.HIDDEN]
+    learners = load.learner_ids
+    for ids in batched(topic_ids[1::20]):
+        firsts = Topic.objects.filter(pk__in=ids).values_list("pk", "first_post_id")
+        Report.objects.bulk_create(
+            Report(
+                post_id=first,
+                reporter_id=learners[(pk * 7) % len(learners)],
+                reason=reasons[pk % len(reasons)],
+                details=load.paragraph(1) if pk % 2 else "",
+                status=statuses[pk % 3],
+                created_at=load.now - dt.timedelta(hours=pk % 3000),
+                resolved_at=load.now if pk % 3 else None,
+            )
+            for pk, first in firsts
         )
 
 

@@ -18,7 +18,7 @@ from courses.models import (
     SeatHold,
     WaitlistEntry,
 )
-from forum.models import Post, Topic
+from forum.models import Post, Report, Topic
 from lessons.models import Lesson, Progress
 from newsletter.models import Issue, Subscriber
 from qa.models import LibraryEntry, Question
@@ -94,6 +94,7 @@ def counts() -> str:
         ("library entries", LibraryEntry.objects.all()),
         ("forum topics", Topic.objects.all()),
         ("forum posts", Post.objects.all()),
+        ("forum reports", Report.objects.all()),
         ("newsletter readers", Subscriber.objects.all()),
         ("newsletter issues", Issue.objects.all()),
     ]
