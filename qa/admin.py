@@ -45,6 +45,12 @@ if admin.site.index_template is None:
     admin.site.index_template = "admin/qa/index.html"
 
 
+# How many of the learner's earlier questions and of the library's matches the answer page
+# lists beside the editor.
+EARLIER_QUESTIONS = 8
+LIBRARY_MATCHES = 5
+
+
 def plain_text_html(text: str) -> str:
     """Learner text for the admin: escaped, links clickable, line breaks kept."""
     return linebreaksbr(urlize(escape(text), autoescape=False))
@@ -310,6 +316,17 @@ class QuestionAdmin(admin.ModelAdmin):
         context["qa_answer_sent"] = bool(
             obj is not None and getattr(obj, "answer", None) and obj.answer.is_sent
         )
+        if obj is not None:
+            # Beside the editor: what the learner asked before (titles and dates only) and
+            # library entries that may already answer this question.
+            context["qa_earlier_questions"] = (
+                Question.objects.filter(asker_id=obj.asker_id, created_at__lt=obj.created_at)
+                .order_by("-created_at")
+                .only("pk", "title", "created_at")[:EARLIER_QUESTIONS]
+            )
+            context["qa_library_matches"] = LibraryEntry.objects.may_answer(obj.title).only(
+                "pk", "title", "published_at"
+            )[:LIBRARY_MATCHES]
         return super().render_change_form(request, context, add, change, form_url, obj)
 
 
@@ -358,6 +375,9 @@ class LibraryEntryAdmin(admin.ModelAdmin):
     ]
     readonly_fields = ["consent", "published_at"]
 
+    class Media:
+        css = {"all": ["css/qa.css"]}
+
     def get_queryset(self, request: HttpRequest) -> QuerySet[LibraryEntry]:
         entries = cast(LibraryEntryQuerySet, super().get_queryset(request))
         # Drafts may still hold details not yet de-identified: only the instructor sees them.
@@ -367,6 +387,47 @@ class LibraryEntryAdmin(admin.ModelAdmin):
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False  # entries start from a consented question ("Start a library entry")
+
+    def get_fields(self, request: HttpRequest, obj: LibraryEntry | None = None):
+        """For the instructor, the learner's original question beside the de-identified
+        rewrite (one row, two columns), so that every detail can be checked while rewriting.
+        Nobody else sees it: the original is as private as the question itself."""
+        fields = list(super().get_fields(request, obj))
+        if obj is not None and can_see_all_questions(request.user) and "question" in fields:
+            fields[fields.index("question")] = ("original_question", "question")  # type: ignore[call-overload]
+        return fields
+
+    def get_readonly_fields(self, request: HttpRequest, obj: LibraryEntry | None = None):
+        return [*super().get_readonly_fields(request, obj), "original_question"]
+
+    @admin.display(description="the learner's original question (private)")
+    def original_question(self, obj: LibraryEntry) -> str:
+        original = self._original(obj)
+        if original is None:
+            return "No question is linked to this entry."
+        return format_html(
+            '<div class="qa-admin-text qa-original"><p><strong>{}</strong></p>{}</div>',
+            original.title,
+            plain_text_html(original.text),
+        )
+
+    @staticmethod
+    def _original(obj: LibraryEntry) -> Question | None:
+        # The link is kept on the private side only (qa.models): the question points here.
+        if not hasattr(obj, "_original_question"):
+            obj._original_question = (  # type: ignore[attr-defined]
+                Question.objects.filter(library_entry_id=obj.pk).only("title", "text").first()
+            )
+        return obj._original_question  # type: ignore[attr-defined]
+
+    def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
+        if obj is not None and request.method == "GET" and can_see_all_questions(request.user):
+            original = self._original(obj)
+            if original is not None:
+                AuditEvent.record(
+                    action=AuditEvent.Action.QUESTION_VIEWED, obj=original, request=request
+                )
+        return super().render_change_form(request, context, add, change, form_url, obj)
 
     @admin.display(description="learner consent", boolean=True)
     def consent(self, obj: LibraryEntry) -> bool:

@@ -14,6 +14,7 @@ Privacy rules (see DESIGN.md, "Confidentiality"):
 from __future__ import annotations
 
 import datetime as dt
+import re
 from typing import TYPE_CHECKING
 
 from django.conf import settings
@@ -297,6 +298,16 @@ class LibraryEntryQuerySet(models.QuerySet["LibraryEntry"]):
 
     def for_lesson(self, lesson: object) -> LibraryEntryQuerySet:
         return self.filter(lessons=lesson)
+
+    def may_answer(self, text: str) -> LibraryEntryQuerySet:
+        """Published entries sharing words with `text` (a question's title), best match
+        first: the library's full-text search for any of its words (PostgreSQL; none
+        elsewhere). Shown beside the answer editor, so that the instructor can point to an
+        entry that already answers the question."""
+        words = re.findall(r"\w{3,}", text.lower())[:12]
+        if connection.vendor != "postgresql" or not words:
+            return self.none()
+        return self.published().search(" or ".join(words))
 
     def search(self, query: str) -> LibraryEntryQuerySet:
         """Full text on PostgreSQL (ranked, `headline` annotated); a plain match elsewhere."""
