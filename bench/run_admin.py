@@ -50,6 +50,7 @@ def main() -> None:
     env = bench_env(args.database_url)
     manage(env, "migrate", "--noinput", "-v0")
     manage(env, "seed_load", "--scale", args.scale, "--if-empty")
+    manage(env, "collectstatic", "--noinput", "-v0")
     os.environ.update(env)
 
     import django

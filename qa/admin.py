@@ -69,6 +69,14 @@ class OverdueFilter(admin.SimpleListFilter):
         return queryset
 
 
+class LessonListFilter(admin.RelatedFieldListFilter):
+    """Every lesson by title, in course order, without reading the chapters."""
+
+    def field_choices(self, field, request, model_admin):
+        lessons = field.related_model.objects.order_by("course__order", "order")
+        return [(pk, title) for pk, title in lessons.values_list("pk", "title")]
+
+
 URL_FIELDS: dict[type[models.Field], dict[str, Any]] = {models.URLField: {"assume_scheme": "https"}}
 
 
@@ -114,7 +122,7 @@ class QuestionAdmin(admin.ModelAdmin):
         # Every course and lesson (one small query each), not only those with questions:
         # finding those is a scan of every question.
         "course",
-        "lesson",
+        ("lesson", LessonListFilter),
     ]
     # Shows the search box; the search itself is `get_search_results` (full text).
     search_fields = ["title"]
@@ -143,6 +151,7 @@ class QuestionAdmin(admin.ModelAdmin):
 
     class Media:
         css = {"all": ["css/qa.css"]}
+        js = ["js/qa_admin.js"]
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False  # questions come from learners
@@ -377,6 +386,7 @@ class LibraryEntryAdmin(admin.ModelAdmin):
 
     class Media:
         css = {"all": ["css/qa.css"]}
+        js = ["js/qa_admin.js"]
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[LibraryEntry]:
         entries = cast(LibraryEntryQuerySet, super().get_queryset(request))

@@ -2,7 +2,7 @@
 
 At scale 1: 3 courses, 60 lessons, 30 cohorts, 5,000 learners, 100,000 progress rows,
 20,000 questions, 5,000 library entries, 2,000 forum topics with 200,000 posts (one topic
-with 5,000), 100,000 newsletter readers, 1,500 waitlist entries, about 600 offers, 250 aid
+with 5,000), 100,000 newsletter readers, 1,500 waitlist entries, about 850 offers, 250 aid
 requests and 5,500 seat holds. Every count but the curriculum (three trimesters of 20
 lessons) scales with N; a fraction such as 0.01 makes a small set for tests.
 
