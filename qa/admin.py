@@ -39,12 +39,6 @@ from qa.models import (
     can_see_all_questions,
 )
 
-# The admin index shows the number of waiting questions (templates/admin/qa/index.html
-# extends the admin's own index, so branding overrides of admin/index.html still apply).
-if admin.site.index_template is None:
-    admin.site.index_template = "admin/qa/index.html"
-
-
 # How many of the learner's earlier questions and of the library's matches the answer page
 # lists beside the editor.
 EARLIER_QUESTIONS = 8
@@ -450,9 +444,18 @@ class LibraryEntryAdmin(admin.ModelAdmin):
 
 
 def waiting_summary(now: dt.datetime | None = None) -> dict:
-    waiting = Question.objects.waiting()
+    """Waiting and overdue counts and the oldest question's wait, in one query (served by the
+    queue's index)."""
+    now = now or timezone.now()
+    cutoff = now - dt.timedelta(days=settings.QA_ANSWER_TARGET_DAYS)
+    counts = Question.objects.waiting().aggregate(
+        waiting=models.Count("pk"),
+        overdue=models.Count("pk", filter=models.Q(waiting_since__lt=cutoff)),
+        oldest=models.Min("waiting_since"),
+    )
     return {
-        "waiting_count": waiting.count(),
-        "overdue_count": waiting.overdue(now).count(),
+        "waiting_count": counts["waiting"],
+        "overdue_count": counts["overdue"],
+        "oldest_wait": timesince(counts["oldest"], now) if counts["oldest"] else "",
         "target_days": settings.QA_ANSWER_TARGET_DAYS,
     }
