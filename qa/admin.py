@@ -13,6 +13,7 @@ from typing import Any, cast
 
 from django.conf import settings
 from django.contrib import admin, messages
+from django.contrib.admin.views.main import ChangeList
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import models
 from django.db.models import QuerySet
@@ -95,6 +96,25 @@ class AnswerInline(admin.StackedInline):
         return formset
 
 
+class QueueChangeList(ChangeList):
+    """The queue reads only what its columns show: the rows it joins (lesson, trimester,
+    answer) otherwise bring their long texts along, a chapter and a transcript per row."""
+
+    DEFERRED = [
+        "text",
+        "lesson__chapter",
+        "lesson__chapter_text",
+        "lesson__search_vector",
+        "lesson__podcast_transcript",
+        "lesson__summary",
+        "course__description",
+        "answer__text",
+    ]
+
+    def get_queryset(self, request, exclude_parameters=None):
+        return super().get_queryset(request, exclude_parameters).defer(*self.DEFERRED)
+
+
 @admin.register(Question)
 class QuestionAdmin(admin.ModelAdmin):
     change_form_template = "admin/qa/question/change_form.html"
@@ -149,6 +169,9 @@ class QuestionAdmin(admin.ModelAdmin):
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False  # questions come from learners
+
+    def get_changelist(self, request: HttpRequest, **kwargs: Any) -> type[ChangeList]:
+        return QueueChangeList
 
     def get_search_results(
         self, request: HttpRequest, queryset: QuerySet[Question], search_term: str
