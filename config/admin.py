@@ -13,6 +13,8 @@ class AdminSite(admin.AdminSite):
     site_header = "How Therapy Works — staff"
     site_title = "How Therapy Works — staff"
     index_title = "Program administration"
+    # "Needs attention" above the app list: each app contributes its part as a template tag.
+    index_template = "admin/attention_index.html"
 
     def has_permission(self, request: HttpRequest) -> bool:
         user = request.user

@@ -63,6 +63,8 @@ INSTALLED_APPS = [
     "ce",
     "audit",
     "outbox",
+    # The benchmarks' data (`seed_load`); no models or URLs, never imported by the site.
+    "bench",
     "config.apps.AdminConfig",
     "django.contrib.auth",
     "django.contrib.contenttypes",

@@ -64,6 +64,10 @@ class EnrollmentAdmin(admin.ModelAdmin):
     ]
     autocomplete_fields = ["user"]
     list_select_related = ["user", "cohort__course"]
+    # Newest first by key (the primary key's index serves it; "-created_at" had none, a sort
+    # of every enrolment), and no second count of every enrolment on a filtered page.
+    ordering = ["-pk"]
+    show_full_result_count = False
     actions = ["cancel_enrolments", "refund_enrolments", "export_csv"]
     readonly_fields = [
         "user",
