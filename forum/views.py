@@ -156,7 +156,8 @@ def category(request: MemberRequest, slug: str) -> HttpResponse:
     # A row's values (what its cached HTML is keyed on); topics are read whole only for the
     # rows the cache lacks (`_topic_rows`).
     topics = (
-        Topic.objects.visible_in(cat, request.user)
+        Topic.objects.visible_to(request.user)
+        .filter(category=cat)
         .with_unread(request.user, profile.marked_all_read_at)
         .values_list(*TOPIC_KEY_FIELDS, "is_unread", "read_up_to", named=True)
     )
@@ -239,7 +240,7 @@ def topic(request: MemberRequest, pk: int) -> HttpResponse:
     # The page's ids first (an index-only scan, from whichever end of the topic is nearer),
     # then its posts: an OFFSET over whole rows would sort thousands of posts for the last
     # page of a long topic.
-    post_ids = Post.objects.visible_in(t, request.user).values_list("id", flat=True)
+    post_ids = Post.objects.visible_to(request.user).filter(topic=t).values_list("id", flat=True)
     paginator = EitherEndPaginator(
         post_ids.order_by("id"), post_ids.order_by("-id"), POSTS_PER_PAGE
     )
