@@ -30,7 +30,6 @@ from forum.models import (
     Subscription,
     Topic,
 )
-from lib.rows import fetch_one
 from outbox.services import queue_email, queue_task
 
 if TYPE_CHECKING:
@@ -45,15 +44,11 @@ UNKNOWN = object()
 
 def get_profile(user: User) -> ForumProfile:
     """The member's forum profile, created with a unique handle on first use. Every forum
-    page asks, so it is read without the ORM's query building (`lib.rows`) and kept on the
-    user object for the rest of the request."""
-    cached = user._state.fields_cache.get("forum_profile")
-    if cached is not None:
-        return cached
-    found = fetch_one(ForumProfile, user_id=user.pk)
-    if found is not None:
-        user.forum_profile = found  # type: ignore[attr-defined]
-        return found
+    page asks; Django keeps the profile on the user object for the rest of the request."""
+    try:
+        return user.forum_profile  # type: ignore[attr-defined]
+    except ForumProfile.DoesNotExist:
+        pass
     base = slugify(user.display_name or user.email.split("@")[0])[:34].strip("-") or "member"
     for n in range(1, 1000):
         handle = base if n == 1 else f"{base}-{n}"

@@ -34,7 +34,6 @@ from forum.models import Category, CircleMembership, Post, ReadState, Subscripti
 from lib import drafts, ratelimit
 from lib.fragments import age_shown, cached_fragments, generation, render_cached
 from lib.pagination import EitherEndPaginator
-from lib.rows import fetch_one
 
 if TYPE_CHECKING:
     from accounts.models import User
@@ -232,11 +231,8 @@ def _suspended(request: MemberRequest) -> bool:
 @member_required
 def topic(request: MemberRequest, pk: int) -> HttpResponse:
     t = get_object_or_404(Topic.objects.visible_to(request.user).select_related("category"), pk=pk)
-    # The member's own rows for the topic, by their unique keys (`lib.rows`): as subqueries
-    # of the topic's query they cost more Python to build than the rest of the page's
-    # queries (issue 9).
-    state = fetch_one(ReadState, user_id=request.user.pk, topic_id=t.pk)
-    following = fetch_one(Subscription, user_id=request.user.pk, topic_id=t.pk) is not None
+    state = ReadState.objects.filter(user=request.user, topic=t).first()
+    following = Subscription.objects.filter(user=request.user, topic=t).exists()
     # The page's ids first (an index-only scan, from whichever end of the topic is nearer),
     # then its posts: an OFFSET over whole rows would sort thousands of posts for the last
     # page of a long topic.
