@@ -20,7 +20,6 @@ from django.utils import timezone
 from django.utils.text import slugify
 
 from forum import rendering
-from forum.apps import search_results_changed
 from forum.models import (
     Category,
     ForumProfile,
@@ -91,7 +90,6 @@ def index_post_for_search(post: Post) -> None:
     title = models.Value(post.topic.title, output_field=models.TextField())
     vector = SearchVector(title, weight="A", config="english") + body if post.is_opening else body
     Post.objects.filter(pk=post.pk).update(search_vector=vector)
-    search_results_changed()
 
 
 def refresh_topic_stats(topic: Topic) -> None:
@@ -227,7 +225,6 @@ def notify_moderators(*, report_id: int) -> int:
 def hide_post(*, post: Post, by: User) -> None:
     now = timezone.now()
     Post.objects.filter(pk=post.pk).update(is_hidden=True, hidden_at=now, hidden_by=by)
-    search_results_changed()
     Report.objects.filter(post=post, status=Report.Status.OPEN).update(
         status=Report.Status.HIDDEN, resolved_at=now, resolved_by=by
     )
@@ -237,7 +234,6 @@ def hide_post(*, post: Post, by: User) -> None:
 @transaction.atomic
 def restore_post(*, post: Post) -> None:
     Post.objects.filter(pk=post.pk).update(is_hidden=False, hidden_at=None, hidden_by=None)
-    search_results_changed()
     refresh_topic_stats(Topic.objects.get(pk=post.topic_id))
 
 

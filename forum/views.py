@@ -5,34 +5,28 @@ fetched through their `visible_to(user)` QuerySet method."""
 from __future__ import annotations
 
 import functools
-import hashlib
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.contrib import messages
-from django.core.cache import cache
 from django.core.paginator import Paginator
 from django.db import connection
-from django.db.models import F, Q
+from django.db.models import F, Q, QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.template.loader import render_to_string
 from django.urls import reverse
-from django.utils import timezone
 from django.utils.html import escape
-from django.utils.safestring import SafeString, mark_safe
+from django.utils.safestring import mark_safe
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
 from courses.models import is_member, is_program_staff
 from forum import rendering, services
-from forum.apps import SEARCH_GENERATION_KEY
 from forum.forms import ComposerForm, ReportForm, SearchForm, SettingsForm, TopicForm
-from forum.models import Category, CircleMembership, Post, ReadState, Subscription, Topic
+from forum.models import Category, Post, ReadState, Subscription, Topic
 from lib import drafts, ratelimit
-from lib.fragments import age_shown, cached_fragments, generation, render_cached
 
 if TYPE_CHECKING:
     from accounts.models import User
@@ -52,12 +46,6 @@ TOPIC_ROW_FIELDS = (
     "author__id", "author__display_name", "author__credentials",
     "last_poster__id", "last_poster__display_name", "last_poster__credentials",
 )  # fmt: skip
-# Everything a row of a topic list shows that comes from the database (`_topic_rows`' key).
-TOPIC_KEY_FIELDS = (
-    "id", "title", "is_pinned", "is_locked", "is_hidden", "created_at", "post_count",
-    "last_post_at", "author__display_name", "author__credentials",
-    "last_poster__display_name", "last_poster__credentials",
-)  # fmt: skip
 # What a search result shows (forum/_search_result.html).
 SEARCH_RESULT_FIELDS = (
     "id", "topic_id", "author_id", "created_at", "topic__id", "topic__title",
@@ -68,11 +56,6 @@ POST_ARTICLE_FIELDS = (
     "id", "topic_id", "author_id", "html", "created_at", "edited_at", "is_deleted", "is_hidden",
     "author__id", "author__display_name", "author__credentials",
     "author__forum_profile__id", "author__forum_profile__handle",
-)  # fmt: skip
-# Everything a post's article shows that comes from the database (`_post_articles`' key).
-POST_KEY_FIELDS = (
-    "id", "html", "created_at", "edited_at", "is_deleted", "is_hidden", "author_id",
-    "author__display_name", "author__credentials", "author__forum_profile__handle",
 )  # fmt: skip
 TOPICS_PER_PAGE = 25
 # A common word can match a large share of all posts. Ranking every match would make the
@@ -151,53 +134,19 @@ def _index(request: MemberRequest) -> HttpResponse:
 def category(request: MemberRequest, slug: str) -> HttpResponse:
     cat = get_object_or_404(Category.objects.visible_to(request.user), slug=slug)
     profile = services.get_profile(request.user)
-    # A row's values (what its cached HTML is keyed on); topics are read whole only for the
-    # rows the cache lacks (`_topic_rows`).
     topics = (
         Topic.objects.visible_to(request.user)
         .filter(category=cat)
         .with_unread(request.user, profile.marked_all_read_at)
-        .values_list(*TOPIC_KEY_FIELDS, "is_unread", "read_up_to", named=True)
+        .select_related("author", "last_poster")
+        .only(*TOPIC_ROW_FIELDS)
     )
     page = Paginator(topics, TOPICS_PER_PAGE).get_page(_page_number(request))
     return render(
         request,
         "forum/category.html",
-        {
-            "category": cat,
-            "page": page,
-            "rows": _topic_rows(list(page.object_list)),
-            "can_post": not profile.posting_suspended,
-        },
+        {"category": cat, "page": page, "can_post": not profile.posting_suspended},
     )
-
-
-def _topic_rows(rows: list[Any]) -> list[SafeString]:
-    """Each topic's row of the list, cached under everything it shows (`lib.fragments`)."""
-    now = timezone.now()
-    shown = [
-        (*row, age_shown(row.created_at, now), age_shown(row.last_post_at, now)) for row in rows
-    ]
-
-    def render_missing(positions: list[int]) -> list[str]:
-        wanted = [rows[i] for i in positions]
-        topics = (
-            Topic.objects.filter(id__in=[row.id for row in wanted])
-            .select_related("author", "last_poster")
-            .only(*TOPIC_ROW_FIELDS)
-            .in_bulk()
-        )
-        html: list[str] = []
-        for row in wanted:
-            topic = topics.get(row.id)
-            if topic is None:  # deleted since the list was read: no row
-                html.append("")
-                continue
-            topic.is_unread, topic.read_up_to = row.is_unread, row.read_up_to  # type: ignore[attr-defined]
-            html.append(render_to_string("forum/_topic_row.html", {"topic": topic}))
-        return html
-
-    return cached_fragments("forum/_topic_row.html", shown, render_missing)
 
 
 @member_required
@@ -245,11 +194,7 @@ def topic(request: MemberRequest, pk: int) -> HttpResponse:
     profile = services.get_profile(request.user)
     ids = list(page.object_list)
     may_moderate = _may_moderate(request)
-    # A member's page is served from cached articles (`_post_articles`), for which the
-    # posts' values are enough: model instances are built only for the articles the cache
-    # lacks. Moderators' articles carry a form with a CSRF token and are never cached.
-    # (Both have the post's `id`, `created_at`, `html` and `author_id`.)
-    posts = _post_objects(ids, t) if may_moderate else _post_values(ids)
+    posts = _post_objects(ids, t)
     seen_at = profile.marked_all_read_at
     new_ids = {
         post.id
@@ -269,8 +214,6 @@ def topic(request: MemberRequest, pk: int) -> HttpResponse:
         "suspended": profile.posting_suspended,
         "may_moderate": may_moderate,
     }
-    if not may_moderate:
-        context["articles"] = _post_articles(request, t, posts, context)
     return render(request, "forum/topic.html", context)
 
 
@@ -286,45 +229,6 @@ def _post_objects(ids: list[int], t: Topic) -> list[Post]:
     for post in posts:
         post.topic = t
     return posts
-
-
-def _post_values(ids: list[int]) -> list[Any]:
-    """What the key of a post's cached article is made of (`_post_articles`), as rows."""
-    return list(
-        Post.objects.filter(id__in=ids).order_by("id").values_list(*POST_KEY_FIELDS, named=True)
-    )
-
-
-def _post_articles(
-    request: MemberRequest, t: Topic, posts: list[Any], context: dict
-) -> list[SafeString]:
-    """Each post's <article>, cached (`lib.fragments`) under everything it shows: the post,
-    its author's name and handle, the reader's flags (new, own, may reply, suspended), the
-    time zone and the age its "n minutes ago" shows. Rendering twenty posts was half the
-    page's time (issue 9); reading them as model instances was a quarter of what was left."""
-    zone = timezone.get_current_timezone_name()
-    now = timezone.now()
-    reader = (zone, context["can_reply"], context["suspended"])
-    shown = [
-        (*post, age_shown(post.created_at, now), post.id in context["new_ids"],
-         post.author_id == request.user.pk, *reader)
-        for post in posts
-    ]  # fmt: skip
-    shared = {k: context[k] for k in ("new_ids", "can_reply", "suspended")}
-
-    def render_missing(positions: list[int]) -> list[str]:
-        full = {post.id: post for post in _post_objects([posts[i].id for i in positions], t)}
-        return [
-            render_to_string(
-                "forum/_post.html",
-                {**shared, "post": full[posts[i].id], "user": request.user, "may_moderate": False},
-            )
-            if posts[i].id in full
-            else ""  # deleted (in the admin) since the page's posts were read
-            for i in positions
-        ]
-
-    return cached_fragments("forum/_post.html", shown, render_missing)
 
 
 def _may_moderate(request: MemberRequest) -> bool:
@@ -548,51 +452,17 @@ def _highlight(snippet: str) -> str:
     )
 
 
-SEARCH_CACHE_SECONDS = 300
-
-
-def _ranked_page(user: User, query: str, page_number: int) -> tuple[int, int, list[tuple]]:
-    """One page of a search: (number of matches, page number, [(post id, snippet)])."""
+def _matches(user: User, query: str) -> QuerySet[Post]:
+    """The posts `user` may see that match `query`, best first, with what a result shows."""
     posts = Post.objects.visible_to(user).filter(is_deleted=False)
     if connection.vendor == "postgresql":
-        posts = _postgres_search(posts, query)
-    else:
-        posts = (
-            posts.filter(Q(body__icontains=query) | Q(topic__title__icontains=query))
-            .only("id", "body")  # the snippet is cut from the body here
-            .order_by("-id")[:SEARCH_CANDIDATES]
-        )
-    page = Paginator(posts, POSTS_PER_PAGE).get_page(page_number)
-    rows = [
-        (post.pk, getattr(post, "headline", None) or _plain_snippet(post.body, query))
-        for post in page.object_list
-    ]
-    return page.paginator.count, page.number, rows
-
-
-def _search_page(user: User, query: str, page_number: int) -> tuple[int, int, list[tuple]]:
-    """`_ranked_page`, ranked once for everyone who may see the same posts (issue 9).
-
-    Cached under the search generation (bumped by every change to a post, topic or
-    category) and what decides which posts the member sees: staff, or the private circles
-    they belong to. The caller shows only the listed posts that a fresh query still finds
-    visible, so nothing hidden or deleted since can appear from the cache."""
-    circles = (
-        "staff"
-        if is_program_staff(user)
-        else tuple(
-            CircleMembership.objects.filter(user=user)
-            .order_by("category_id")
-            .values_list("category_id", flat=True)
-        )
+        return _postgres_search(posts, query)
+    return (
+        posts.filter(Q(body__icontains=query) | Q(topic__title__icontains=query))
+        .select_related("topic__category", "author")
+        .only(*SEARCH_RESULT_FIELDS, "body")  # the snippet is cut from the body here
+        .order_by("-id")[:SEARCH_CANDIDATES]
     )
-    selection = (generation(SEARCH_GENERATION_KEY), circles, query, page_number)
-    key = "forum:search:" + hashlib.sha256(repr(selection).encode()).hexdigest()
-    cached = cache.get(key)
-    if cached is None:
-        cached = _ranked_page(user, query, page_number)
-        cache.set(key, cached, SEARCH_CACHE_SECONDS)
-    return cached
 
 
 @member_required
@@ -602,38 +472,18 @@ def search(request: MemberRequest) -> HttpResponse:
     results: list[dict[str, Any]] = []
     page = None
     if query:
-        count, number, rows = _search_page(request.user, query, _page_number(request))
-        page = Paginator(range(count), POSTS_PER_PAGE).get_page(number)
-        shown = (
-            Post.objects.visible_to(request.user)
-            .filter(is_deleted=False, id__in=[pk for pk, _ in rows])
-            .select_related("topic__category", "author")
-            .only(*SEARCH_RESULT_FIELDS)
-            .in_bulk()
+        page = Paginator(_matches(request.user, query), POSTS_PER_PAGE).get_page(
+            _page_number(request)
         )
         results = [
-            {"post": shown[pk], "snippet": _highlight(snippet)}
-            for pk, snippet in rows
-            if pk in shown
-        ]
-    result_rows = render_cached(
-        "forum/_search_result.html",
-        [
-            (
-                (
-                    r["post"].pk,
-                    r["post"].topic.title,
-                    r["post"].topic.category.name,
-                    r["post"].author.public_name,
-                    r["post"].created_at,
-                    age_shown(r["post"].created_at, timezone.now()),
-                    str(r["snippet"]),
+            {
+                "post": post,
+                "snippet": _highlight(
+                    getattr(post, "headline", None) or _plain_snippet(post.body, query)
                 ),
-                {"result": r},
-            )
-            for r in results
-        ],
-    )
+            }
+            for post in page.object_list
+        ]
     capped = page is not None and page.paginator.count >= SEARCH_CANDIDATES
     return render(
         request,
@@ -642,7 +492,6 @@ def search(request: MemberRequest) -> HttpResponse:
             "form": form,
             "query": query,
             "results": results,
-            "result_rows": result_rows,
             "page": page,
             "capped": capped,
             "candidates": SEARCH_CANDIDATES,
@@ -650,14 +499,15 @@ def search(request: MemberRequest) -> HttpResponse:
     )
 
 
-def _postgres_search(posts, query: str):
+def _postgres_search(posts: QuerySet[Post], query: str) -> QuerySet[Post]:
     from django.contrib.postgres.search import SearchHeadline, SearchQuery, SearchRank
 
     sq = SearchQuery(query, search_type="websearch", config="english")
     newest = posts.filter(search_vector=sq).order_by("-id").values("id")[:SEARCH_CANDIDATES]
     return (
         Post.objects.filter(id__in=newest)
-        .only("id")  # the headline is cut from the body in the database
+        .select_related("topic__category", "author")
+        .only(*SEARCH_RESULT_FIELDS)  # the headline is cut from the body in the database
         .annotate(
             # F(): the stored vector itself; a bare name would be re-parsed from text per row.
             rank=SearchRank(F("search_vector"), sq),
