@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from django.contrib import messages
@@ -178,7 +179,7 @@ def plain_snippet(text: str, query: str, width: int = 220) -> str:
     return highlight(("…" if start else "") + excerpt + ("…" if end < len(text) else ""))
 
 
-def browse_counts() -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+def browse_counts() -> tuple[Sequence[Mapping[str, Any]], Sequence[Mapping[str, Any]]]:
     """The library's topics and lessons with their numbers of published entries."""
     topics = list(
         Topic.objects.annotate(

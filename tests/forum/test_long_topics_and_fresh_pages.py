@@ -32,7 +32,7 @@ def _no_rate_limit(settings):
 def test_forum_search_ranks_only_the_newest_matches_and_says_so(
     client_for, learner, category, monkeypatch
 ):
-    monkeypatch.setattr("forum.views.SEARCH_CANDIDATES", 3)
+    monkeypatch.setattr("forum.views.search.SEARCH_CANDIDATES", 3)
     topic = forum_services.create_topic(
         category=category, author=learner, title="Shame", body="shame one", fmt="markdown"
     )
@@ -181,19 +181,19 @@ def test_a_post_deleted_while_its_page_is_built_is_left_out_not_an_error(
 ):
     """Between reading a page's post ids and reading the posts, a post can be deleted (in the
     admin): the page still answers, without it."""
-    from forum import views as topics
+    from forum.views import topics
 
     topic = forum_services.create_topic(
         category=category, author=learner, title="Stays", body="kept words", fmt="plain"
     )
     doomed = forum_services.create_reply(topic=topic, author=learner, body="gone", fmt="plain")
-    read_posts = topics._post_objects
+    read_posts = topics.posts_shown
 
     def delete_then_read(ids, t):
         Post.objects.filter(pk=doomed.pk).delete()
         return read_posts(ids, t)
 
-    monkeypatch.setattr(topics, "_post_objects", delete_then_read)
+    monkeypatch.setattr(topics, "posts_shown", delete_then_read)
     page = client_for(second_learner).get(topic.get_absolute_url())
     assert page.status_code == 200
     assert "kept words" in page.content.decode() and "gone" not in page.content.decode()
