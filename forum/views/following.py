@@ -10,7 +10,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
-from forum import services
+from forum import notifications, services
 from forum.forms import SettingsForm
 from forum.models import Topic
 from forum.views.common import MemberRequest, member_required
@@ -67,13 +67,13 @@ def notification_settings(request: MemberRequest) -> HttpResponse:
 def email_unsubscribe(request: HttpRequest, token: str) -> HttpResponse:
     """One click from an email (no sign-in needed: the signed token is the key). GET asks,
     POST — from the page's button or a mail client's List-Unsubscribe-Post — unsubscribes."""
-    parsed = services.read_unsubscribe_token(token)
+    parsed = notifications.read_unsubscribe_token(token)
     if parsed is None:
         raise Http404
     user_id, topic_id = parsed
     done = request.method == "POST"
     if done:
-        services.unsubscribe_by_token(user_id=user_id, topic_id=topic_id)
+        notifications.unsubscribe_by_token(user_id=user_id, topic_id=topic_id)
     return render(
         request, "forum/unsubscribe.html", {"done": done, "whole_forum": topic_id is None}
     )
