@@ -322,7 +322,7 @@ def test_age_shown_changes_whenever_naturaltime_would():
 def test_token_urls_accept_every_kind_of_token_the_site_makes(db):
     from accounts.models import new_feed_token
     from courses.models import new_offer_token
-    from forum.services import unsubscribe_token
+    from forum.notifications import unsubscribe_token
     from newsletter.models import Subscriber, new_subscriber_token
     from newsletter.subscriptions import confirmation_token
 
