@@ -119,6 +119,7 @@ def topic(request: MemberRequest, pk: int) -> HttpResponse:
 
 
 def posts_shown(ids: list[int], t: Topic) -> list[Post]:
+    """The page's posts in order, read by id; one deleted since its id was read is left out."""
     posts = list(
         Post.objects.filter(id__in=ids)
         .select_related("author__forum_profile")
