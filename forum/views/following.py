@@ -13,7 +13,7 @@ from django.views.decorators.http import require_POST
 from forum import notifications, services
 from forum.forms import SettingsForm
 from forum.models import Topic
-from forum.views.common import MemberRequest, member_required
+from forum.views.access import MemberRequest, member_required
 
 
 @member_required

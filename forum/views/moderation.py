@@ -11,7 +11,7 @@ from django.views.decorators.http import require_POST
 from forum import services
 from forum.forms import ReportForm
 from forum.models import Post
-from forum.views.common import MemberRequest, may_moderate, member_required
+from forum.views.access import MemberRequest, may_moderate, member_required
 
 
 @member_required

@@ -11,7 +11,7 @@ from courses.models import is_program_staff
 from forum import rendering, services
 from forum.forms import ComposerForm, TopicForm
 from forum.models import Category, Post, Topic
-from forum.views.common import (
+from forum.views.access import (
     LOCKED_MESSAGE,
     RATE_LIMIT_MESSAGE,
     SUSPENDED_MESSAGE,

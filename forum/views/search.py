@@ -15,7 +15,7 @@ from django.utils.safestring import mark_safe
 
 from forum.forms import SearchForm
 from forum.models import Post
-from forum.views.common import POSTS_PER_PAGE, MemberRequest, member_required, page_number
+from forum.views.access import POSTS_PER_PAGE, MemberRequest, member_required, page_number
 
 if TYPE_CHECKING:
     from accounts.models import User

@@ -13,7 +13,7 @@ from courses.models import is_member, is_program_staff
 from forum import services
 from forum.forms import ComposerForm, SearchForm
 from forum.models import Category, Post, ReadState, Subscription, Topic
-from forum.views.common import (
+from forum.views.access import (
     POSTS_PER_PAGE,
     MemberRequest,
     can_reply,

@@ -1,5 +1,5 @@
-"""What every forum page shares: the members-only guard, the page number, and who may post,
-reply or moderate."""
+"""Who may do what in the forum: the members-only guard every page goes through, and who may
+post, reply or moderate (with the messages that say why not); plus the page number."""
 
 from __future__ import annotations
 
