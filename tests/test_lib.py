@@ -295,42 +295,13 @@ def test_age_shown_changes_whenever_naturaltime_would():
         assert len(texts) > 1  # the key did move on
 
 
-@pytest.mark.django_db
-def test_either_end_paginator_gives_the_plain_paginators_pages_reading_near_the_end_backwards():
-    from django.contrib.auth.models import Group
-    from django.core.paginator import Paginator
-    from django.db import connection
-    from django.test.utils import CaptureQueriesContext
-
-    from lib.pagination import EitherEndPaginator
-
-    Group.objects.bulk_create(Group(name=f"group {i:03}") for i in range(101))
-    ids = Group.objects.values_list("id", flat=True)
-    for count in (0, 1, 20, 21, 45, 101):
-        kept = list(ids.order_by("id")[:count])
-        shown = ids.filter(id__in=kept)
-        plain = Paginator(shown.order_by("id"), 20)
-        either = EitherEndPaginator(shown.order_by("id"), shown.order_by("-id"), 20)
-        assert either.num_pages == plain.num_pages
-        for number in range(1, plain.num_pages + 1):
-            assert list(either.page(number).object_list) == list(plain.page(number).object_list)
-        assert list(either.get_page(10**9).object_list) == list(plain.get_page(10**9))
-
-    either = EitherEndPaginator(ids.order_by("id"), ids.order_by("-id"), 20)
-    with CaptureQueriesContext(connection) as ctx:
-        last = list(either.page(6).object_list)  # the 101st of 101
-    assert last == list(ids.order_by("id"))[100:]
-    (query,) = [q["sql"] for q in ctx.captured_queries if "COUNT" not in q["sql"]]
-    assert "DESC" in query and "OFFSET" not in query  # read from the end: no rows stepped over
-
-
 # URL converters for secret tokens (lib/converters.py) ------------------------------------
 
 
 def test_token_urls_accept_every_kind_of_token_the_site_makes(db):
     from accounts.models import new_feed_token
     from courses.models import new_offer_token
-    from forum.services import unsubscribe_token
+    from forum.notifications import unsubscribe_token
     from newsletter.models import Subscriber, new_subscriber_token
     from newsletter.subscriptions import confirmation_token
 
