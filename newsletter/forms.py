@@ -6,8 +6,6 @@ from newsletter.models import Infographic
 
 
 class SignupForm(forms.Form):
-    blank_html_is_constant = True  # see lib.templatetags.htw.form_fields
-
     email = forms.EmailField(
         label="Email address",
         max_length=254,
