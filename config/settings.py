@@ -11,6 +11,7 @@ from pathlib import Path
 from urllib.parse import parse_qs, unquote, urlparse
 
 import dj_database_url
+from csp.constants import NONCE, NONE, SELF, UNSAFE_INLINE
 from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -76,6 +77,7 @@ INSTALLED_APPS = [
     "allauth.account",
     "allauth.mfa",
     "django_prose_editor",
+    "csp",
 ]
 
 MIDDLEWARE = [
@@ -423,15 +425,28 @@ if env_bool("BEHIND_PROXY", False):
 # allauth's rate limits use the same address (accounts.adapter).
 TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 1) if env_bool("BEHIND_PROXY") else 0
 
-# Content-Security-Policy (lib/csp.py): scripts only from this origin or with the response's
-# nonce. Extra sources: the video players lessons embed (lessons/embeds.py), where forms may
-# post or redirect to (Stripe Checkout), and images/audio in chapters and podcasts by URL.
-CSP_FRAME_SRC = env_list(
-    "CSP_FRAME_SRC", "https://www.youtube-nocookie.com,https://player.vimeo.com"
-)
-CSP_FORM_ACTION = env_list("CSP_FORM_ACTION", "https://checkout.stripe.com")
-CSP_IMG_SRC = env_list("CSP_IMG_SRC", "https:")
-CSP_MEDIA_SRC = env_list("CSP_MEDIA_SRC", "https:")
+# Content-Security-Policy (django-csp, with lib/csp.py): scripts only from this origin or with
+# the response's nonce. Extra sources: the video players lessons embed (lessons/embeds.py), where
+# forms may post or redirect to (Stripe Checkout), and images/audio in chapters and podcasts by URL.
+CONTENT_SECURITY_POLICY: dict[str, dict[str, list]] = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF, NONCE],
+        "style-src": [SELF, UNSAFE_INLINE],
+        "img-src": [SELF, "data:", *env_list("CSP_IMG_SRC", "https:")],
+        "media-src": [SELF, *env_list("CSP_MEDIA_SRC", "https:")],
+        "font-src": [SELF, "data:"],
+        "connect-src": [SELF],
+        "frame-src": env_list(
+            "CSP_FRAME_SRC", "https://www.youtube-nocookie.com,https://player.vimeo.com"
+        )
+        or [NONE],
+        "object-src": [NONE],
+        "base-uri": [SELF],
+        "form-action": [SELF, *env_list("CSP_FORM_ACTION", "https://checkout.stripe.com")],
+        "frame-ancestors": [NONE],
+    }
+}
 
 ADMINS = [("Admin", addr) for addr in env_list("ADMIN_EMAILS")]
 # Error reports keep the traceback and field names but never what people typed (request

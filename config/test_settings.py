@@ -30,4 +30,4 @@ WHITENOISE_AUTOREFRESH = True
 EMAIL_FEEDBACK_PROVIDER = "postmark"
 ANYMAIL = {**ANYMAIL, "WEBHOOK_SECRET": "anymail-test:webhook-secret"}  # noqa: F405
 # Browser tests pay at a fake Stripe Checkout on loopback (tests/fakestripe.py, any port).
-CSP_FORM_ACTION = [*CSP_FORM_ACTION, "http://127.0.0.1:*"]  # noqa: F405
+CONTENT_SECURITY_POLICY["DIRECTIVES"]["form-action"].append("http://127.0.0.1:*")  # noqa: F405

@@ -143,7 +143,8 @@ Response = TypeVar("Response", bound=HttpResponseBase)
 
 def served_from_our_origin(response: Response, *, filename: str = "") -> Response:
     """The headers of every uploaded file the site serves (the infographic, lesson media):
-    sandboxed, never sniffed, documents as downloads. lib/csp.py leaves this policy alone."""
+    sandboxed, never sniffed, documents as downloads. The CSP middleware (django-csp) leaves
+    a policy already set alone."""
     response["Content-Security-Policy"] = SANDBOX_POLICY
     response["X-Content-Type-Options"] = "nosniff"
     kind = response.get("Content-Type", "").split(";")[0].strip().lower()
