@@ -113,7 +113,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
-                "lib.navigation.site_context",
+                "config.navigation.site_context",
                 "accounts.context_processors.staff_powers",
             ],
             "libraries": {"htw": "lib.templatetags.htw"},

@@ -1,4 +1,5 @@
-"""The site's main navigation, built from the URLs that exist and what the user may open."""
+"""The site's main navigation, built from the URLs that exist and what the user may open (a
+context processor: it asks `courses` who is a member, so it lives with the settings)."""
 
 from django.conf import settings
 from django.http import HttpRequest
