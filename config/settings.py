@@ -22,16 +22,41 @@ def env(name: str, default: str = "") -> str:
     return os.environ.get(name) or default
 
 
+TRUE_WORDS = {"1", "true", "yes", "on"}
+FALSE_WORDS = {"0", "false", "no", "off"}
+
+
+def parse_bool(name: str, value: str) -> bool:
+    """A yes/no setting; anything but the usual words is refused, so that a typo ("ture")
+    stops the site from starting instead of reading as False."""
+    word = value.strip().lower()
+    if word in TRUE_WORDS:
+        return True
+    if word in FALSE_WORDS:
+        return False
+    raise ImproperlyConfigured(
+        f"{name} must be one of 1/0, true/false, yes/no, on/off; it is {value!r}."
+    )
+
+
+def parse_int(name: str, value: str) -> int:
+    try:
+        return int(value.strip())
+    except ValueError:
+        raise ImproperlyConfigured(f"{name} must be a whole number; it is {value!r}.") from None
+
+
 def env_bool(name: str, default: bool = False) -> bool:
-    value = os.environ.get(name)
-    if value is None or value == "":
-        return default
-    return value.strip().lower() in {"1", "true", "yes", "on"}
+    """The variable as a yes/no; unset and empty mean the default, a bad value is an error."""
+    value = os.environ.get(name, "")
+    return parse_bool(name, value) if value.strip() else default
 
 
 def env_int(name: str, default: int) -> int:
-    value = os.environ.get(name)
-    return int(value) if value else default
+    """The variable as a whole number; unset and empty mean the default, a bad value is an
+    error."""
+    value = os.environ.get(name, "")
+    return parse_int(name, value) if value.strip() else default
 
 
 def env_list(name: str, default: str = "") -> list[str]:
@@ -355,8 +380,8 @@ def parse_email_url(url: str) -> dict:
             EMAIL_HOST_USER=unquote(parsed.username or ""),
             EMAIL_HOST_PASSWORD=unquote(parsed.password or ""),
             EMAIL_USE_SSL=scheme == "smtps",
-            EMAIL_USE_TLS=query.get("tls", ["0"])[0] in {"1", "true"},
-            EMAIL_TIMEOUT=int(query.get("timeout", ["20"])[0]),
+            EMAIL_USE_TLS=parse_bool("EMAIL_URL's tls", query.get("tls", ["0"])[0]),
+            EMAIL_TIMEOUT=parse_int("EMAIL_URL's timeout", query.get("timeout", ["20"])[0]),
         )
     return result
 
