@@ -1,6 +1,8 @@
 """The site's main navigation, built from the URLs that exist and what the user may open (a
 context processor: it asks `courses` who is a member, so it lives with the settings)."""
 
+from typing import Any
+
 from django.conf import settings
 from django.http import HttpRequest
 from django.urls import NoReverseMatch, reverse
@@ -26,7 +28,7 @@ LAYOUT_URL_NAMES = {
 }
 
 
-def nav_items(request: HttpRequest) -> list[dict]:
+def nav_items(request: HttpRequest) -> list[dict[str, Any]]:
     """The menu items this user may open, in order; an item whose URL does not exist is left out."""
     user = getattr(request, "user", None)
     signed_in = bool(user and user.is_authenticated)
@@ -48,7 +50,7 @@ def nav_items(request: HttpRequest) -> list[dict]:
     return items
 
 
-def site_context(request: HttpRequest) -> dict:
+def site_context(request: HttpRequest) -> dict[str, Any]:
     return {
         "nav_items": nav_items(request),
         "layout_urls": {key: reverse(name) for key, name in LAYOUT_URL_NAMES.items()},

@@ -8,13 +8,18 @@ SQLite, Celery tasks run inline, email printed to the console, Stripe off. Produ
 
 import os
 from pathlib import Path
+from typing import Any
 from urllib.parse import parse_qs, unquote, urlparse
 
 import dj_database_url
+import django_stubs_ext
 from csp.constants import NONCE, NONE, SELF, UNSAFE_INLINE
 from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
+
+# ModelAdmin[Model], QuerySet[Model] … at runtime, as strict mypy wants them written.
+django_stubs_ext.monkeypatch()
 
 
 def env(name: str, default: str = "") -> str:
@@ -188,7 +193,7 @@ REDIS_CACHE_TIMEOUT_MS = env_int("REDIS_CACHE_TIMEOUT_MS", 300)
 REDIS_CACHE_RETRY_SECONDS = env_int("REDIS_CACHE_RETRY_SECONDS", 5)
 
 
-def redis_cache(url: str) -> dict:
+def redis_cache(url: str) -> dict[str, Any]:
     """The CACHES entry for a Redis at `url` (tests/test_redis_outage.py uses it too)."""
     from redis.backoff import NoBackoff
     from redis.retry import Retry
@@ -347,7 +352,7 @@ FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 
 
-def parse_email_url(url: str) -> dict:
+def parse_email_url(url: str) -> dict[str, Any]:
     """Turn EMAIL_URL into email settings.
 
     console://            print messages (development default)
@@ -369,7 +374,7 @@ def parse_email_url(url: str) -> dict:
         return {"EMAIL_BACKEND": f"anymail.backends.{parsed.netloc}.EmailBackend"}
     if scheme not in backends:
         raise ImproperlyConfigured(f"EMAIL_URL has an unknown scheme: {scheme!r}")
-    result: dict = {"EMAIL_BACKEND": backends[scheme]}
+    result: dict[str, Any] = {"EMAIL_BACKEND": backends[scheme]}
     if scheme == "file":
         result["EMAIL_FILE_PATH"] = parsed.path
     if scheme in {"smtp", "smtps"}:
@@ -453,7 +458,7 @@ TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 1) if env_bool("BEHIND_PROX
 # Content-Security-Policy (django-csp, with lib/csp.py): scripts only from this origin or with
 # the response's nonce. Extra sources: the video players lessons embed (lessons/embeds.py), where
 # forms may post or redirect to (Stripe Checkout), and images/audio in chapters and podcasts by URL.
-CONTENT_SECURITY_POLICY: dict[str, dict[str, list]] = {
+CONTENT_SECURITY_POLICY: dict[str, dict[str, list[Any]]] = {
     "DIRECTIVES": {
         "default-src": [SELF],
         "script-src": [SELF, NONCE],

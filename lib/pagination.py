@@ -8,7 +8,7 @@ from django.core.paginator import Page, Paginator
 from django.db.models import QuerySet
 
 
-class EitherEndPaginator(Paginator):
+class EitherEndPaginator(Paginator[Any]):
     """A paginator that reads a page in the second half of the list from its end.
 
     An OFFSET makes the database step over every row before the page, so with the plain
@@ -18,11 +18,11 @@ class EitherEndPaginator(Paginator):
     round: no page steps over more than half the list.
     """
 
-    def __init__(self, object_list: QuerySet, reverse: QuerySet, per_page: int) -> None:
+    def __init__(self, object_list: QuerySet[Any], reverse: QuerySet[Any], per_page: int) -> None:
         super().__init__(object_list, per_page)
         self.reverse = reverse
 
-    def page(self, number: Any) -> Page:
+    def page(self, number: Any) -> Page[Any]:
         number = self.validate_number(number)
         bottom = (number - 1) * self.per_page
         top = min(bottom + self.per_page, self.count)

@@ -7,6 +7,8 @@ image data. Files are served with the type their content announces (`content_typ
 one guessed from the uploaded name, and with the headers of `served_from_our_origin`.
 """
 
+from __future__ import annotations
+
 import io
 from dataclasses import dataclass
 from pathlib import PurePath
@@ -57,7 +59,7 @@ class UploadValidator:
     accepted: tuple[str, ...]
     max_bytes: int
 
-    def __call__(self, upload: File) -> None:
+    def __call__(self, upload: File[bytes]) -> None:
         if upload is None:
             return
         size = getattr(upload, "size", None) or 0
@@ -87,7 +89,7 @@ document = UploadValidator(
 )
 
 
-def content_type(upload: File) -> str | None:
+def content_type(upload: File[bytes]) -> str | None:
     """The content type the file's first bytes announce (None: not a kind we know)."""
     position = upload.tell() if hasattr(upload, "tell") else 0
     upload.seek(0)
@@ -101,7 +103,7 @@ MAX_IMAGE_PIXELS = 40_000_000
 IMAGE_FORMATS = {"image/png": "PNG", "image/jpeg": "JPEG", "image/gif": "GIF", "image/webp": "WEBP"}
 
 
-def reencode_image(upload: File) -> ContentFile:
+def reencode_image(upload: File[bytes]) -> ContentFile[bytes]:
     """A fresh copy of an uploaded PNG, JPEG, GIF or WebP with nothing but its pixels, named
     with the extension of its real format. Raises ValidationError when it cannot be read."""
     from PIL import Image, ImageOps

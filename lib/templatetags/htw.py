@@ -1,3 +1,5 @@
+from typing import Any
+
 from django import forms, template
 from django.template.loader import render_to_string
 from django.utils.safestring import SafeString, mark_safe
@@ -11,7 +13,7 @@ FORM_FIELDS_TEMPLATE = "_form_fields.html"
 
 
 @register.filter
-def sanitized(value: str | None):
+def sanitized(value: str | None) -> SafeString:
     """Render stored rich text: sanitized again with nh3 on the way out."""
     return safe_html(value)
 
@@ -23,7 +25,7 @@ def form_fields(form: forms.BaseForm) -> SafeString:
 
 
 @register.inclusion_tag("_site_nav.html", takes_context=True)
-def site_nav(context: template.Context) -> dict:
+def site_nav(context: template.Context) -> dict[str, Any]:
     """The main menu's links in base.html (the sign-out form, with its token, stays there)."""
     user = context.get("user")
     signed_in = bool(getattr(user, "is_authenticated", False))
