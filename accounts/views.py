@@ -100,7 +100,8 @@ def activate_totp(request: AuthenticatedHttpRequest) -> HttpResponse:
     if not mfa.may_set_up_first_app(request):
         query = urlencode({"next": _safe_next(request)}) if _safe_next(request) else ""
         return redirect(reverse("accounts:mfa_setup_code") + (f"?{query}" if query else ""))
-    return totp_views.activate_totp(request)
+    response: HttpResponse = totp_views.activate_totp(request)
+    return response
 
 
 SETUP_CODE_SENDS = (5, 3600)
