@@ -45,7 +45,7 @@ def parse_range(header: str, size: int) -> tuple[int, int] | Literal[False] | No
     return max(0, size - suffix), size - 1
 
 
-def _chunks(handle: File, start: int, length: int) -> Iterator[bytes]:
+def _chunks(handle: File[bytes], start: int, length: int) -> Iterator[bytes]:
     try:
         handle.seek(start)
         remaining = length
@@ -60,7 +60,7 @@ def _chunks(handle: File, start: int, length: int) -> Iterator[bytes]:
 
 
 def serve_file(
-    request: HttpRequest, field_file: File, content_type: str
+    request: HttpRequest, field_file: File[bytes], content_type: str
 ) -> HttpResponse | StreamingHttpResponse:
     """Answer a GET or HEAD for `field_file`, honouring a Range header, with the headers of
     every upload we serve (sandboxed, not sniffed: lib.uploads.served_from_our_origin)."""
