@@ -1,3 +1,6 @@
+from collections.abc import Sequence
+from typing import Any
+
 from django.apps import AppConfig
 from django.core import checks
 
@@ -10,7 +13,9 @@ class ZoomgroupsConfig(AppConfig):
         checks.register(check_session_limit)
 
 
-def check_session_limit(app_configs=None, **kwargs) -> list[checks.CheckMessage]:
+def check_session_limit(
+    app_configs: Sequence[AppConfig] | None = None, **kwargs: Any
+) -> list[checks.CheckMessage]:
     from django.conf import settings
 
     from zoomgroups.models import SLOT_CEILING
