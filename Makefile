@@ -54,7 +54,7 @@ fmt: install
 check: install
 	$(DEV_ENV) $(BIN)/python manage.py check
 	$(DEV_ENV) $(BIN)/python manage.py makemigrations --check --dry-run
-	$(BIN)/mypy accounts courses lessons zoomgroups qa forum newsletter lib config audit outbox
+	$(BIN)/mypy accounts courses lessons zoomgroups qa forum newsletter ce lib config audit outbox
 
 # Production mode: reads .env (see .env.example), collects static files, migrates, then runs
 # the Procfile: gunicorn, a Celery worker and Celery beat.
@@ -69,9 +69,14 @@ worker: install
 beat: install
 	$(BIN)/celery -A config beat -l info
 
-lock:
-	uv pip compile --python-version 3.11 -q requirements.in -o requirements.txt
-	uv pip compile --python-version 3.11 -q requirements-dev.in -o requirements-dev.txt
+# Resolves as the package index stood at LOCK_DATE, so that `make lock` on any machine (any
+# cache) writes the same files; move the date forward to take newer releases.
+LOCK_DATE ?= 2026-12-06T00:00:00Z
+LOCK := $(BIN)/uv pip compile --python-version 3.11 --exclude-newer $(LOCK_DATE) -q --refresh
+lock: | $(BIN)/python
+	$(BIN)/python -m pip install -q uv
+	$(LOCK) requirements.in -o requirements.txt
+	$(LOCK) requirements-dev.in -o requirements-dev.txt
 
 clean:
 	rm -rf $(VENV) staticfiles test-artifacts db.sqlite3

@@ -11,7 +11,9 @@ AppConfig, so a new app adds its own part without touching accounts:
   the deletion's transaction, before the user row itself is anonymised (optional);
   `keep_posts` is the person's choice to keep what they wrote for others (forum posts);
 - `purge_closed_accounts(users, *, before) -> int`: delete the records that closed accounts
-  (`users`) had to keep for PAYMENT_RECORD_YEARS, made before `before` (optional).
+  (`users`) had to keep for PAYMENT_RECORD_YEARS, made before `before` (optional);
+- `page_context() -> dict`: what the privacy and delete-account pages state about the app's
+  records, such as how long they are kept (optional).
 """
 
 from __future__ import annotations

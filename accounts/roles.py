@@ -29,6 +29,17 @@ ZOOMGROUPS_PERMS = [
     *model_perms("zoomgroups", "remindersent", actions="view"),
 ]
 
+# Continuing education: hours, sponsor statements, post-tests and evaluations; certificates are
+# issued by the site and only revoked or reissued (with a reason) by staff.
+CE_PERMS = [
+    *model_perms(
+        "ce", "coursecredit", "lessonhours", "sessionhours", "posttest", "posttestquestion",
+        "posttestchoice", "evaluationquestion",
+    ),
+    *model_perms("ce", "posttestresult", "evaluationresponse", actions="view"),
+    *model_perms("ce", "certificate", actions="view change"),
+]  # fmt: skip
+
 # Outgoing email: what was sent, what waits, what failed, and "Send again".
 OUTBOX_PERMS = model_perms("outbox", "message", actions="view change")
 
@@ -55,6 +66,7 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         *FORUM_PERMS,
         # Friday groups: the instructor leads them, schedules, posts recordings, marks attendance.
         *ZOOMGROUPS_PERMS,
+        *CE_PERMS,
         *OUTBOX_PERMS,
     ],
     STAFF: [
@@ -78,6 +90,7 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         *FORUM_PERMS,
         # Friday groups: scheduling, recordings and attendance.
         *ZOOMGROUPS_PERMS,
+        *CE_PERMS,
         # Outgoing email (Q&A notices only to those who may read questions: outbox.models).
         *OUTBOX_PERMS,
     ],

@@ -55,6 +55,15 @@ DELETION_PLAN: dict[str, str] = {
 }
 
 
+def privacy_page_context() -> dict[str, Any]:
+    """What the apps' `page_context()` give the privacy and delete-account pages to state."""
+    context: dict[str, Any] = {}
+    for part in privacy_parts():
+        if hasattr(part, "page_context"):
+            context.update(part.page_context())
+    return context
+
+
 class AccountDeletionError(Exception):
     pass
 

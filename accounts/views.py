@@ -78,6 +78,7 @@ def delete_account(request: AuthenticatedHttpRequest) -> HttpResponse:
         "form": form,
         "allowed": allowed,
         "payment_record_years": services.PAYMENT_RECORD_YEARS,
+        **services.privacy_page_context(),
         "has_payments": user.enrollments.filter(amount_paid_cents__gt=0).exists(),
     }
     return render(request, "accounts/delete.html", context)
@@ -163,6 +164,7 @@ def privacy(request: HttpRequest) -> HttpResponse:
     context = {
         "session_days": settings.SESSION_COOKIE_AGE // 86400,
         "payment_record_years": services.PAYMENT_RECORD_YEARS,
+        **services.privacy_page_context(),
         "newsletter_confirm_days": settings.NEWSLETTER_CONFIRM_DAYS,
         "rate_limit_hours": math.ceil(services.LONGEST_RATE_LIMIT_SECONDS / 3600),
         "sent_email_days": outbox.KEEP_DONE.days,

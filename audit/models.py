@@ -32,6 +32,8 @@ class AuditEvent(models.Model):
         AID_GRANTED = "aid.granted", "Granted financial aid (sent an offer)"
         EXPORT = "export", "Exported data"
         PERMISSIONS_CHANGED = "permissions.changed", "Changed permissions"
+        CERTIFICATE_REVOKED = "certificate.revoked", "Revoked a CE certificate"
+        CERTIFICATE_REISSUED = "certificate.reissued", "Reissued a CE certificate"
 
     at = models.DateTimeField(default=timezone.now, db_index=True)
     actor = models.ForeignKey(

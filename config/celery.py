@@ -69,5 +69,9 @@ app.conf.beat_schedule["accounts-purge-expired-payment-records"] = {
     "task": "accounts.tasks.purge_expired_payment_records",
     "schedule": crontab(day_of_month=1, hour=3, minute=15),  # closed accounts, after 7 years
 }
+app.conf.beat_schedule["ce-purge-expired-certificates"] = {
+    "task": "ce.tasks.purge_expired_certificates",
+    "schedule": crontab(day_of_month=1, hour=3, minute=25),  # deleted accounts', after 6 years
+}
 
 __all__ = ["app", "crontab"]

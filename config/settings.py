@@ -91,6 +91,7 @@ INSTALLED_APPS = [
     "qa",
     "forum",
     "newsletter",
+    "ce",
     "audit",
     "outbox",
     "config.apps.AdminConfig",
@@ -335,8 +336,46 @@ STATIC_ROOT = BASE_DIR / "staticfiles"
 STATICFILES_DIRS = [BASE_DIR / "static"]
 MEDIA_URL = "/media/"
 MEDIA_ROOT = Path(env("MEDIA_ROOT", str(BASE_DIR / "media")))
+# Uploads (lesson video, podcast audio, captions, the infographic) live in MEDIA_ROOT, or with
+# FILE_STORAGE=s3 in a private bucket of any S3-compatible service (issue 27): objects are
+# written private and never linked directly. The access-checked views (lessons/streaming.py)
+# answer with a signed link that lasts MEDIA_SIGNED_URL_SECONDS, made after the check.
+FILE_STORAGE = env("FILE_STORAGE", "django.core.files.storage.FileSystemStorage")
+MEDIA_SIGNED_URL_SECONDS = env_int("MEDIA_SIGNED_URL_SECONDS", 300)
+
+
+def s3_storage(bucket: str, **options: str | None) -> dict[str, Any]:
+    """The STORAGES entry for a private bucket (tests/test_media_storage.py uses it too)."""
+    return {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {
+            "bucket_name": bucket,
+            "signature_version": "s3v4",
+            "default_acl": "private",
+            "querystring_auth": True,
+            "querystring_expire": MEDIA_SIGNED_URL_SECONDS,
+            "file_overwrite": False,
+            "custom_domain": None,
+            **options,
+        },
+    }
+
+
+if FILE_STORAGE in {"s3", "storages.backends.s3.S3Storage"}:
+    if not env("AWS_STORAGE_BUCKET_NAME"):
+        raise ImproperlyConfigured("FILE_STORAGE=s3 needs AWS_STORAGE_BUCKET_NAME.")
+    media_storage = s3_storage(
+        env("AWS_STORAGE_BUCKET_NAME"),
+        endpoint_url=env("AWS_S3_ENDPOINT_URL") or None,
+        region_name=env("AWS_S3_REGION_NAME") or None,
+        access_key=env("AWS_ACCESS_KEY_ID") or None,
+        secret_key=env("AWS_SECRET_ACCESS_KEY") or None,
+        addressing_style=env("AWS_S3_ADDRESSING_STYLE") or None,
+    )
+else:
+    media_storage = {"BACKEND": FILE_STORAGE}
 STORAGES = {
-    "default": {"BACKEND": env("FILE_STORAGE", "django.core.files.storage.FileSystemStorage")},
+    "default": media_storage,
     "staticfiles": {
         "BACKEND": (
             "django.contrib.staticfiles.storage.StaticFilesStorage"
@@ -537,3 +576,15 @@ LOGGING = {
         "stripe": {"level": "INFO"},
     },
 }
+
+# Error tracking with Sentry, only when SENTRY_DSN is set: the same scrubbing as the error
+# emails and less (no bodies, cookies, users, paths or frame variables: lib/sentry.py).
+SENTRY_DSN = env("SENTRY_DSN")
+if SENTRY_DSN:
+    from lib import sentry
+
+    sentry.init(
+        SENTRY_DSN,
+        environment=env("SENTRY_ENVIRONMENT", "production"),
+        release=env("SENTRY_RELEASE"),
+    )

@@ -29,6 +29,7 @@ urlpatterns = [
     path("", include("qa.urls")),
     path("forum/", include("forum.urls")),
     path("newsletter/", include("newsletter.urls")),
+    path("", include("ce.urls")),
 ]
 
 # The database down or busy is a 503 that says so (lib/database.py); anything else the 500 page.

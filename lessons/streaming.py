@@ -4,6 +4,13 @@ One range per request (what players send): `bytes=START-END`, `bytes=START-` or 
 A satisfiable range answers 206 with Content-Range; a malformed or unsatisfiable one 416;
 no Range header (or several ranges) the whole file with 200. Every answer says
 `Accept-Ranges: bytes`.
+
+Files in a private bucket (FILE_STORAGE=s3) are not streamed through the web process, which
+would hold one of its threads for the length of every film: after the view's access check the
+answer is a redirect to a signed link that lasts MEDIA_SIGNED_URL_SECONDS, and the bucket
+answers the ranges itself (206, Content-Range), which podcast apps follow like any redirect.
+Captions are the exception (`redirect=False`): a <track> from another origin needs CORS, and
+they are small. A file that is gone is a 404; a bucket that does not answer, a 503.
 """
 
 import re
@@ -11,7 +18,13 @@ from collections.abc import Iterator
 from typing import Literal
 
 from django.core.files import File
-from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
+from django.http import (
+    Http404,
+    HttpRequest,
+    HttpResponse,
+    HttpResponseRedirect,
+    StreamingHttpResponse,
+)
 
 from lib import uploads
 
@@ -60,10 +73,31 @@ def _chunks(handle: File[bytes], start: int, length: int) -> Iterator[bytes]:
 
 
 def serve_file(
-    request: HttpRequest, field_file: File[bytes], content_type: str
+    request: HttpRequest, field_file: File[bytes], content_type: str, *, redirect: bool = True
 ) -> HttpResponse | StreamingHttpResponse:
     """Answer a GET or HEAD for `field_file`, honouring a Range header, with the headers of
-    every upload we serve (sandboxed, not sniffed: lib.uploads.served_from_our_origin)."""
+    every upload we serve (sandboxed, not sniffed: lib.uploads.served_from_our_origin); for a
+    file in a bucket, a redirect to its signed link unless `redirect` is False."""
+    try:
+        if redirect and uploads.in_bucket(field_file):
+            if not field_file.storage.exists(field_file.name):  # type: ignore[attr-defined]
+                raise Http404("No such file.")
+            method = "HEAD" if request.method == "HEAD" else "GET"
+            return HttpResponseRedirect(
+                uploads.signed_link(field_file, content_type=content_type, method=method)
+            )
+        return _serve(request, field_file, content_type)
+    except FileNotFoundError as exc:
+        raise Http404("No such file.") from exc
+    except Exception as exc:
+        if not uploads.storage_unreachable(exc):
+            raise
+        return uploads.storage_unavailable()
+
+
+def _serve(
+    request: HttpRequest, field_file: File[bytes], content_type: str
+) -> HttpResponse | StreamingHttpResponse:
     size = field_file.size
     wanted = parse_range(request.headers.get("Range", ""), size)
     response: HttpResponse | StreamingHttpResponse

@@ -121,7 +121,8 @@ def lesson_media(
     content_type = {"audio": lesson.podcast_mime_type, "video": "video/mp4"}.get(kind, "text/vtt")
     if kind == "video" and field.name.lower().endswith(".webm"):
         content_type = "video/webm"
-    return serve_file(request, field, content_type)
+    # Captions stay on our origin: a <track> from another origin needs CORS.
+    return serve_file(request, field, content_type, redirect=kind != "captions")
 
 
 @never_cache

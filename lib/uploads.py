@@ -5,6 +5,9 @@ carry script). Size limits are per kind. Uploaded images are re-encoded (`reenco
 only the pixels survive, not metadata (a phone photo's location) or bytes hidden after the
 image data. Files are served with the type their content announces (`content_type`), never
 one guessed from the uploaded name, and with the headers of `served_from_our_origin`.
+
+With FILE_STORAGE=s3 the files are private objects in a bucket; `signed_link` gives the
+short-lived link to one that an access-checked view hands out after its check (issue 27).
 """
 
 from __future__ import annotations
@@ -14,8 +17,10 @@ from dataclasses import dataclass
 from pathlib import PurePath
 from typing import TypeVar
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile, File
+from django.http import HttpResponse
 from django.http.response import HttpResponseBase
 from django.utils.deconstruct import deconstructible
 from django.utils.http import content_disposition_header
@@ -153,4 +158,53 @@ def served_from_our_origin(response: Response, *, filename: str = "") -> Respons
     disposition = content_disposition_header(not kind.startswith(SHOWN_INLINE), filename)
     if disposition:
         response["Content-Disposition"] = disposition
+    return response
+
+
+# Files in a private bucket (FILE_STORAGE=s3) -------------------------------------------------
+
+
+def in_bucket(field_file: File[bytes]) -> bool:
+    """Whether the file is an object in a bucket that signs its links (not on this disk)."""
+    storage = getattr(field_file, "storage", None)
+    return bool(getattr(storage, "querystring_auth", False) and getattr(storage, "bucket_name", ""))
+
+
+def signed_link(field_file: File[bytes], *, content_type: str, method: str = "GET") -> str:
+    """A link straight to the object that works for MEDIA_SIGNED_URL_SECONDS, for `method`
+    (GET or HEAD: the method is part of the signature). The bucket answers it with the type
+    and disposition we chose (from the content, checked at upload), never what it stored; the
+    link is made only after the view's access check, so a revoked learner's last link dies soon.
+    The response may be cached by the browser for the link's lifetime, never by a proxy."""
+    seconds = settings.MEDIA_SIGNED_URL_SECONDS
+    name = (field_file.name or "").rsplit("/", 1)[-1]
+    as_attachment = not content_type.startswith(SHOWN_INLINE)
+    parameters = {
+        "ResponseContentType": content_type,
+        "ResponseCacheControl": f"private, max-age={seconds}",
+        "ResponseContentDisposition": content_disposition_header(as_attachment, name) or "",
+    }
+    storage = field_file.storage  # type: ignore[attr-defined]
+    return str(
+        storage.url(field_file.name, parameters=parameters, expire=seconds, http_method=method)
+    )
+
+
+def storage_unreachable(exc: BaseException) -> bool:
+    """Whether `exc` is the bucket failing to answer or refusing us (an outage, not a bug)."""
+    try:
+        from botocore.exceptions import BotoCoreError, ClientError
+    except ImportError:  # pragma: no cover - django-storages[s3] is a runtime dependency
+        return False
+    return isinstance(exc, BotoCoreError | ClientError)
+
+
+def storage_unavailable() -> HttpResponse:
+    """The 503 of a file view while the bucket does not answer."""
+    response = HttpResponse(
+        "This file cannot be fetched right now; please try again in a minute.",
+        status=503,
+        content_type="text/plain; charset=utf-8",
+    )
+    response["Retry-After"] = "60"
     return response

@@ -102,18 +102,22 @@ def thanks(request: HttpRequest) -> HttpResponse:
     )
 
 
-def infographic(request: HttpRequest, token: str) -> FileResponse:
+def infographic(request: HttpRequest, token: str) -> HttpResponse | FileResponse:
     """The welcome gift, by the signed and expiring link confirmed readers get."""
     gift = subscriptions.infographic_from_token(token)
     if gift is None:
         raise Http404("This download link does not work.")
     try:
         handle = gift.file.open("rb")
+        # The type comes from the content (checked at upload), never from the uploaded name.
+        kind = uploads.content_type(handle) or "application/octet-stream"
     except FileNotFoundError as exc:
         raise Http404("The infographic file is missing.") from exc
+    except Exception as exc:  # with FILE_STORAGE=s3: the bucket not answering is a 503
+        if not uploads.storage_unreachable(exc):
+            raise
+        return uploads.storage_unavailable()
     name = (gift.file.name or "").rsplit("/", 1)[-1]
-    # The type comes from the content (checked at upload), never from the uploaded name.
-    kind = uploads.content_type(handle) or "application/octet-stream"
     return uploads.served_from_our_origin(FileResponse(handle, content_type=kind), filename=name)
 
 

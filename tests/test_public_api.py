@@ -31,6 +31,7 @@ PACKAGES = [
     "forum",
     "zoomgroups",
     "newsletter",
+    "ce",
     "config",
 ]
 

@@ -92,6 +92,15 @@ def url_for(route: str, w: World) -> str:
         "newsletter/unsubscribe/<token:token>/one-click/": (
             f"newsletter/unsubscribe/{w.subscriber.token}/one-click/"
         ),
+        "ce/<slug:course_slug>/": f"ce/{w.course.slug}/",
+        "ce/<slug:course_slug>/post-test/": f"ce/{w.course.slug}/post-test/",
+        "ce/<slug:course_slug>/evaluation/": f"ce/{w.course.slug}/evaluation/",
+        "ce/<slug:course_slug>/certificate/": f"ce/{w.course.slug}/certificate/",
+        "ce/<slug:course_slug>/recordings/<int:pk>/watched/": (
+            f"ce/{w.course.slug}/recordings/{w.session.pk}/watched/"
+        ),
+        "certificates/<token:code>.pdf": f"certificates/{w.certificate_code}.pdf",
+        "verify/<token:code>/": f"verify/{w.certificate_code}/",
         "accounts/^confirm-email/(?P<key>[-:\\w]+)/$": "accounts/confirm-email/not-a-key/",
         "accounts/^password/reset/key/(?P<uidb36>[0-9A-Za-z]+)-(?P<key>.+)/$": (
             "accounts/password/reset/key/1-not-a-key/"
@@ -250,6 +259,17 @@ ACCESS: dict[str, dict[str, str]] = {
         MOVED, MOVED, MOVED, MOVED, MOVED, MOVED
     ),
     "newsletter/profile/": SIGNED_IN_POST_ONLY,
+    # Continuing education (issue 25): one's own transcript, post-test, evaluation and
+    # certificate, in courses one has access to; the verification page by its code, for anyone.
+    "ce/": SIGNED_IN,
+    "ce/<slug:course_slug>/": row(LOGIN, OK, GONE, GONE, OK, OK),
+    "ce/<slug:course_slug>/post-test/": row(LOGIN, OK, GONE, GONE, OK, OK),
+    "ce/<slug:course_slug>/evaluation/": row(LOGIN, OK, GONE, GONE, OK, OK),
+    "ce/<slug:course_slug>/certificate/": SIGNED_IN_POST_ONLY,
+    "ce/<slug:course_slug>/recordings/<int:pk>/watched/": SIGNED_IN_POST_ONLY,
+    # The holder's PDF; staff with the certificate permission (a second factor) for records.
+    "certificates/<token:code>.pdf": row(LOGIN, OK, GONE, GONE, OK, OK),
+    "verify/<token:code>/": TOKEN,
     # The email provider's bounce and complaint reports: POST with its basic-auth secret.
     "anymail/postmark/tracking/": row(POST, POST, POST, POST, POST, POST),
 }

@@ -27,6 +27,7 @@ from django.urls import resolve
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from ce.models import Certificate, EvaluationResponse, PostTestResult, RecordingView
 from courses.models import Enrollment, FinancialAidRequest, Offer, SeatHold, WaitlistEntry
 from forum.models import CircleMembership, ForumProfile, Post, ReadState, Subscription, Topic
 from lessons.models import Progress
@@ -124,6 +125,12 @@ def snapshot(user, *, with_questions: bool = True, with_moderation: bool = True)
             )
         ),
         "offers": list(Offer.objects.filter(email=email).values_list("status", "accepted_by")),
+        "ce_certificates": list(
+            Certificate.objects.filter(user=user).values_list("code", "name", "revoked_at")
+        ),
+        "ce_results": list(PostTestResult.objects.filter(user=user).values()),
+        "ce_evaluations": list(EvaluationResponse.objects.filter(user=user).values_list("pk")),
+        "ce_recordings": list(RecordingView.objects.filter(user=user).values_list("session")),
     }  # fmt: skip
     if with_moderation:
         rows["hidden"] = list(Post.objects.filter(author=user).values_list("is_hidden"))
@@ -139,6 +146,7 @@ def secrets_of(w: World) -> list[str]:
     return [
         w.feed_token, w.offer.token, w.subscriber.token, w.confirm_token,
         w.infographic_token, w.forum_unsubscribe_token, w.waitlist_entry.leave_token,
+        w.certificate_code,
     ]  # fmt: skip
 
 

@@ -9,6 +9,14 @@ from django.core.files.base import ContentFile
 from django.test import Client, RequestFactory
 from django.utils import timezone
 
+from ce.models import (
+    Certificate,
+    CourseCredit,
+    EvaluationQuestion,
+    PostTest,
+    PostTestChoice,
+    PostTestQuestion,
+)
 from courses import services as course_services
 from courses.models import Offer, WaitlistEntry
 from forum import services as forum_services
@@ -44,6 +52,7 @@ class World:
     forum_unsubscribe_token: str
     feed_token: str
     circle_topic_title: str
+    certificate_code: str
 
 
 def next_friday(days_ahead: int = 7) -> dt.datetime:
@@ -103,6 +112,7 @@ def world(course, cohort, learner, other_learner, instructor, staff, outsider) -
         price_cents=0,
         expires_at=timezone.now() + dt.timedelta(days=2),
     )
+    certificate = make_ce(course, cohort, learner)
     course_services.join_waitlist(
         course=course, cohort=None, name="Lee", email=learner.email, user=learner
     )
@@ -127,6 +137,35 @@ def world(course, cohort, learner, other_learner, instructor, staff, outsider) -
         forum_unsubscribe_token=forum_services.unsubscribe_token(learner.pk, topic.pk),
         feed_token=learner.feed_token,
         circle_topic_title="Circle-only-case-8812",
+        certificate_code=certificate.code,
+    )
+
+
+def make_ce(course, cohort, learner) -> Certificate:
+    """CE credit for the course (issue 25): a post-test, an evaluation and the learner's
+    certificate."""
+    CourseCredit.objects.create(
+        course=course, approving_body="APA", sponsor_statement="Approved.", min_live_groups=1
+    )
+    post_test = PostTest.objects.create(course=course)
+    question = PostTestQuestion.objects.create(post_test=post_test, text="Which?")
+    PostTestChoice.objects.create(question=question, text="This", is_correct=True)
+    PostTestChoice.objects.create(question=question, text="That")
+    EvaluationQuestion.objects.create(course=course, text="Overall")
+    today = timezone.localdate()
+    return Certificate.objects.create(
+        user=learner,
+        course=course,
+        cohort=cohort,
+        name=learner.display_name,
+        program="How Therapy Works",
+        trimester=course.title,
+        live_hours=1,
+        home_study_hours=2,
+        started_on=today,
+        completed_on=today,
+        approving_body="APA",
+        sponsor_statement="Approved.",
     )
 
 

@@ -14,6 +14,7 @@ DEMO_MODULES = [
     "qa.demo",
     "forum.demo",
     "newsletter.demo",
+    "ce.demo",
 ]
 
 

@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class CeConfig(AppConfig):
+    name = "ce"
+    verbose_name = "Continuing education"

@@ -1,0 +1,96 @@
+"""Hours earned from what the learner did: live only from attendance, recordings as home study."""
+
+from decimal import Decimal
+
+import pytest
+
+from ce.models import SessionHours
+from ce.services import build_transcript
+from tests.ce.conftest import attend, finish_lessons, watch
+
+pytestmark = pytest.mark.django_db
+
+
+def test_nothing_done_is_no_hours(ce, learner):
+    t = build_transcript(user=learner, course=ce.credit.course)
+
+    assert (t.live_hours, t.home_study_earned) == (0, 0)
+    assert t.lessons_total == 2 and t.lessons_done == 0
+
+
+def test_an_attended_friday_group_is_live_hours_at_the_default_1_25(ce, learner):
+    attend(learner, ce.sessions[0])
+
+    t = build_transcript(user=learner, course=ce.credit.course)
+
+    assert t.live_hours == Decimal("1.25")
+    assert t.home_study_earned == 0
+
+
+def test_a_watched_recording_is_home_study_never_live(ce, learner):
+    watch(learner, ce.sessions[1])
+
+    t = build_transcript(user=learner, course=ce.credit.course)
+
+    assert t.live_hours == 0
+    assert t.home_study_earned == Decimal("1.25")
+    assert [line.kind for line in t.lines] == ["home study"]
+
+
+def test_attending_and_watching_the_same_group_counts_it_once_as_live(ce, learner):
+    attend(learner, ce.sessions[0])
+    watch(learner, ce.sessions[0])
+
+    t = build_transcript(user=learner, course=ce.credit.course)
+
+    assert (t.live_hours, t.home_study_earned) == (Decimal("1.25"), 0)
+
+
+def test_staff_set_hours_of_a_session(ce, learner):
+    SessionHours.objects.create(session=ce.sessions[0], hours=Decimal("1.5"))
+    attend(learner, ce.sessions[0])
+
+    assert build_transcript(user=learner, course=ce.credit.course).live_hours == Decimal("1.5")
+
+
+def test_finished_materials_are_home_study_at_their_hours(ce, learner):
+    finish_lessons(learner, ce.lessons[:1])
+
+    t = build_transcript(user=learner, course=ce.credit.course)
+
+    assert t.home_study_earned == Decimal("1.50")  # chapter 1.00 + video 0.50
+    assert t.lessons_done == 1
+
+
+def test_home_study_counts_only_once_the_post_test_is_passed(ce, learner):
+    finish_lessons(learner, ce.lessons)
+
+    t = build_transcript(user=learner, course=ce.credit.course)
+
+    assert t.home_study_earned == Decimal("3.00")
+    assert t.home_study_hours == 0
+    assert "Pass the post-test (75% or more)." in t.missing
+
+
+def test_attendance_in_another_run_does_not_count(ce, learner, other_cohort):
+    from zoomgroups.models import GroupSession
+
+    other = GroupSession.objects.create(
+        cohort=other_cohort, slot=1, starts_at=ce.sessions[0].starts_at, topic="Elsewhere"
+    )
+    attend(learner, other)
+
+    assert build_transcript(user=learner, course=ce.credit.course).live_hours == 0
+
+
+def test_the_transcript_page_lists_hours_and_what_is_missing(ce, learner, client_for):
+    attend(learner, ce.sessions[0])
+    watch(learner, ce.sessions[1])
+
+    page = client_for(learner).get(f"/ce/{ce.credit.course.slug}/").content.decode()
+
+    assert "Friday group: Group 1" in page
+    assert "Recording of the Friday group: Group 2" in page
+    assert 'id="live-hours">1.25 h' in page
+    assert "Finish every material of 2 more lessons." in page
+    assert "Fill in the course evaluation." in page
