@@ -16,7 +16,7 @@ class AccountAdapter(DefaultAccountAdapter):
     """allauth's adapter, with its email recorded in the outbox and sent by a worker instead
     of in the request."""
 
-    def send_mail(self, template_prefix: str, email: str, context: dict) -> None:
+    def send_mail(self, template_prefix: str, email: str, context: dict[str, Any]) -> None:
         message = self.render_mail(template_prefix, email, context)
         html = next(
             (
@@ -69,4 +69,5 @@ class MFAAdapter(DefaultMFAAdapter):
             authenticator.user
         ):
             return False
-        return super().can_delete_authenticator(authenticator)
+        allowed: bool = super().can_delete_authenticator(authenticator)
+        return allowed

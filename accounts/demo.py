@@ -5,6 +5,7 @@ from allauth.mfa.models import Authenticator
 from allauth.mfa.recovery_codes.internal.auth import RecoveryCodes
 from allauth.mfa.totp.internal.auth import TOTP, format_hotp_value, hotp_value
 from django.contrib.auth.models import Group
+from django.core.management.base import OutputWrapper
 
 from accounts import roles
 from accounts.models import User
@@ -27,7 +28,8 @@ DEMO_TOTP_SECRET = "HTWDEMOHTWDEMOHTWDEMOHTWDEMOHTWD"  # noqa: S105  (developmen
 def demo_code() -> str:
     import time
 
-    return format_hotp_value(hotp_value(DEMO_TOTP_SECRET, int(time.time()) // 30))
+    code: str = format_hotp_value(hotp_value(DEMO_TOTP_SECRET, int(time.time()) // 30))
+    return code
 
 
 def give_demo_authenticator(user: User) -> None:
@@ -40,7 +42,7 @@ def demo_user(email: str) -> User:
     return User.objects.get(email=email)
 
 
-def seed(stdout) -> None:
+def seed(stdout: OutputWrapper) -> None:
     for email, password, name, credentials, role, is_staff in DEMO_ACCOUNTS:
         user, created = User.objects.get_or_create(
             email=email,

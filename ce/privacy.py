@@ -24,7 +24,7 @@ if TYPE_CHECKING:
 CE_RECORD_YEARS = 6
 
 # "app_label.Model.field" (a foreign key to the user) → what deleting the account does to it;
-# merged into accounts.services.DELETION_PLAN.
+# part of accounts.services.DELETION_PLAN (accounts/privacy.py describes this module's parts).
 DELETION_PLAN: dict[str, str] = {
     "ce.Certificate.user": f"kept {CE_RECORD_YEARS} years: the sponsor's record; "
     "verification shows only validity",
@@ -38,7 +38,16 @@ def _iso(value: dt.datetime | dt.date | None) -> str | None:
     return value.isoformat() if value else None
 
 
+def page_context() -> dict[str, Any]:
+    """What the privacy and delete-account pages say about CE records."""
+    return {"ce_record_years": CE_RECORD_YEARS}
+
+
 def export(user: User) -> dict[str, Any]:
+    return {"continuing_education": _export(user)}
+
+
+def _export(user: User) -> dict[str, Any]:
     from ce.models import (
         Certificate,
         EvaluationAnswer,
@@ -101,7 +110,7 @@ def export(user: User) -> dict[str, Any]:
 
 
 @transaction.atomic
-def erase(user: User) -> None:
+def erase(user: User, *, keep_posts: bool = False) -> None:
     from ce.models import Certificate, EvaluationResponse, PostTestResult, RecordingView
 
     PostTestResult.objects.filter(user=user).delete()

@@ -1,5 +1,7 @@
 """The staff admin's site: open only to staff whose session passed a second factor."""
 
+from typing import Any
+
 from allauth.account.decorators import secure_admin_login
 from django.contrib import admin
 from django.http import HttpRequest, HttpResponse
@@ -20,10 +22,13 @@ class AdminSite(admin.AdminSite):
         user = request.user
         return bool(user.is_active and user.is_staff and mfa.powers_allowed(user))
 
-    def login(self, request: HttpRequest, extra_context: dict | None = None) -> HttpResponse:
+    def login(
+        self, request: HttpRequest, extra_context: dict[str, Any] | None = None
+    ) -> HttpResponse:
         """Staff sign in through the site's own page (and rate limits); a staff session that
         has not passed a second factor confirms one, or sets up the app, first."""
         if mfa.staff_powers_locked(request):
             next_url = request.GET.get("next") or "/admin/"
             return redirect(f"{mfa.unlock_url(request)}?{urlencode({'next': next_url})}")
-        return secure_admin_login(super().login)(request, extra_context)
+        response: HttpResponse = secure_admin_login(super().login)(request, extra_context)
+        return response

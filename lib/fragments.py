@@ -13,6 +13,7 @@ import hashlib
 import math
 import time
 from collections.abc import Callable, Sequence
+from typing import Any
 
 from django.core.cache import cache
 from django.template.loader import get_template, render_to_string
@@ -27,7 +28,9 @@ def template_digest(name: str) -> str:
     return hashlib.sha256(source.encode()).hexdigest()[:16]
 
 
-def render_cached(name: str, items: Sequence[tuple[tuple, dict]]) -> list[SafeString]:
+def render_cached(
+    name: str, items: Sequence[tuple[tuple[Any, ...], dict[str, Any]]]
+) -> list[SafeString]:
     """`items` are (the values the fragment shows, its template context) pairs."""
     return cached_fragments(
         name,
@@ -37,7 +40,7 @@ def render_cached(name: str, items: Sequence[tuple[tuple, dict]]) -> list[SafeSt
 
 
 def cached_fragments(
-    name: str, shown: Sequence[tuple], render: Callable[[list[int]], list[str]]
+    name: str, shown: Sequence[tuple[Any, ...]], render: Callable[[list[int]], list[str]]
 ) -> list[SafeString]:
     """`render_cached` for callers that load what a fragment needs only when it must be
     rendered: `render(positions)` returns the HTML of the fragments at those positions of
@@ -71,11 +74,11 @@ def generation(key: str) -> int:
     """A counter that `bump(key)` changes, for the keys of cached things a change must retire
     (when no value they show can say so). A missing (evicted) counter starts again from the
     clock, never from a value that was used before."""
-    value = cache.get(key)
+    value: int | None = cache.get(key)
     if value is None:
         cache.add(key, time.time_ns(), None)
         value = cache.get(key, 0)
-    return value
+    return value or 0
 
 
 def bump(key: str) -> None:

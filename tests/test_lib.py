@@ -149,7 +149,7 @@ def test_upload_validation_leaves_the_file_readable():
     assert isinstance(io.BytesIO(PNG).read(4), bytes)
 
 
-# lib.templatetags.htw.form_fields: a blank form's HTML is rendered once per process -----------
+# lib.templatetags.htw.form_fields ----------------------------------------------------------
 
 
 def test_a_blank_form_renders_as_the_shared_fields_template_does():
@@ -160,10 +160,10 @@ def test_a_blank_form_renders_as_the_shared_fields_template_does():
 
     expected = render_to_string("_form_fields.html", {"form": ComposerForm()})
     assert form_fields(ComposerForm()) == expected
-    assert form_fields(ComposerForm()) == expected  # from the per-process copy
+    assert form_fields(ComposerForm()) == expected
 
 
-def test_bound_forms_and_initial_values_are_never_served_the_blank_copy():
+def test_bound_forms_and_initial_values_never_render_as_the_blank_form():
     from forum.forms import ComposerForm
     from lib.templatetags.htw import form_fields
 

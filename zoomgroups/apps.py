@@ -1,3 +1,6 @@
+from collections.abc import Sequence
+from typing import Any
+
 from django.apps import AppConfig
 from django.core import checks
 
@@ -25,7 +28,9 @@ def enrolment_saved(sender, instance, raw: bool = False, **kwargs) -> None:
         queue_registrant_syncs(cohort_id=instance.cohort_id)
 
 
-def check_session_limit(app_configs=None, **kwargs) -> list[checks.CheckMessage]:
+def check_session_limit(
+    app_configs: Sequence[AppConfig] | None = None, **kwargs: Any
+) -> list[checks.CheckMessage]:
     from django.conf import settings
 
     from zoomgroups.models import SLOT_CEILING

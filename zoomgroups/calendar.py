@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable
+from typing import TYPE_CHECKING
 from urllib.parse import urlparse
 
 from django.conf import settings
@@ -18,15 +19,18 @@ from django.urls import reverse
 from django.utils import timezone
 from icalendar import Calendar, Event
 
+if TYPE_CHECKING:
+    from zoomgroups.models import GroupSession
+
 CONTENT_TYPE = "text/calendar; charset=utf-8"
 
 
-def event_uid(session) -> str:
+def event_uid(session: GroupSession) -> str:
     host = urlparse(settings.SITE_URL).hostname or "howtherapyworks"
     return f"groupsession-{session.pk}@{host}"
 
 
-def build_calendar(sessions: Iterable, *, name: str) -> bytes:
+def build_calendar(sessions: Iterable[GroupSession], *, name: str) -> bytes:
     cal = Calendar()
     cal.add("prodid", "-//How Therapy Works//Friday groups//EN")
     cal.add("version", "2.0")
@@ -55,4 +59,5 @@ def build_calendar(sessions: Iterable, *, name: str) -> bytes:
         event.add("last-modified", session.updated_at.astimezone(dt.UTC))
         event.add("status", "CONFIRMED")
         cal.add_component(event)
-    return cal.to_ical()
+    ical: bytes = cal.to_ical()
+    return ical

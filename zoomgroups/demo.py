@@ -6,6 +6,7 @@ upcoming ones, whatever the cohort's dates, so every state of the page is there 
 
 import datetime as dt
 
+from django.core.management.base import OutputWrapper
 from django.utils import timezone
 
 from accounts.models import User
@@ -58,7 +59,7 @@ def first_friday(on_or_after: dt.date) -> dt.date:
     return on_or_after + dt.timedelta(days=(4 - on_or_after.weekday()) % 7)
 
 
-def seed(stdout) -> None:
+def seed(stdout: OutputWrapper) -> None:
     learner = User.objects.filter(email="learner@demo.test").first()
     today = timezone.now().astimezone(program_tz()).date()
     for cohort in Cohort.objects.select_related("course"):

@@ -5,11 +5,12 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable, Sequence
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
+from django.db.models import QuerySet
 from django.urls import reverse
 from django.utils import timezone
 
@@ -239,7 +240,7 @@ def set_rsvp(*, session: GroupSession, user: User, response: str) -> RSVP:
     return rsvp
 
 
-def enrolled_learners(cohort_id: int):
+def enrolled_learners(cohort_id: int) -> QuerySet[User]:
     """Users with an access-granting enrolment in the cohort (refunded and cancelled are out)."""
     from accounts.models import User
 
@@ -270,7 +271,7 @@ def record_attendance(*, session: GroupSession, user_ids: Iterable[int]) -> int:
     return len(wanted)
 
 
-def email_context(*, session: GroupSession, user: User, kind: str) -> dict:
+def email_context(*, session: GroupSession, user: User, kind: str) -> dict[str, Any]:
     """What a notice may say: the time in the learner's zone, the topic and a link to the site.
     Never the join link or passcode."""
     return {
@@ -310,7 +311,7 @@ def deliver_notice(*, session: GroupSession, user: User, kind: str) -> bool:
     return True
 
 
-def notice_recipients(session: GroupSession, kind: str):
+def notice_recipients(session: GroupSession, kind: str) -> QuerySet[User]:
     """Enrolled learners not yet sent `kind`; reminders also skip those who declined."""
     users = enrolled_learners(session.cohort_id).exclude(
         id__in=ReminderSent.objects.filter(session=session, kind=kind).values("user_id")
