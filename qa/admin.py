@@ -441,11 +441,11 @@ class LibraryEntryAdmin(admin.ModelAdmin):
     @staticmethod
     def _original(obj: LibraryEntry) -> Question | None:
         # The link is kept on the private side only (qa.models): the question points here.
-        if not hasattr(obj, "_original_question"):
-            obj._original_question = (  # type: ignore[attr-defined]
+        if not hasattr(obj, "_htw_original_question"):
+            obj._htw_original_question = (  # type: ignore[attr-defined]
                 Question.objects.filter(library_entry_id=obj.pk).only("title", "text").first()
             )
-        return obj._original_question  # type: ignore[attr-defined]
+        return obj._htw_original_question  # type: ignore[attr-defined]
 
     def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
         if obj is not None and request.method == "GET" and can_see_all_questions(request.user):

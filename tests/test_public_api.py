@@ -49,17 +49,6 @@ INTERNAL_NAMES = {
 }
 CONNECTION = re.compile(r"(^|\.)connection$|(^|\.)connections\[")
 
-# Being removed in other branches of issue 22 (points 1 and 2: the raw-SQL copies of access,
-# seats and progress, lib.rows, the forum profile memo, seed_load leaving accounts). The lead
-# removes each entry as those branches merge: (path, what the check reports).
-KNOWN: set[tuple[str, str]] = {
-    ("lib/rows.py", "*"),
-    ("accounts/management/commands/seed_load.py", "*"),
-    ("courses/models.py", "connection.ops"),
-    ("courses/models.py", "connections[self.db].ops"),
-    ("courses/views/catalog.py", "connection.ops"),
-    ("forum/services.py", "user._state.fields_cache"),
-}
 # Not Django: allauth has no public hook for the failed-sign-in key (see the method's
 # docstring; tests/security/test_ratelimits.py fails if allauth changes it).
 THIRD_PARTY = {("accounts/adapter.py", "super()._get_login_attempts_cache_key")}
@@ -141,10 +130,8 @@ def test_app_code_uses_only_djangos_public_api():
     found = []
     for path in app_modules():
         relative = path.relative_to(ROOT).as_posix()
-        if (relative, "*") in KNOWN:
-            continue
         for line, what in findings(path.read_text()):
-            if (relative, what) not in KNOWN | THIRD_PARTY:
+            if (relative, what) not in THIRD_PARTY:
                 found.append(f"{relative}:{line}: {what}")
     assert found == []
 

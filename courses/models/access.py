@@ -41,7 +41,7 @@ def granted_runs(user: User | object) -> list[Any]:
     """
     if not getattr(user, "is_authenticated", False):
         return []
-    memo = getattr(user, "_granted_runs", None)
+    memo = getattr(user, "_htw_granted_runs", None)
     if memo is None:
         memo = list(
             Enrollment.objects.for_user(user)
@@ -50,7 +50,7 @@ def granted_runs(user: User | object) -> list[Any]:
             .order_by("cohort__starts_on", "cohort_id")
             .values_list("cohort_id", "course_id", "name", named=True)
         )
-        user._granted_runs = memo  # type: ignore[union-attr]
+        user._htw_granted_runs = memo  # type: ignore[union-attr]
     return memo
 
 
