@@ -42,7 +42,8 @@ class AccountAdapter(DefaultAccountAdapter):
         to confirm or set it up (config/admin.py)."""
         if request.user.is_authenticated and request.user.is_staff:
             return reverse("admin:index")
-        return super().get_login_redirect_url(request)
+        url: str = super().get_login_redirect_url(request)
+        return url
 
     def get_client_ip(self, request: HttpRequest) -> str:
         """The same address our own rate limits use (TRUSTED_PROXY_COUNT decides)."""

@@ -7,12 +7,17 @@ Times here are shown and entered in the program's time zone (not the staff membe
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, Any, TypeVar
+
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import models, transaction
+from django.db.models import Count, Field, QuerySet
+from django.forms import ModelForm
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.urls import path, reverse
+from django.urls import URLPattern, path, reverse
 from django.utils import timezone
 from django.utils.html import format_html
 
@@ -28,27 +33,44 @@ from zoomgroups.models import (
     program_tz,
 )
 
+if TYPE_CHECKING:
+    from django_stubs_ext import StrPromise
 
-class ProgramTimeMixin:
+
+_M = TypeVar("_M", bound=models.Model)
+
+
+class ProgramTimeMixin(admin.ModelAdmin[_M]):
     """Render and parse the admin's dates in the program's time zone."""
 
-    def changeform_view(self, request, *args, **kwargs):
+    def changeform_view(
+        self,
+        request: HttpRequest,
+        object_id: str | None = None,
+        form_url: str = "",
+        extra_context: dict[str, Any] | None = None,
+    ) -> HttpResponse:
         with timezone.override(program_tz()):
-            return super().changeform_view(request, *args, **kwargs)
+            return super().changeform_view(request, object_id, form_url, extra_context)
 
-    def changelist_view(self, request, *args, **kwargs):
+    def changelist_view(
+        self, request: HttpRequest, extra_context: dict[str, Any] | None = None
+    ) -> HttpResponse:
         with timezone.override(program_tz()):
-            return super().changelist_view(request, *args, **kwargs)
+            return super().changelist_view(request, extra_context)
 
 
 class RunListFilter(admin.RelatedFieldListFilter):
     """The runs, named with their course, read in one query (the default filter reads each
     run's course on its own: one query per run)."""
 
-    def field_choices(self, field, request, model_admin):
+    def field_choices(
+        self, field: Field[Any, Any], request: HttpRequest, model_admin: admin.ModelAdmin[Any]
+    ) -> list[tuple[str, str | StrPromise]]:
         from courses.models import Cohort
 
-        return [(run.pk, str(run)) for run in Cohort.objects.select_related("course")]
+        # Django compares the choice with the query string as text either way.
+        return [(str(run.pk), str(run)) for run in Cohort.objects.select_related("course")]
 
 
 class WhenFilter(admin.SimpleListFilter):
@@ -57,14 +79,18 @@ class WhenFilter(admin.SimpleListFilter):
     title = "when"
     parameter_name = "when"
 
-    def lookups(self, request, model_admin):
+    def lookups(
+        self, request: HttpRequest, model_admin: admin.ModelAdmin[Any]
+    ) -> list[tuple[str, str]]:
         return [
             ("upcoming", "Upcoming"),
             ("past", "Past"),
             ("no_recording", "Past, recording not posted"),
         ]
 
-    def queryset(self, request, queryset):
+    def queryset(
+        self, request: HttpRequest, queryset: QuerySet[GroupSession]
+    ) -> QuerySet[GroupSession]:
         now = timezone.now()
         if self.value() == "upcoming":
             return queryset.filter(starts_at__gte=now)
@@ -76,7 +102,7 @@ class WhenFilter(admin.SimpleListFilter):
 
 
 @admin.register(GroupSession)
-class GroupSessionAdmin(ProgramTimeMixin, admin.ModelAdmin):
+class GroupSessionAdmin(ProgramTimeMixin[GroupSession]):
     list_display = [
         "topic",
         "cohort",
@@ -120,14 +146,14 @@ class GroupSessionAdmin(ProgramTimeMixin, admin.ModelAdmin):
     change_list_template = "admin/zoomgroups/groupsession/change_list.html"
     change_form_template = "admin/zoomgroups/groupsession/change_form.html"
 
-    def get_readonly_fields(self, request, obj=None):
+    def get_readonly_fields(
+        self, request: HttpRequest, obj: GroupSession | None = None
+    ) -> list[str]:
         # A session keeps its cohort: moving it would dodge the other cohort's limit.
         readonly = list(super().get_readonly_fields(request, obj))
         return [*readonly, "cohort"] if obj is not None else readonly
 
-    def get_queryset(self, request):
-        from django.db.models import Count
-
+    def get_queryset(self, request: HttpRequest) -> QuerySet[GroupSession]:
         return super().get_queryset(request).annotate(n_attended=Count("attendances"))
 
     @admin.display(description="starts (program time)", ordering="starts_at")
@@ -149,7 +175,7 @@ class GroupSessionAdmin(ProgramTimeMixin, admin.ModelAdmin):
         return obj.get_zoom_state_display()
 
     @admin.action(description="Retry the Zoom meeting (create or update it, and its registrants)")
-    def retry_zoom(self, request: HttpRequest, queryset) -> None:
+    def retry_zoom(self, request: HttpRequest, queryset: QuerySet[GroupSession]) -> None:
         if not zoom.enabled():
             self.message_user(request, "Zoom is not configured.", messages.WARNING)
             return
@@ -166,7 +192,9 @@ class GroupSessionAdmin(ProgramTimeMixin, admin.ModelAdmin):
         url = reverse("admin:zoomgroups_groupsession_attendance", args=[obj.pk])
         return format_html('<a href="{}">Attendance checklist</a>', url)
 
-    def save_model(self, request, obj: GroupSession, form, change: bool) -> None:
+    def save_model(
+        self, request: HttpRequest, obj: GroupSession, form: ModelForm[GroupSession], change: bool
+    ) -> None:
         if change:
             services.save_session_changes(session=obj, changed=form.changed_data)
         else:
@@ -174,19 +202,19 @@ class GroupSessionAdmin(ProgramTimeMixin, admin.ModelAdmin):
             if obj.recording_url:
                 services.announce_recording(session=obj)
 
-    def delete_model(self, request, obj: GroupSession) -> None:
+    def delete_model(self, request: HttpRequest, obj: GroupSession) -> None:
         self._cancel(request, [obj])
 
-    def delete_queryset(self, request, queryset) -> None:
+    def delete_queryset(self, request: HttpRequest, queryset: QuerySet[GroupSession]) -> None:
         self._cancel(request, queryset.select_related("cohort"))
 
-    def _cancel(self, request, sessions) -> None:
+    def _cancel(self, request: HttpRequest, sessions: Iterable[GroupSession]) -> None:
         if services.cancel_sessions(sessions):
             self.message_user(
                 request, "The learners of the runs are being told by email that it is cancelled."
             )
 
-    def get_urls(self):
+    def get_urls(self) -> list[URLPattern]:
         extra = [
             path(
                 "schedule/",
@@ -278,22 +306,22 @@ class GroupSessionAdmin(ProgramTimeMixin, admin.ModelAdmin):
 
 
 @admin.register(ReminderSent)
-class ReminderSentAdmin(admin.ModelAdmin):
+class ReminderSentAdmin(admin.ModelAdmin[ReminderSent]):
     list_display = ["kind", "user", "session", "sent_at"]
     list_filter = ["kind", "session__cohort"]
     list_select_related = ["user", "session"]
     search_fields = ["user__email", "session__topic"]
     readonly_fields = ["session", "user", "kind", "sent_at"]
 
-    def has_add_permission(self, request) -> bool:
+    def has_add_permission(self, request: HttpRequest) -> bool:
         return False
 
-    def has_change_permission(self, request, obj=None) -> bool:
+    def has_change_permission(self, request: HttpRequest, obj: ReminderSent | None = None) -> bool:
         return False
 
 
 @admin.register(ZoomEvent)
-class ZoomEventAdmin(admin.ModelAdmin):
+class ZoomEventAdmin(admin.ModelAdmin[ZoomEvent]):
     """Zoom's webhook events as received (read-only): what each one did, or why not."""
 
     list_display = ["event", "meeting_id", "received_at", "handled_at", "outcome"]
@@ -310,8 +338,8 @@ class ZoomEventAdmin(admin.ModelAdmin):
         "outcome",
     ]
 
-    def has_add_permission(self, request) -> bool:
+    def has_add_permission(self, request: HttpRequest) -> bool:
         return False
 
-    def has_change_permission(self, request, obj=None) -> bool:
+    def has_change_permission(self, request: HttpRequest, obj: ZoomEvent | None = None) -> bool:
         return False

@@ -1,8 +1,13 @@
+from __future__ import annotations
+
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.apps import AppConfig
 from django.core import checks
+
+if TYPE_CHECKING:
+    from courses.models import Enrollment
 
 
 class ZoomgroupsConfig(AppConfig):
@@ -21,7 +26,9 @@ class ZoomgroupsConfig(AppConfig):
         post_save.connect(enrolment_saved, sender=Enrollment, dispatch_uid="zoomgroups-enrolment")
 
 
-def enrolment_saved(sender, instance, raw: bool = False, **kwargs) -> None:
+def enrolment_saved(
+    sender: type[Enrollment], instance: Enrollment, raw: bool = False, **kwargs: Any
+) -> None:
     from zoomgroups.zoom_sync import queue_registrant_syncs
 
     if not raw:

@@ -4,13 +4,18 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from collections.abc import Iterable
 from collections.abc import Set as AbstractSet
+from typing import TYPE_CHECKING, Any
 
 from django import forms
 from django.conf import settings
 
 from courses.models import Cohort
 from zoomgroups.models import GroupSession, max_per_cohort
+
+if TYPE_CHECKING:
+    from accounts.models import User
 
 
 class SeriesForm(forms.Form):
@@ -53,18 +58,18 @@ class SeriesForm(forms.Form):
     )
     passcode = forms.CharField(max_length=50, required=False)
 
-    def __init__(self, *args, **kwargs) -> None:
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["count"].widget.attrs["max"] = max_per_cohort()
 
     def clean_first_date(self) -> dt.date:
-        first = self.cleaned_data["first_date"]
+        first: dt.date = self.cleaned_data["first_date"]
         if first.weekday() != 4:
             raise forms.ValidationError(f"{first:%Y-%m-%d} is a {first:%A}; choose a Friday.")
         return first
 
     def clean_count(self) -> int:
-        count = self.cleaned_data["count"]
+        count: int = self.cleaned_data["count"]
         if count > max_per_cohort():
             raise forms.ValidationError(
                 f"A trimester run has at most {max_per_cohort()} Friday groups."
@@ -92,11 +97,11 @@ class AttendanceForm(forms.Form):
 
     def __init__(
         self,
-        *args,
-        learners,
+        *args: Any,
+        learners: Iterable[User],
         rsvps: dict[int, str],
         from_zoom: AbstractSet[int] = frozenset(),
-        **kwargs,
+        **kwargs: Any,
     ) -> None:
         super().__init__(*args, **kwargs)
         labels = {"attending": " — said attending", "declined": " — said can't make it"}

@@ -136,7 +136,10 @@ def _fetch_token() -> tuple[str, float]:
 
 
 def call(
-    method: str, path: str, json: dict | None = None, params: dict | None = None
+    method: str,
+    path: str,
+    json: dict[str, Any] | None = None,
+    params: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     """Call the API at `path` (below ZOOM_API_BASE); the JSON answer, or {} for a 204."""
     url = settings.ZOOM_API_BASE.rstrip("/") + path
@@ -151,7 +154,8 @@ def call(
         raise ZoomError(response.status_code, _message(response))
     if response.status_code == 204 or not response.content:
         return {}
-    return response.json()
+    answer: dict[str, Any] = response.json()
+    return answer
 
 
 def _message(response: requests.Response) -> str:
@@ -201,7 +205,9 @@ def delete_meeting(meeting_id: str) -> None:
         call("DELETE", f"/meetings/{meeting_id}")
 
 
-def add_registrant(meeting_id: str, *, email: str, first_name: str, last_name: str) -> dict:
+def add_registrant(
+    meeting_id: str, *, email: str, first_name: str, last_name: str
+) -> dict[str, Any]:
     """Register a learner; Zoom answers with their registrant id and personal join link."""
     body = {"email": email, "first_name": first_name[:64] or "Learner", "last_name": last_name[:64]}
     return call("POST", f"/meetings/{meeting_id}/registrants", body)

@@ -8,7 +8,7 @@ register = template.Library()
 
 
 @register.simple_tag(takes_context=True)
-def issues_sending(context) -> list[Issue] | None:
+def issues_sending(context: template.Context) -> list[Issue] | None:
     """Issues whose sending has started and not finished (one query); None for those who may
     not view issues."""
     user = getattr(context.get("request"), "user", None)

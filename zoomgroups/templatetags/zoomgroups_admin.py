@@ -1,6 +1,7 @@
 """Today's Friday group for the admin index's "Needs attention" panel."""
 
 import datetime as dt
+from typing import Any
 
 from django import template
 from django.utils import timezone
@@ -11,7 +12,7 @@ register = template.Library()
 
 
 @register.simple_tag(takes_context=True)
-def friday_today(context) -> dict | None:
+def friday_today(context: template.Context) -> dict[str, Any] | None:
     """Today's sessions in the program's time zone (one query), with the date parts of the
     list's date filter; None for those who may not view sessions."""
     user = getattr(context.get("request"), "user", None)
