@@ -4,14 +4,15 @@ evaluation questions, certificates (revoke or reissue with a reason), and the re
 
 from __future__ import annotations
 
-from typing import cast
+from typing import Any, cast
 
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
+from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
-from django.urls import path, reverse
+from django.urls import URLPattern, path, reverse
 from django.utils.html import format_html
 
 from accounts.models import User
@@ -33,14 +34,14 @@ from lessons.models import Lesson
 
 
 @admin.register(EvaluationQuestion)
-class EvaluationQuestionAdmin(admin.ModelAdmin):
+class EvaluationQuestionAdmin(admin.ModelAdmin[EvaluationQuestion]):
     list_display = ["text", "course", "kind", "required", "order"]
     list_editable = ["kind", "required", "order"]
     list_filter = ["course"]
 
 
 @admin.register(CourseCredit)
-class CourseCreditAdmin(admin.ModelAdmin):
+class CourseCreditAdmin(admin.ModelAdmin[CourseCredit]):
     list_display = ["course", "approving_body", "provider_number", "min_live_groups"]
     fieldsets = [
         (None, {"fields": ["course"]}),
@@ -50,13 +51,13 @@ class CourseCreditAdmin(admin.ModelAdmin):
     actions = ["add_lesson_hours"]
 
     @admin.action(description="List every lesson of these courses under home-study hours")
-    def add_lesson_hours(self, request: HttpRequest, queryset) -> None:
+    def add_lesson_hours(self, request: HttpRequest, queryset: QuerySet[CourseCredit]) -> None:
         """Rows (0 hours) for lessons that have none, to fill in on one page."""
         lessons = Lesson.objects.filter(course__ce_credit__in=queryset, ce_hours__isnull=True)
         created = LessonHours.objects.bulk_create(LessonHours(lesson=lesson) for lesson in lessons)
         messages.success(request, f"{len(created)} lessons added to Home-study hours of lessons.")
 
-    def get_urls(self):
+    def get_urls(self) -> list[URLPattern]:
         view = self.admin_site.admin_view
         return [
             path("reports/", view(self.reports_view), name="ce_reports"),
@@ -111,13 +112,15 @@ class CourseCreditAdmin(admin.ModelAdmin):
             raise PermissionDenied
         return reports.hours_csv(reports.get_cohort(cohort_id), request=request)
 
-    def changelist_view(self, request: HttpRequest, extra_context=None):
+    def changelist_view(
+        self, request: HttpRequest, extra_context: dict[str, Any] | None = None
+    ) -> HttpResponse:
         extra = {"reports_url": reverse("admin:ce_reports")} | (extra_context or {})
         return super().changelist_view(request, extra)
 
 
 @admin.register(LessonHours)
-class LessonHoursAdmin(admin.ModelAdmin):
+class LessonHoursAdmin(admin.ModelAdmin[LessonHours]):
     list_display = ["lesson", "course", "chapter", "video", "podcast"]
     list_editable = ["chapter", "video", "podcast"]
     list_select_related = ["lesson__course"]
@@ -131,13 +134,13 @@ class LessonHoursAdmin(admin.ModelAdmin):
 
 
 @admin.register(SessionHours)
-class SessionHoursAdmin(admin.ModelAdmin):
+class SessionHoursAdmin(admin.ModelAdmin[SessionHours]):
     list_display = ["session", "hours"]
     list_select_related = ["session"]
     raw_id_fields = ["session"]
 
 
-class PostTestQuestionInline(admin.TabularInline):
+class PostTestQuestionInline(admin.TabularInline[PostTestQuestion, PostTest]):
     model = PostTestQuestion
     extra = 1
     fields = ["order", "text", "edit_choices"]
@@ -152,25 +155,25 @@ class PostTestQuestionInline(admin.TabularInline):
 
 
 @admin.register(PostTest)
-class PostTestAdmin(admin.ModelAdmin):
+class PostTestAdmin(admin.ModelAdmin[PostTest]):
     list_display = ["course", "pass_percent"]
     inlines = [PostTestQuestionInline]
 
 
-class PostTestChoiceInline(admin.TabularInline):
+class PostTestChoiceInline(admin.TabularInline[PostTestChoice, PostTestQuestion]):
     model = PostTestChoice
     extra = 3
 
 
 @admin.register(PostTestQuestion)
-class PostTestQuestionAdmin(admin.ModelAdmin):
+class PostTestQuestionAdmin(admin.ModelAdmin[PostTestQuestion]):
     list_display = ["text", "post_test", "order"]
     list_filter = ["post_test"]
     inlines = [PostTestChoiceInline]
 
 
 @admin.register(PostTestResult)
-class PostTestResultAdmin(admin.ModelAdmin):
+class PostTestResultAdmin(admin.ModelAdmin[PostTestResult]):
     list_display = ["user", "post_test", "best_percent", "best_at", "passed_at", "attempts"]
     list_select_related = ["user", "post_test__course"]
     list_filter = ["post_test"]
@@ -181,7 +184,7 @@ class PostTestResultAdmin(admin.ModelAdmin):
 
 
 @admin.register(EvaluationResponse)
-class EvaluationResponseAdmin(admin.ModelAdmin):
+class EvaluationResponseAdmin(admin.ModelAdmin[EvaluationResponse]):
     """Responses without names: staff read results, not who wrote them."""
 
     list_display = ["__str__", "course", "cohort", "submitted_at"]
@@ -192,12 +195,14 @@ class EvaluationResponseAdmin(admin.ModelAdmin):
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
 
-    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
+    def has_change_permission(
+        self, request: HttpRequest, obj: EvaluationResponse | None = None
+    ) -> bool:
         return False
 
 
 @admin.register(Certificate)
-class CertificateAdmin(admin.ModelAdmin):
+class CertificateAdmin(admin.ModelAdmin[Certificate]):
     list_display = ["__str__", "name", "course", "cohort", "issued_at", "status"]
     list_select_related = ["course", "cohort"]
     list_filter = ["course", ("revoked_at", admin.EmptyFieldListFilter)]
@@ -212,7 +217,7 @@ class CertificateAdmin(admin.ModelAdmin):
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
 
-    def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
+    def has_delete_permission(self, request: HttpRequest, obj: Certificate | None = None) -> bool:
         return False
 
     @admin.display(description="status")
@@ -229,7 +234,7 @@ class CertificateAdmin(admin.ModelAdmin):
             format_html(' · <a href="{}">Revoke or reissue…</a>', revoke) if obj.is_valid else "",
         )
 
-    def get_urls(self):
+    def get_urls(self) -> list[URLPattern]:
         view = self.admin_site.admin_view(self.revoke_view)
         return [path("<int:pk>/revoke/", view, name="ce_certificate_revoke"), *super().get_urls()]
 

@@ -4,6 +4,8 @@ attended three Friday groups, so their transcript shows hours and what is still 
 
 from decimal import Decimal
 
+from django.core.management.base import OutputWrapper
+
 from ce.models import (
     CourseCredit,
     EvaluationQuestion,
@@ -46,7 +48,7 @@ EVALUATION = [
 ]
 
 
-def seed(stdout) -> None:
+def seed(stdout: OutputWrapper) -> None:
     for course in Course.objects.all():
         _credit, created = CourseCredit.objects.get_or_create(
             course=course,

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django import forms
 
 from ce.models import EvaluationQuestion, PostTestQuestion
@@ -10,7 +12,7 @@ from ce.models import EvaluationQuestion, PostTestQuestion
 class PostTestForm(forms.Form):
     """One radio group per question (`q<id>`), choices as given (already shuffled)."""
 
-    def __init__(self, *args, questions: list[PostTestQuestion], **kwargs) -> None:
+    def __init__(self, *args: Any, questions: list[PostTestQuestion], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.questions = questions
         for number, question in enumerate(questions, start=1):
@@ -30,7 +32,7 @@ class PostTestForm(forms.Form):
 class EvaluationForm(forms.Form):
     SCALE = [(n, str(n)) for n in range(1, 6)]
 
-    def __init__(self, *args, questions: list[EvaluationQuestion], **kwargs) -> None:
+    def __init__(self, *args: Any, questions: list[EvaluationQuestion], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.questions = questions
         for question in questions:

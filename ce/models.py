@@ -32,7 +32,9 @@ from zoomgroups.models import GroupSession
 DEFAULT_LIVE_HOURS = Decimal("1.25")
 
 
-def hours_field(verbose_name: str, default: Decimal = Decimal(0)) -> models.DecimalField:
+def hours_field(
+    verbose_name: str, default: Decimal = Decimal(0)
+) -> models.DecimalField[Decimal, Decimal]:
     return models.DecimalField(
         verbose_name,
         max_digits=5,

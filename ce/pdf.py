@@ -5,6 +5,7 @@ Latin-1 (Łukasz, Ελένη, Дарья) print as the learner entered them."""
 from __future__ import annotations
 
 import logging
+from decimal import Decimal
 from pathlib import Path
 
 from fpdf import FPDF
@@ -18,7 +19,7 @@ FAMILY = "DejaVu"
 logging.getLogger("fontTools").setLevel(logging.WARNING)
 
 
-def _hours(value) -> str:
+def _hours(value: Decimal | None) -> str:
     return f"{value:.2f}".rstrip("0").rstrip(".") if value else "0"
 
 

@@ -32,7 +32,7 @@ def get_cohort(cohort_id: int) -> Cohort:
     return cohort
 
 
-def evaluation_summary(cohort: Cohort) -> list[dict]:
+def evaluation_summary(cohort: Cohort) -> list[dict[str, Any]]:
     """Per question: for scales, the count of each rating and the mean; for text, the answers
     in random order (so that their order does not tell who wrote what)."""
     questions = list(EvaluationQuestion.objects.filter(course=cohort.course))

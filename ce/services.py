@@ -14,7 +14,7 @@ import datetime as dt
 import random
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from django.db import transaction
 from django.utils import timezone
@@ -38,6 +38,8 @@ from lessons.models import MATERIALS, Lesson, Progress
 from zoomgroups.models import Attendance, GroupSession
 
 if TYPE_CHECKING:
+    from django.http import HttpRequest
+
     from accounts.models import User
 
 ZERO = Decimal(0)
@@ -312,7 +314,7 @@ def submit_evaluation(
 # Certificates ---------------------------------------------------------------------------
 
 
-def _snapshot(user: User, t: Transcript, *, name: str, credentials: str) -> dict:
+def _snapshot(user: User, t: Transcript, *, name: str, credentials: str) -> dict[str, Any]:
     assert t.credit is not None
     return {
         "user": user,
@@ -361,7 +363,9 @@ def issue_certificate(*, user: User, course: Course, name: str, credentials: str
 
 
 @transaction.atomic
-def revoke_certificate(*, certificate: Certificate, reason: str, by: User, request=None) -> None:
+def revoke_certificate(
+    *, certificate: Certificate, reason: str, by: User, request: HttpRequest | None = None
+) -> None:
     cert = Certificate.objects.select_for_update().get(pk=certificate.pk)
     if cert.revoked_at:
         return
@@ -385,7 +389,7 @@ def reissue_certificate(
     by: User,
     name: str = "",
     credentials: str = "",
-    request=None,
+    request: HttpRequest | None = None,
 ) -> Certificate:
     """Revoke `certificate` and issue a new one with a new code, with the hours as they are
     now (hours set right) and the name and credentials staff give (a correction), else the
