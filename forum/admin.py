@@ -10,9 +10,10 @@ from django.utils.html import format_html
 
 from forum import services
 from forum.models import Category, CircleMembership, ForumProfile, Post, Report, Topic
+from lib.typed import AuthenticatedHttpRequest
 
 
-class CircleMembershipInline(admin.TabularInline):
+class CircleMembershipInline(admin.TabularInline[CircleMembership, Category]):
     model = CircleMembership
     extra = 1
     autocomplete_fields = ["user"]
@@ -21,7 +22,7 @@ class CircleMembershipInline(admin.TabularInline):
 
 
 @admin.register(Category)
-class CategoryAdmin(admin.ModelAdmin):
+class CategoryAdmin(admin.ModelAdmin[Category]):
     list_display = ["name", "order", "is_private", "member_count"]
     list_editable = ["order"]
     list_filter = ["is_private"]
@@ -39,7 +40,7 @@ class CategoryAdmin(admin.ModelAdmin):
 
 
 @admin.register(Topic)
-class TopicAdmin(admin.ModelAdmin):
+class TopicAdmin(admin.ModelAdmin[Topic]):
     list_display = [
         "title",
         "category",
@@ -67,32 +68,32 @@ class TopicAdmin(admin.ModelAdmin):
         self.message_user(request, f"{n} topic(s) updated.", messages.SUCCESS)
 
     @admin.action(description="Pin selected topics", permissions=["change"])
-    def pin(self, request, queryset):
+    def pin(self, request: HttpRequest, queryset: QuerySet[Topic]) -> None:
         self._flag(request, queryset, is_pinned=True)
 
     @admin.action(description="Unpin selected topics", permissions=["change"])
-    def unpin(self, request, queryset):
+    def unpin(self, request: HttpRequest, queryset: QuerySet[Topic]) -> None:
         self._flag(request, queryset, is_pinned=False)
 
     @admin.action(description="Lock selected topics (no new replies)", permissions=["change"])
-    def lock(self, request, queryset):
+    def lock(self, request: HttpRequest, queryset: QuerySet[Topic]) -> None:
         self._flag(request, queryset, is_locked=True)
 
     @admin.action(description="Unlock selected topics", permissions=["change"])
-    def unlock(self, request, queryset):
+    def unlock(self, request: HttpRequest, queryset: QuerySet[Topic]) -> None:
         self._flag(request, queryset, is_locked=False)
 
     @admin.action(description="Hide selected topics from members", permissions=["change"])
-    def hide(self, request, queryset):
+    def hide(self, request: HttpRequest, queryset: QuerySet[Topic]) -> None:
         self._flag(request, queryset, is_hidden=True)
 
     @admin.action(description="Show selected topics to members again", permissions=["change"])
-    def unhide(self, request, queryset):
+    def unhide(self, request: HttpRequest, queryset: QuerySet[Topic]) -> None:
         self._flag(request, queryset, is_hidden=False)
 
 
 @admin.register(Post)
-class PostAdmin(admin.ModelAdmin):
+class PostAdmin(admin.ModelAdmin[Post]):
     list_display = ["id", "topic", "author", "created_at", "is_hidden", "is_deleted", "on_site"]
     list_filter = ["is_hidden", "is_deleted", "topic__category"]
     search_fields = ["body", "topic__title", "author__email", "author__display_name"]
@@ -135,20 +136,20 @@ class PostAdmin(admin.ModelAdmin):
         return format_html('<a href="{}">view</a>', reverse("forum:post", args=[obj.pk]))
 
     @admin.action(description="Hide selected posts from members", permissions=["change"])
-    def hide(self, request, queryset):
+    def hide(self, request: AuthenticatedHttpRequest, queryset: QuerySet[Post]) -> None:
         for post in queryset:
             services.hide_post(post=post, by=request.user)
         self.message_user(request, f"{len(queryset)} post(s) hidden.", messages.SUCCESS)
 
     @admin.action(description="Restore selected posts", permissions=["change"])
-    def restore(self, request, queryset):
+    def restore(self, request: HttpRequest, queryset: QuerySet[Post]) -> None:
         for post in queryset:
             services.restore_post(post=post)
         self.message_user(request, f"{len(queryset)} post(s) restored.", messages.SUCCESS)
 
 
 @admin.register(Report)
-class ReportAdmin(admin.ModelAdmin):
+class ReportAdmin(admin.ModelAdmin[Report]):
     """The moderation queue: open reports first."""
 
     list_display = [
@@ -222,27 +223,27 @@ class ReportAdmin(admin.ModelAdmin):
         return obj.post.is_hidden
 
     @admin.action(description="Hide the reported posts", permissions=["change"])
-    def hide_post(self, request, queryset):
+    def hide_post(self, request: AuthenticatedHttpRequest, queryset: QuerySet[Report]) -> None:
         posts = {r.post for r in queryset.select_related("post")}
         for post in posts:
             services.hide_post(post=post, by=request.user)
         self.message_user(request, f"{len(posts)} post(s) hidden.", messages.SUCCESS)
 
     @admin.action(description="Restore the reported posts", permissions=["change"])
-    def restore_post(self, request, queryset):
+    def restore_post(self, request: HttpRequest, queryset: QuerySet[Report]) -> None:
         posts = {r.post for r in queryset.select_related("post")}
         for post in posts:
             services.restore_post(post=post)
         self.message_user(request, f"{len(posts)} post(s) restored.", messages.SUCCESS)
 
     @admin.action(description="Dismiss the selected reports", permissions=["change"])
-    def dismiss(self, request, queryset):
+    def dismiss(self, request: AuthenticatedHttpRequest, queryset: QuerySet[Report]) -> None:
         n = services.dismiss_reports(reports=queryset, by=request.user)
         self.message_user(request, f"{n} report(s) dismissed.", messages.SUCCESS)
 
 
 @admin.register(ForumProfile)
-class ForumProfileAdmin(admin.ModelAdmin):
+class ForumProfileAdmin(admin.ModelAdmin[ForumProfile]):
     list_display = ["user", "handle", "email_mode", "posting_suspended", "suspension_note"]
     list_filter = ["posting_suspended", "email_mode"]
     search_fields = ["user__email", "user__display_name", "handle"]
@@ -255,11 +256,11 @@ class ForumProfileAdmin(admin.ModelAdmin):
         return False
 
     @admin.action(description="Suspend from posting (they can still read)", permissions=["change"])
-    def suspend(self, request, queryset):
+    def suspend(self, request: HttpRequest, queryset: QuerySet[ForumProfile]) -> None:
         n = queryset.update(posting_suspended=True)
         self.message_user(request, f"{n} member(s) suspended from posting.", messages.SUCCESS)
 
     @admin.action(description="Lift the posting suspension", permissions=["change"])
-    def lift_suspension(self, request, queryset):
+    def lift_suspension(self, request: HttpRequest, queryset: QuerySet[ForumProfile]) -> None:
         n = queryset.update(posting_suspended=False)
         self.message_user(request, f"{n} member(s) may post again.", messages.SUCCESS)

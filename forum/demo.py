@@ -8,6 +8,7 @@ report in the moderation queue (admin → Learner Exchange Forum → Reports).
 import datetime as dt
 
 from allauth.account.models import EmailAddress
+from django.core.management.base import OutputWrapper
 from django.utils import timezone
 
 from accounts.models import User
@@ -164,7 +165,7 @@ def _learner(email: str, password: str, name: str, credentials: str, time_zone: 
     return user
 
 
-def seed(stdout) -> None:
+def seed(stdout: OutputWrapper) -> None:
     for email, password, name, credentials, time_zone in EXTRA_LEARNERS:
         _learner(email, password, name, credentials, time_zone)
     users = {u.email: u for u in User.objects.filter(email__endswith="@demo.test")}

@@ -1,6 +1,8 @@
 """Forum forms. Each lists its fields explicitly: pinned, locked, author, category and the like
 are never taken from a member's POST."""
 
+from typing import Any
+
 from django import forms
 
 from forum.models import ForumProfile, Post, Report
@@ -36,9 +38,10 @@ class ComposerForm(forms.Form):
     blank_html_is_constant = True  # see lib.templatetags.htw.form_fields
 
     def text_to_check(self) -> str:
-        return self.cleaned_data.get("body", "")
+        body: str = self.cleaned_data.get("body", "")
+        return body
 
-    def clean(self) -> dict:
+    def clean(self) -> dict[str, Any]:
         cleaned = super().clean() or {}
         findings = find_identifiers(self.text_to_check())
         if findings and not cleaned.get("post_anyway"):
@@ -73,7 +76,7 @@ class ReportForm(forms.Form):
     )
 
 
-class SettingsForm(forms.ModelForm):
+class SettingsForm(forms.ModelForm[ForumProfile]):
     class Meta:
         model = ForumProfile
         fields = ["email_mode"]

@@ -9,6 +9,7 @@ all go through it.
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import TYPE_CHECKING, cast
 
 from django.conf import settings
@@ -36,7 +37,9 @@ class CategoryQuerySet(models.QuerySet["Category"]):
         circles = CircleMembership.objects.filter(user=member).values("category_id")
         return self.filter(Q(is_private=False) | Q(id__in=circles))
 
-    def with_stats(self, user: User | object, marked_all_read_at=None) -> CategoryQuerySet:
+    def with_stats(
+        self, user: User | object, marked_all_read_at: dt.datetime | None = None
+    ) -> CategoryQuerySet:
         """Annotate topic_count, last_post_at and unread_count over the topics `user` sees.
         One query, whatever the number of topics and posts."""
         topics = Topic.objects.visible_to(user).filter(category=OuterRef("pk")).order_by()
@@ -122,7 +125,9 @@ class TopicQuerySet(models.QuerySet["Topic"]):
             Q(category__is_private=False) | Q(category_id__in=circles), is_hidden=False
         )
 
-    def with_unread(self, user: User | object, marked_all_read_at=None) -> TopicQuerySet:
+    def with_unread(
+        self, user: User | object, marked_all_read_at: dt.datetime | None = None
+    ) -> TopicQuerySet:
         """Annotate read_up_to (the member's last read post id, 0 if never opened) and
         is_unread (a post newer than that, and newer than "mark all read")."""
         read = ReadState.objects.filter(user=cast("User", user), topic=OuterRef("pk")).values(

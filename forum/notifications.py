@@ -31,7 +31,7 @@ UNSUBSCRIBE_SALT = "forum.unsubscribe"
 # Moderators --------------------------------------------------------------------------------
 
 
-def moderators():
+def moderators() -> models.QuerySet[User]:
     """Active staff who may act on reports (the Staff and Instructor roles, superusers)."""
     from django.contrib.auth import get_user_model
     from django.contrib.auth.models import Permission

@@ -36,7 +36,7 @@ def get_profile(user: User) -> ForumProfile:
     """The member's forum profile, created with a unique handle on first use. Every forum
     page asks; Django keeps the profile on the user object for the rest of the request."""
     try:
-        return user.forum_profile  # type: ignore[attr-defined]
+        return user.forum_profile
     except ForumProfile.DoesNotExist:
         pass
     base = slugify(user.display_name or user.email.split("@")[0])[:34].strip("-") or "member"
@@ -52,7 +52,7 @@ def get_profile(user: User) -> ForumProfile:
             if existing:
                 return existing
             continue
-        user.forum_profile = profile  # type: ignore[attr-defined]
+        user.forum_profile = profile
         return profile
     raise RuntimeError("No free forum handle")  # pragma: no cover
 
