@@ -9,24 +9,27 @@ pointing to its question.
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any, cast
+from typing import TYPE_CHECKING, Any, cast
 
 from django.conf import settings
 from django.contrib import admin, messages
 from django.contrib.admin.views.main import ChangeList
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import models
-from django.db.models import QuerySet
+from django.db.models import ManyToManyField, QuerySet
+from django.db.models.fields.related import RelatedField
+from django.forms import BaseInlineFormSet, ModelForm, ModelMultipleChoiceField
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.template.defaultfilters import linebreaksbr, urlize
-from django.urls import path, reverse
+from django.urls import URLPattern, path, reverse
 from django.utils import timezone
 from django.utils.html import escape, format_html, format_html_join
 from django.utils.timesince import timesince
 
 from accounts.models import User
 from audit.models import AuditEvent
+from lessons.models import Lesson
 from lib import drafts
 from lib.typed import AuthenticatedHttpRequest
 from qa import services
@@ -39,6 +42,9 @@ from qa.models import (
     Topic,
     can_see_all_questions,
 )
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrPromise
 
 # How many of the learner's earlier questions and of the library's matches the answer page
 # lists beside the editor.
@@ -55,27 +61,39 @@ class OverdueFilter(admin.SimpleListFilter):
     title = "answer target"
     parameter_name = "overdue"
 
-    def lookups(self, request, model_admin):
+    def lookups(
+        self, request: HttpRequest, model_admin: admin.ModelAdmin[Any]
+    ) -> list[tuple[str, str]]:
         return [("yes", f"Overdue (over {settings.QA_ANSWER_TARGET_DAYS} days)")]
 
-    def queryset(self, request, queryset):
+    def queryset(self, request: HttpRequest, queryset: QuerySet[Question]) -> QuerySet[Question]:
         if self.value() == "yes":
-            return queryset.overdue()
+            return cast(QuestionQuerySet, queryset).overdue()
         return queryset
 
 
 class LessonListFilter(admin.RelatedFieldListFilter):
     """Every lesson by title, in course order, without reading the chapters."""
 
-    def field_choices(self, field, request, model_admin):
-        lessons = field.related_model.objects.order_by("course__order", "order")
-        return [(pk, title) for pk, title in lessons.values_list("pk", "title")]
+    def field_choices(
+        self,
+        field: RelatedField[Any, Any],
+        request: HttpRequest,
+        model_admin: admin.ModelAdmin[Any],
+    ) -> list[tuple[str, str | StrPromise]]:
+        lessons = Lesson.objects.order_by("course__order", "order")
+        # Django compares the choice with the query string as text either way.
+        return [(str(pk), title) for pk, title in lessons.values_list("pk", "title")]
 
 
-URL_FIELDS: dict[type[models.Field], dict[str, Any]] = {models.URLField: {"assume_scheme": "https"}}
+URL_FIELDS: dict[type[models.Field[Any, Any]], dict[str, Any]] = {
+    models.URLField: {"assume_scheme": "https"}
+}
+# What ModelAdmin.get_fields returns: names, and rows of names shown side by side.
+FieldGroups = list[str | list[str] | tuple[str, ...] | tuple[()]]
 
 
-class AnswerInline(admin.StackedInline):
+class AnswerInline(admin.StackedInline[Answer, Question]):
     model = Answer
     formfield_overrides = URL_FIELDS
     fields = ["text", "video_url", "sent_at"]
@@ -86,7 +104,9 @@ class AnswerInline(admin.StackedInline):
     verbose_name = "personal answer"
     verbose_name_plural = "personal answer"
 
-    def get_formset(self, request, obj=None, **kwargs):
+    def get_formset(
+        self, request: HttpRequest, obj: Question | None = None, **kwargs: Any
+    ) -> type[BaseInlineFormSet[Answer, Question, ModelForm[Answer]]]:
         formset = super().get_formset(request, obj, **kwargs)
         if obj is not None:
             # The instructor's browser keeps the answer being written until it is saved
@@ -111,12 +131,14 @@ class QueueChangeList(ChangeList):
         "answer__text",
     ]
 
-    def get_queryset(self, request, exclude_parameters=None):
+    def get_queryset(
+        self, request: HttpRequest, exclude_parameters: list[str | None] | None = None
+    ) -> QuerySet[Question]:
         return super().get_queryset(request, exclude_parameters).defer(*self.DEFERRED)
 
 
 @admin.register(Question)
-class QuestionAdmin(admin.ModelAdmin):
+class QuestionAdmin(admin.ModelAdmin[Question]):
     change_form_template = "admin/qa/question/change_form.html"
     list_display = [
         "title",
@@ -191,15 +213,25 @@ class QuestionAdmin(admin.ModelAdmin):
         if not can_see_all_questions(request.user):
             raise Http404
 
-    def change_view(self, request, object_id, form_url="", extra_context=None):
+    def change_view(
+        self,
+        request: HttpRequest,
+        object_id: str,
+        form_url: str = "",
+        extra_context: dict[str, Any] | None = None,
+    ) -> HttpResponse:
         self._require_qa_permission(request)
         return super().change_view(request, object_id, form_url, extra_context)
 
-    def history_view(self, request, object_id, extra_context=None):
+    def history_view(
+        self, request: HttpRequest, object_id: str, extra_context: dict[str, Any] | None = None
+    ) -> HttpResponse:
         self._require_qa_permission(request)
         return super().history_view(request, object_id, extra_context)
 
-    def delete_view(self, request, object_id, extra_context=None):
+    def delete_view(
+        self, request: HttpRequest, object_id: str, extra_context: dict[str, Any] | None = None
+    ) -> HttpResponse:
         self._require_qa_permission(request)
         return super().delete_view(request, object_id, extra_context)
 
@@ -265,7 +297,7 @@ class QuestionAdmin(admin.ModelAdmin):
             return "The learner did not consent to publication."
         return "No entry yet."
 
-    def get_urls(self):
+    def get_urls(self) -> list[URLPattern]:
         urls = super().get_urls()
         extra = [
             path(
@@ -296,10 +328,17 @@ class QuestionAdmin(admin.ModelAdmin):
         )
         return HttpResponseRedirect(reverse("admin:qa_libraryentry_change", args=[entry.pk]))
 
-    def save_formset(self, request, form, formset, change) -> None:
+    def save_formset(
+        self,
+        request: HttpRequest,
+        form: ModelForm[Question],
+        formset: BaseInlineFormSet[Any, Question, Any],
+        change: bool,
+    ) -> None:
         for instance in formset.save(commit=False):
             if isinstance(instance, Answer) and instance.author_id is None:
-                instance.author = request.user
+                # Only signed-in staff reach the admin, so request.user is a User.
+                instance.author = cast(User, request.user)
             instance.save()
         formset.save_m2m()
 
@@ -331,7 +370,15 @@ class QuestionAdmin(admin.ModelAdmin):
             return HttpResponseRedirect(reverse("admin:qa_question_changelist"))
         return super().response_change(request, obj)
 
-    def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
+    def render_change_form(
+        self,
+        request: HttpRequest,
+        context: dict[str, Any],
+        add: bool = False,
+        change: bool = False,
+        form_url: str = "",
+        obj: Question | None = None,
+    ) -> HttpResponse:
         if obj is not None and request.method == "GET":
             AuditEvent.record(action=AuditEvent.Action.QUESTION_VIEWED, obj=obj, request=request)
         context["qa_can_start_entry"] = bool(
@@ -357,7 +404,7 @@ class QuestionAdmin(admin.ModelAdmin):
 
 
 @admin.register(Topic)
-class TopicAdmin(admin.ModelAdmin):
+class TopicAdmin(admin.ModelAdmin[Topic]):
     list_display = ["name", "slug", "order"]
     list_editable = ["order"]
     prepopulated_fields = {"slug": ["name"]}
@@ -365,7 +412,11 @@ class TopicAdmin(admin.ModelAdmin):
 
 
 @admin.action(description="Publish the selected entries")
-def publish_entries(modeladmin, request: HttpRequest, queryset: QuerySet[LibraryEntry]) -> None:
+def publish_entries(
+    modeladmin: admin.ModelAdmin[LibraryEntry],
+    request: HttpRequest,
+    queryset: QuerySet[LibraryEntry],
+) -> None:
     published = 0
     for entry in queryset:
         try:
@@ -380,7 +431,7 @@ def publish_entries(modeladmin, request: HttpRequest, queryset: QuerySet[Library
 
 
 @admin.register(LibraryEntry)
-class LibraryEntryAdmin(admin.ModelAdmin):
+class LibraryEntryAdmin(admin.ModelAdmin[LibraryEntry]):
     formfield_overrides = URL_FIELDS
     list_display = ["__str__", "status", "deidentified_confirmed", "consent", "published_at"]
     list_filter = ["status", "topics"]
@@ -415,16 +466,18 @@ class LibraryEntryAdmin(admin.ModelAdmin):
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False  # entries start from a consented question ("Start a library entry")
 
-    def get_fields(self, request: HttpRequest, obj: LibraryEntry | None = None):
+    def get_fields(self, request: HttpRequest, obj: LibraryEntry | None = None) -> FieldGroups:
         """For the instructor, the learner's original question beside the de-identified
         rewrite (one row, two columns), so that every detail can be checked while rewriting.
         Nobody else sees it: the original is as private as the question itself."""
         fields = list(super().get_fields(request, obj))
         if obj is not None and can_see_all_questions(request.user) and "question" in fields:
-            fields[fields.index("question")] = ("original_question", "question")  # type: ignore[call-overload]
+            fields[fields.index("question")] = ("original_question", "question")
         return fields
 
-    def get_readonly_fields(self, request: HttpRequest, obj: LibraryEntry | None = None):
+    def get_readonly_fields(
+        self, request: HttpRequest, obj: LibraryEntry | None = None
+    ) -> list[str]:
         return [*super().get_readonly_fields(request, obj), "original_question"]
 
     @admin.display(description="the learner's original question (private)")
@@ -445,9 +498,18 @@ class LibraryEntryAdmin(admin.ModelAdmin):
             obj._htw_original_question = (  # type: ignore[attr-defined]
                 Question.objects.filter(library_entry_id=obj.pk).only("title", "text").first()
             )
-        return obj._htw_original_question  # type: ignore[attr-defined]
+        original: Question | None = obj._htw_original_question  # type: ignore[attr-defined]
+        return original
 
-    def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
+    def render_change_form(
+        self,
+        request: HttpRequest,
+        context: dict[str, Any],
+        add: bool = False,
+        change: bool = False,
+        form_url: str = "",
+        obj: LibraryEntry | None = None,
+    ) -> HttpResponse:
         if obj is not None and request.method == "GET" and can_see_all_questions(request.user):
             original = self._original(obj)
             if original is not None:
@@ -460,13 +522,15 @@ class LibraryEntryAdmin(admin.ModelAdmin):
     def consent(self, obj: LibraryEntry) -> bool:
         return obj.consent_given_at is not None
 
-    def formfield_for_manytomany(self, db_field, request, **kwargs):
+    def formfield_for_manytomany(
+        self, db_field: ManyToManyField[Any, Any], request: HttpRequest, **kwargs: Any
+    ) -> ModelMultipleChoiceField[Any] | None:
         if db_field.name == "lessons":
-            kwargs["queryset"] = db_field.related_model.objects.select_related("course")
+            kwargs["queryset"] = Lesson.objects.select_related("course")
         return super().formfield_for_manytomany(db_field, request, **kwargs)
 
 
-def waiting_summary(now: dt.datetime | None = None) -> dict:
+def waiting_summary(now: dt.datetime | None = None) -> dict[str, Any]:
     """Waiting and overdue counts and the oldest question's wait, in one query (served by the
     queue's index)."""
     now = now or timezone.now()

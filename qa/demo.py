@@ -6,10 +6,11 @@ from __future__ import annotations
 
 import datetime as dt
 
-from django.apps import apps
+from django.core.management.base import OutputWrapper
 from django.utils import timezone
 
 from accounts.models import User
+from lessons.models import Lesson
 from qa.models import Answer, LibraryEntry, Question, Reply, Topic
 
 TOPICS = [
@@ -78,12 +79,11 @@ ENTRIES = [
 ]
 
 
-def _lessons_by_title(titles: list[str]) -> list:
-    Lesson = apps.get_model("lessons", "Lesson")
+def _lessons_by_title(titles: list[str]) -> list[Lesson]:
     return list(Lesson.objects.filter(title__in=titles))
 
 
-def seed(stdout) -> None:
+def seed(stdout: OutputWrapper) -> None:
     now = timezone.now()
     topics = {}
     for order, (name, slug) in enumerate(TOPICS):

@@ -1,21 +1,20 @@
 from __future__ import annotations
 
-from typing import cast
+from typing import TYPE_CHECKING, Any, cast
 
 from django import forms
-from django.apps import apps
 
 from courses.models import Course
+from lessons.models import Lesson
 from lib.identifiers import find_identifiers, summary
 from qa.models import Question, Reply
 
+if TYPE_CHECKING:
+    from accounts.models import User
 
-def lesson_model():
-    return apps.get_model("lessons", "Lesson")
 
-
-class LessonChoiceField(forms.ModelChoiceField):
-    def label_from_instance(self, obj) -> str:
+class LessonChoiceField(forms.ModelChoiceField[Lesson]):
+    def label_from_instance(self, obj: Lesson) -> str:
         return f"{obj.course.title} — {obj.title}"
 
 
@@ -24,7 +23,7 @@ class IdentifierCheckMixin:
 
     checked_fields: tuple[str, ...] = ()
 
-    def check_identifiers(self, cleaned: dict) -> None:
+    def check_identifiers(self, cleaned: dict[str, Any]) -> None:
         text = "\n".join(cleaned.get(name) or "" for name in self.checked_fields)
         findings = find_identifiers(text)
         if findings and not cleaned.get("send_anyway"):
@@ -37,7 +36,7 @@ class IdentifierCheckMixin:
             )
 
 
-class AskForm(IdentifierCheckMixin, forms.ModelForm):
+class AskForm(IdentifierCheckMixin, forms.ModelForm[Question]):
     checked_fields = ("title", "text")
 
     lesson = LessonChoiceField(
@@ -67,22 +66,22 @@ class AskForm(IdentifierCheckMixin, forms.ModelForm):
         }
         widgets = {"text": forms.Textarea(attrs={"rows": 10})}
 
-    def __init__(self, *args, user, **kwargs) -> None:
+    def __init__(self, *args: Any, user: User | object, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         courses = Course.objects.accessible_to(user)
-        course_field = cast(forms.ModelChoiceField, self.fields["course"])  # a ForeignKey's field
+        # A ForeignKey's form field.
+        course_field = cast("forms.ModelChoiceField[Course]", self.fields["course"])
         course_field.queryset = courses
         course_field.empty_label = "No particular trimester"
         course_field.required = False
         cast(LessonChoiceField, self.fields["lesson"]).queryset = (
-            lesson_model()
-            .objects.filter(course__in=courses)
+            Lesson.objects.filter(course__in=courses)
             .select_related("course")
             .order_by("course__order", "order")
         )
         self.identifier_summary = ""
 
-    def clean(self) -> dict:
+    def clean(self) -> dict[str, Any]:
         super().clean()
         cleaned = self.cleaned_data  # what ModelForm.clean returns
         lesson = cleaned.get("lesson")
@@ -92,7 +91,7 @@ class AskForm(IdentifierCheckMixin, forms.ModelForm):
         return cleaned
 
 
-class ReplyForm(IdentifierCheckMixin, forms.ModelForm):
+class ReplyForm(IdentifierCheckMixin, forms.ModelForm[Reply]):
     checked_fields = ("text",)
 
     send_anyway = forms.BooleanField(
@@ -108,12 +107,12 @@ class ReplyForm(IdentifierCheckMixin, forms.ModelForm):
         help_texts = {"text": "Plain text; links become clickable."}
         widgets = {"text": forms.Textarea(attrs={"rows": 5})}
 
-    def __init__(self, *args, check_identifiers: bool = True, **kwargs) -> None:
+    def __init__(self, *args: Any, check_identifiers: bool = True, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.identifier_summary = ""
         self.run_identifier_check = check_identifiers
 
-    def clean(self) -> dict:
+    def clean(self) -> dict[str, Any]:
         super().clean()
         cleaned = self.cleaned_data  # what ModelForm.clean returns
         if self.run_identifier_check:

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, cast
 
 from django.conf import settings
 from django.contrib.postgres.indexes import GinIndex
@@ -31,6 +31,7 @@ from lessons.embeds import PROVIDERS, embed_url
 
 if TYPE_CHECKING:
     from accounts.models import User
+    from lessons.models import Lesson
 
 QA_PERMISSION = "qa.view_question"
 
@@ -94,7 +95,7 @@ class QuestionQuerySet(models.QuerySet["Question"]):
             return self.none()
         if can_see_all_questions(user):
             return self.all()
-        return self.filter(asker=user)
+        return self.filter(asker=cast("User", user))  # signed in and active
 
     def waiting(self) -> QuestionQuerySet:
         return self.filter(status=Question.Status.WAITING)
@@ -296,7 +297,7 @@ class LibraryEntryQuerySet(models.QuerySet["LibraryEntry"]):
             return self.all()
         return self.published()
 
-    def for_lesson(self, lesson: object) -> LibraryEntryQuerySet:
+    def for_lesson(self, lesson: Lesson | int) -> LibraryEntryQuerySet:
         return self.filter(lessons=lesson)
 
     def may_answer(self, text: str) -> LibraryEntryQuerySet:
@@ -429,7 +430,7 @@ class LibraryEntry(models.Model):
     def __str__(self) -> str:
         return self.title or f"Untitled draft #{self.pk}"
 
-    def save(self, *args, **kwargs) -> None:
+    def save(self, *args: Any, **kwargs: Any) -> None:
         self.answer_plain = " ".join(strip_tags(self.answer).split())
         if self.is_published and self.published_at is None:
             self.published_at = timezone.now()

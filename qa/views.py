@@ -15,10 +15,11 @@ from django.views.decorators.cache import never_cache
 
 from audit.models import AuditEvent
 from courses.models import Course, is_member
+from lessons.models import Lesson
 from lib import drafts, ratelimit
 from lib.typed import AuthenticatedHttpRequest
 from qa import services
-from qa.forms import AskForm, LibrarySearchForm, ReplyForm, lesson_model
+from qa.forms import AskForm, LibrarySearchForm, ReplyForm
 from qa.models import (
     HIGHLIGHT_START,
     HIGHLIGHT_STOP,
@@ -38,11 +39,11 @@ def _positive_int(value: str | None) -> int | None:
     return int(value) if value and value.isdigit() and 0 < int(value) < 2**31 else None
 
 
-def _ask_initial(request: HttpRequest) -> dict:
+def _ask_initial(request: HttpRequest) -> dict[str, int]:
     """Pre-fill from ?lesson=<id> or ?course=<id>; ids the learner may not use are ignored."""
     courses = Course.objects.accessible_to(request.user)
     if lesson_id := _positive_int(request.GET.get("lesson")):
-        lesson = lesson_model().objects.filter(pk=lesson_id, course__in=courses).first()
+        lesson = Lesson.objects.filter(pk=lesson_id, course__in=courses).first()
         if lesson is not None:
             return {"lesson": lesson.pk, "course": lesson.course_id}
     course_id = _positive_int(request.GET.get("course"))
@@ -189,8 +190,7 @@ def browse_counts() -> tuple[Sequence[Mapping[str, Any]], Sequence[Mapping[str, 
         .values("pk", "slug", "name", "entry_count")
     )
     lessons = list(
-        lesson_model()
-        .objects.filter(library_entries__status=LibraryEntry.Status.PUBLISHED)
+        Lesson.objects.filter(library_entries__status=LibraryEntry.Status.PUBLISHED)
         .annotate(entry_count=Count("library_entries", distinct=True))
         .order_by("course__order", "order")
         .values("pk", "title", "course_id", "course__title", "entry_count")
@@ -224,7 +224,7 @@ def library(request: AuthenticatedHttpRequest) -> HttpResponse:
     if slug := filters.get("topic"):
         topic = get_object_or_404(Topic, slug=slug)
     if lesson_id := filters.get("lesson"):
-        lesson = get_object_or_404(lesson_model().objects.select_related("course"), pk=lesson_id)
+        lesson = get_object_or_404(Lesson.objects.select_related("course"), pk=lesson_id)
     query = (filters.get("q") or "").strip()
     page = Paginator(library_entries(query, topic, lesson), PAGE_SIZE).get_page(
         request.GET.get("page", "")[:12]
@@ -265,9 +265,9 @@ def library_entry(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
             "topics",
             Prefetch(
                 "lessons",
-                queryset=lesson_model()
-                .objects.select_related("course")
-                .only("id", "slug", "title", "course__id", "course__slug", "course__title"),
+                queryset=Lesson.objects.select_related("course").only(
+                    "id", "slug", "title", "course__id", "course__slug", "course__title"
+                ),
             ),
         ),
         pk=pk,
