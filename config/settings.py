@@ -1,71 +1,28 @@
 """Settings for How Therapy Works.
 
-One file, driven by environment variables. The defaults are safe for development (`make run`):
-SQLite, Celery tasks run inline, email printed to the console, Stripe off. Production sets
-`DEBUG=0`, `SECRET_KEY`, `ALLOWED_HOSTS`, `DATABASE_URL`, `REDIS_URL` and `EMAIL_URL`;
-`.env.example` lists every variable.
+One list of settings, driven by environment variables: config/env.py reads them (refusing a
+bad value) and builds the cache, storage and email entries. The defaults are safe for
+development (`make run`): SQLite, Celery tasks run inline, email printed to the console, Stripe
+off. Production sets `DEBUG=0`, `SECRET_KEY`, `ALLOWED_HOSTS`, `DATABASE_URL`, `REDIS_URL` and
+`EMAIL_URL`; `.env.example` lists every variable.
 """
 
 import os
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qs, unquote, urlparse
+from urllib.parse import urlparse
 
 import dj_database_url
 import django_stubs_ext
 from csp.constants import NONCE, NONE, SELF, UNSAFE_INLINE
 from django.core.exceptions import ImproperlyConfigured
 
+from config.env import env, env_bool, env_int, env_list, parse_email_url, redis_cache, s3_storage
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 # ModelAdmin[Model], QuerySet[Model] … at runtime, as strict mypy wants them written.
 django_stubs_ext.monkeypatch()
-
-
-def env(name: str, default: str = "") -> str:
-    """The variable's value; unset and empty both mean the default."""
-    return os.environ.get(name) or default
-
-
-TRUE_WORDS = {"1", "true", "yes", "on"}
-FALSE_WORDS = {"0", "false", "no", "off"}
-
-
-def parse_bool(name: str, value: str) -> bool:
-    """A yes/no setting; anything but the usual words is refused, so that a typo ("ture")
-    stops the site from starting instead of reading as False."""
-    word = value.strip().lower()
-    if word in TRUE_WORDS:
-        return True
-    if word in FALSE_WORDS:
-        return False
-    raise ImproperlyConfigured(
-        f"{name} must be one of 1/0, true/false, yes/no, on/off; it is {value!r}."
-    )
-
-
-def parse_int(name: str, value: str) -> int:
-    try:
-        return int(value.strip())
-    except ValueError:
-        raise ImproperlyConfigured(f"{name} must be a whole number; it is {value!r}.") from None
-
-
-def env_bool(name: str, default: bool = False) -> bool:
-    """The variable as a yes/no; unset and empty mean the default, a bad value is an error."""
-    value = os.environ.get(name, "")
-    return parse_bool(name, value) if value.strip() else default
-
-
-def env_int(name: str, default: int) -> int:
-    """The variable as a whole number; unset and empty mean the default, a bad value is an
-    error."""
-    value = os.environ.get(name, "")
-    return parse_int(name, value) if value.strip() else default
-
-
-def env_list(name: str, default: str = "") -> list[str]:
-    return [item.strip() for item in env(name, default).split(",") if item.strip()]
 
 
 DEBUG = env_bool("DEBUG", False)
@@ -194,31 +151,8 @@ REDIS_URL = env("REDIS_URL")
 # for REDIS_CACHE_RETRY_SECONDS (its cache calls are misses meanwhile).
 REDIS_CACHE_TIMEOUT_MS = env_int("REDIS_CACHE_TIMEOUT_MS", 300)
 REDIS_CACHE_RETRY_SECONDS = env_int("REDIS_CACHE_RETRY_SECONDS", 5)
-
-
-def redis_cache(url: str) -> dict[str, Any]:
-    """The CACHES entry for a Redis at `url` (tests/test_redis_outage.py uses it too)."""
-    from redis.backoff import NoBackoff
-    from redis.retry import Retry
-
-    timeout = REDIS_CACHE_TIMEOUT_MS / 1000
-    return {
-        "BACKEND": "lib.cache.RedisCache",
-        "LOCATION": url,
-        "KEY_PREFIX": "htw",
-        "OPTIONS": {
-            "IGNORE_EXCEPTIONS": True,
-            "SOCKET_CONNECT_TIMEOUT": timeout,
-            "SOCKET_TIMEOUT": timeout,
-            "REDIS_CLIENT_CLASS": "lib.cache.Redis",
-            # redis-py's default is three more tries with a growing pause: seconds per call.
-            "CONNECTION_POOL_KWARGS": {"retry": Retry(NoBackoff(), 0)},
-        },
-    }
-
-
 if REDIS_URL:
-    CACHES = {"default": redis_cache(REDIS_URL)}
+    CACHES = {"default": redis_cache(REDIS_URL, timeout_ms=REDIS_CACHE_TIMEOUT_MS)}
     # Sessions read from the shared cache, written through to the database: no session query
     # on most requests. Only with a shared cache: with each process's own memory, a session
     # ended in one process could live on in another's. lib/sessions.py is Django's cached_db,
@@ -355,32 +289,12 @@ MEDIA_ROOT = Path(env("MEDIA_ROOT", str(BASE_DIR / "media")))
 # answer with a signed link that lasts MEDIA_SIGNED_URL_SECONDS, made after the check.
 FILE_STORAGE = env("FILE_STORAGE", "django.core.files.storage.FileSystemStorage")
 MEDIA_SIGNED_URL_SECONDS = env_int("MEDIA_SIGNED_URL_SECONDS", 300)
-
-
-def s3_storage(bucket: str, **options: str | None) -> dict[str, Any]:
-    """The STORAGES entry for a private bucket (tests/test_media_storage.py uses it too)."""
-    return {
-        "BACKEND": "storages.backends.s3.S3Storage",
-        "OPTIONS": {
-            "bucket_name": bucket,
-            "signature_version": "s3v4",
-            # No ACL: S3's default, a private object. Buckets with ACLs disabled (AWS's default
-            # since 2023) refuse every upload that names one, even "private".
-            "default_acl": None,
-            "querystring_auth": True,
-            "querystring_expire": MEDIA_SIGNED_URL_SECONDS,
-            "file_overwrite": False,
-            "custom_domain": None,
-            **options,
-        },
-    }
-
-
 if FILE_STORAGE in {"s3", "storages.backends.s3.S3Storage"}:
     if not env("AWS_STORAGE_BUCKET_NAME"):
         raise ImproperlyConfigured("FILE_STORAGE=s3 needs AWS_STORAGE_BUCKET_NAME.")
     media_storage = s3_storage(
         env("AWS_STORAGE_BUCKET_NAME"),
+        signed_url_seconds=MEDIA_SIGNED_URL_SECONDS,
         endpoint_url=env("AWS_S3_ENDPOINT_URL") or None,
         region_name=env("AWS_S3_REGION_NAME") or None,
         access_key=env("AWS_ACCESS_KEY_ID") or None,
@@ -405,46 +319,7 @@ WHITENOISE_AUTOREFRESH = DEBUG
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 
-
-def parse_email_url(url: str) -> dict[str, Any]:
-    """Turn EMAIL_URL into email settings.
-
-    console://            print messages (development default)
-    file:///path/to/dir   write .eml files
-    locmem://             keep in memory (tests)
-    smtp://user:pass@host:587?tls=1   smtps://user:pass@host:465
-    anymail://postmark    any django-anymail provider; its keys come from ANYMAIL_* variables
-    """
-    parsed = urlparse(url)
-    scheme = parsed.scheme
-    backends = {
-        "console": "django.core.mail.backends.console.EmailBackend",
-        "file": "django.core.mail.backends.filebased.EmailBackend",
-        "locmem": "django.core.mail.backends.locmem.EmailBackend",
-        "smtp": "django.core.mail.backends.smtp.EmailBackend",
-        "smtps": "django.core.mail.backends.smtp.EmailBackend",
-    }
-    if scheme == "anymail":
-        return {"EMAIL_BACKEND": f"anymail.backends.{parsed.netloc}.EmailBackend"}
-    if scheme not in backends:
-        raise ImproperlyConfigured(f"EMAIL_URL has an unknown scheme: {scheme!r}")
-    result: dict[str, Any] = {"EMAIL_BACKEND": backends[scheme]}
-    if scheme == "file":
-        result["EMAIL_FILE_PATH"] = parsed.path
-    if scheme in {"smtp", "smtps"}:
-        query = parse_qs(parsed.query)
-        result.update(
-            EMAIL_HOST=parsed.hostname or "localhost",
-            EMAIL_PORT=parsed.port or (465 if scheme == "smtps" else 25),
-            EMAIL_HOST_USER=unquote(parsed.username or ""),
-            EMAIL_HOST_PASSWORD=unquote(parsed.password or ""),
-            EMAIL_USE_SSL=scheme == "smtps",
-            EMAIL_USE_TLS=parse_bool("EMAIL_URL's tls", query.get("tls", ["0"])[0]),
-            EMAIL_TIMEOUT=parse_int("EMAIL_URL's timeout", query.get("timeout", ["20"])[0]),
-        )
-    return result
-
-
+# Email: EMAIL_URL becomes EMAIL_BACKEND, EMAIL_HOST … (config/env.py lists the schemes).
 globals().update(parse_email_url(env("EMAIL_URL", "console://")))
 ANYMAIL = {
     key[len("ANYMAIL_") :]: value for key, value in os.environ.items() if key.startswith("ANYMAIL_")

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from django.conf import settings
 
-from config.settings import redis_cache
+from config.env import redis_cache
 from lib.cache import RedisCache
 from tests.conftest import skip_or_fail
 
@@ -50,7 +50,10 @@ def test_the_production_settings_use_it_and_cached_sessions_when_redis_is_config
 def test_one_redis_client_is_made_and_reused():
     # Django's own Redis backend built a client per call, ~540 Python calls each (issue 9).
     # No connection is opened here: clients and pools connect on their first command.
-    cache = RedisCache("redis://127.0.0.1:6379/15", redis_cache("redis://127.0.0.1:6379/15"))
+    cache = RedisCache(
+        "redis://127.0.0.1:6379/15",
+        redis_cache("redis://127.0.0.1:6379/15", timeout_ms=settings.REDIS_CACHE_TIMEOUT_MS),
+    )
     client = cache.client.get_client()
     assert cache.client.get_client() is client
     assert cache.client.get_client(write=False) is client
@@ -60,7 +63,7 @@ def test_one_redis_client_is_made_and_reused():
 def test_it_stores_and_reads_values_in_redis():
     if not settings.TEST_REDIS_URL:
         skip_or_fail("REQUIRE_REDIS", "needs Redis: TEST_REDIS_URL=redis://127.0.0.1:6379/15")
-    params = redis_cache(settings.TEST_REDIS_URL)
+    params = redis_cache(settings.TEST_REDIS_URL, timeout_ms=settings.REDIS_CACHE_TIMEOUT_MS)
     params["KEY_PREFIX"] = f"test-{uuid.uuid4().hex[:8]}"
     cache = RedisCache(settings.TEST_REDIS_URL, params)
     cache.set("a", {"html": "<p>one</p>"}, 30)

@@ -83,11 +83,11 @@ def test_ratelimit_lets_requests_through_when_a_cache_ignores_errors_and_keeps_n
 ):
     # lib.cache keeps counts in memory while Redis is down (tests/test_redis_outage.py);
     # django-redis alone answers None to everything.
-    from config.settings import redis_cache
+    from config.env import redis_cache
 
     settings.CACHES = {
         "default": {
-            **redis_cache("redis://127.0.0.1:1/0"),
+            **redis_cache("redis://127.0.0.1:1/0", timeout_ms=settings.REDIS_CACHE_TIMEOUT_MS),
             "BACKEND": "django_redis.cache.RedisCache",
         }
     }

@@ -19,7 +19,7 @@ import time_machine
 from django.core.files.base import ContentFile
 from django.urls import reverse
 
-from config.settings import s3_storage
+from config.env import s3_storage
 from courses.models import Enrollment
 from lessons.demo import demo_audio
 from newsletter import demo, subscriptions
@@ -30,6 +30,7 @@ s3 = s3server.s3  # the fixture: the S3 server on loopback
 
 pytestmark = pytest.mark.django_db
 AUDIO = demo_audio()
+SIGNED_URL_SECONDS = 300
 CAPTIONS = b"WEBVTT\n\n00:00.000 --> 00:01.000\nHello"
 
 
@@ -39,14 +40,15 @@ def bucket(s3, settings):
     name = f"htw-{uuid.uuid4().hex[:12]}"
     client = s3server.client(s3.endpoint)
     client.create_bucket(Bucket=name)
+    settings.MEDIA_SIGNED_URL_SECONDS = SIGNED_URL_SECONDS
     settings.STORAGES = {**settings.STORAGES, "default": storage_options(name, s3.endpoint)}
-    settings.MEDIA_SIGNED_URL_SECONDS = 300
     return client, name
 
 
 def storage_options(name: str, endpoint: str) -> dict:
     return s3_storage(
         name,
+        signed_url_seconds=SIGNED_URL_SECONDS,
         endpoint_url=endpoint,
         region_name=s3server.REGION,
         access_key=s3server.ACCESS_KEY,

@@ -1,7 +1,7 @@
 """Redis down or hung: the site keeps serving from PostgreSQL, slower but up (issue 21, point 2).
 
 Each test runs its own redis-server on a free port, configured as production configures it
-(config.settings.redis_cache, lib.sessions), and stops it (down: connections refused) or
+(config.env.redis_cache, lib.sessions), and stops it (down: connections refused) or
 pauses it (hung: connections accepted, never answered; its data kept for when it resumes).
 """
 
@@ -20,7 +20,7 @@ from django.core.cache.backends.locmem import LocMemCache
 from django.test import Client
 from django.urls import reverse
 
-from config.settings import redis_cache
+from config.env import redis_cache
 from forum.models import Category, Topic
 from lib import sessions
 from tests.conftest import skip_or_fail
@@ -91,7 +91,9 @@ def redis_server():
 @pytest.fixture
 def site_on_redis(settings, redis_server):
     """The settings production has with REDIS_URL set, pointed at this test's Redis."""
-    settings.CACHES = {"default": redis_cache(redis_server.url)}
+    settings.CACHES = {
+        "default": redis_cache(redis_server.url, timeout_ms=settings.REDIS_CACHE_TIMEOUT_MS)
+    }
     settings.SESSION_ENGINE = "lib.sessions"
     settings.REDIS_CACHE_RETRY_SECONDS = 1
     # What each process remembers outlives a test; no test inherits another's.

@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from config.settings import parse_email_url
+from config.env import parse_email_url
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -91,7 +91,7 @@ def test_production_settings_pass_the_deploy_checks():
     ],
 )
 def test_yes_no_settings_read_the_usual_words(monkeypatch, value, expected):
-    from config.settings import env_bool
+    from config.env import env_bool
 
     monkeypatch.setenv("HTW_TEST_FLAG", value)
     assert env_bool("HTW_TEST_FLAG", not expected) is expected
@@ -99,7 +99,7 @@ def test_yes_no_settings_read_the_usual_words(monkeypatch, value, expected):
 
 @pytest.mark.parametrize("value", ["", "   "])
 def test_unset_or_empty_settings_take_their_default(monkeypatch, value):
-    from config.settings import env_bool, env_int
+    from config.env import env_bool, env_int
 
     monkeypatch.setenv("HTW_TEST_SETTING", value)
     assert env_bool("HTW_TEST_SETTING", True) is True
@@ -113,7 +113,7 @@ def test_unset_or_empty_settings_take_their_default(monkeypatch, value):
 def test_a_bad_yes_no_value_is_refused_by_name(monkeypatch, value):
     from django.core.exceptions import ImproperlyConfigured
 
-    from config.settings import env_bool
+    from config.env import env_bool
 
     monkeypatch.setenv("HTW_TEST_FLAG", value)
     with pytest.raises(ImproperlyConfigured, match=r"HTW_TEST_FLAG must be one of .*"):
@@ -122,7 +122,7 @@ def test_a_bad_yes_no_value_is_refused_by_name(monkeypatch, value):
 
 @pytest.mark.parametrize(("value", "expected"), [("5", 5), (" 600 ", 600), ("0", 0), ("-1", -1)])
 def test_whole_number_settings_are_read(monkeypatch, value, expected):
-    from config.settings import env_int
+    from config.env import env_int
 
     monkeypatch.setenv("HTW_TEST_NUMBER", value)
     assert env_int("HTW_TEST_NUMBER", 99) == expected
@@ -132,7 +132,7 @@ def test_whole_number_settings_are_read(monkeypatch, value, expected):
 def test_a_bad_whole_number_is_refused_by_name(monkeypatch, value):
     from django.core.exceptions import ImproperlyConfigured
 
-    from config.settings import env_int
+    from config.env import env_int
 
     monkeypatch.setenv("HTW_TEST_NUMBER", value)
     with pytest.raises(ImproperlyConfigured, match="HTW_TEST_NUMBER must be a whole number"):

@@ -16,7 +16,7 @@ from aiosmtpd.controller import Controller
 from django.core import mail
 from django.test import Client
 
-from config.settings import redis_cache
+from config.env import redis_cache
 from lib.errorreports import (
     PrivateExceptionReporter,
     ThrottledAdminEmailHandler,
@@ -248,7 +248,9 @@ def test_records_without_an_exception_are_throttled_by_logger_and_message_templa
 @pytest.mark.urls("tests.security.urls_boom")
 def test_with_the_cache_down_each_process_still_sends_one_email_per_interval(admins, errors_client):
     # Production's cache (it ignores Redis errors: a failed call is a miss) with nothing there.
-    admins.CACHES = {"default": redis_cache("redis://127.0.0.1:1/0")}
+    admins.CACHES = {
+        "default": redis_cache("redis://127.0.0.1:1/0", timeout_ms=admins.REDIS_CACHE_TIMEOUT_MS)
+    }
     start = dt.datetime(2027, 3, 5, 9, 0, tzinfo=dt.UTC)
     with time_machine.travel(start, tick=False):
         for _ in range(20):
@@ -332,7 +334,7 @@ def test_two_processes_sharing_redis_send_one_email_and_then_the_count(admins):
         skip_or_fail("REQUIRE_REDIS", "needs Redis: TEST_REDIS_URL=redis://127.0.0.1:6379/15")
     admins.CACHES = {
         "default": {
-            **redis_cache(admins.TEST_REDIS_URL),
+            **redis_cache(admins.TEST_REDIS_URL, timeout_ms=admins.REDIS_CACHE_TIMEOUT_MS),
             "KEY_PREFIX": f"test-{uuid.uuid4().hex[:8]}",
         }
     }
