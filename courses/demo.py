@@ -3,6 +3,7 @@ the demo learner enrolled in trimester 1, the FAQ and a few testimonials. Idempo
 
 import datetime as dt
 
+from django.core.management.base import OutputWrapper
 from django.utils import timezone
 
 from accounts.demo import demo_user
@@ -105,7 +106,7 @@ def season_name(day: dt.date) -> str:
     return f"{season} {day.year}"
 
 
-def seed(stdout) -> None:
+def seed(stdout: OutputWrapper) -> None:
     now = timezone.now()
     today = timezone.localdate()
     courses = []
@@ -162,7 +163,7 @@ def seed(stdout) -> None:
     seed_enrolment(stdout)
 
 
-def seed_enrolment(stdout) -> None:
+def seed_enrolment(stdout: OutputWrapper) -> None:
     """The waitlist, a pending offer and aid requests, for staff to try in the admin."""
     from courses.models import FinancialAidRequest, Offer, WaitlistEntry
 

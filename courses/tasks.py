@@ -39,7 +39,7 @@ def refund_late_payment(hold_id: int) -> None:
 
 
 @shared_task
-def sweep_enrolment() -> dict:
+def sweep_enrolment() -> dict[str, int]:
     """Every few minutes: lapsed holds and offers pass on, pending refunds are retried."""
     return services.sweep()
 

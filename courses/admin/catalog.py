@@ -1,9 +1,11 @@
 """Admin of the curriculum: courses with their lessons, runs with their seats, the FAQ and
 testimonials; the run filter and busy message the other admin pages share."""
 
-from typing import TYPE_CHECKING, cast
+from typing import TYPE_CHECKING, Any, cast
 
 from django.contrib import admin, messages
+from django.db.models import QuerySet
+from django.forms import ModelForm
 from django.http import HttpRequest
 from django.urls import reverse
 from django.utils.html import format_html
@@ -22,7 +24,7 @@ if TYPE_CHECKING:
     CohortWithSeats = WithAnnotations[Cohort, SeatCounts]
 
 
-class LessonInline(admin.TabularInline):
+class LessonInline(admin.TabularInline[Lesson, Course]):
     """The course's lessons in order: change the order here or in the lesson list."""
 
     model = Lesson
@@ -32,7 +34,7 @@ class LessonInline(admin.TabularInline):
     show_change_link = True
     can_delete = False
 
-    def has_add_permission(self, request, obj=None) -> bool:
+    def has_add_permission(self, request: HttpRequest, obj: Course | None = None) -> bool:
         return False
 
 
@@ -43,7 +45,7 @@ def busy_message(what: object) -> str:
 
 
 @admin.register(Course)
-class CourseAdmin(admin.ModelAdmin):
+class CourseAdmin(admin.ModelAdmin[Course]):
     list_display = ["number", "title", "slug", "order", "view_on_site_link"]
     prepopulated_fields = {"slug": ["title"]}
     search_fields = ["title", "subtitle"]
@@ -60,16 +62,20 @@ class RunFilter(admin.SimpleListFilter):
     title = "trimester run"
     parameter_name = "run"
 
-    def lookups(self, request: HttpRequest, model_admin):
-        return [(c.pk, str(c)) for c in Cohort.objects.select_related("course")]
+    def lookups(
+        self, request: HttpRequest, model_admin: admin.ModelAdmin[Any]
+    ) -> list[tuple[str, str]]:
+        # Django compares the choice with the query string as text either way.
+        return [(str(c.pk), str(c)) for c in Cohort.objects.select_related("course")]
 
-    def queryset(self, request: HttpRequest, queryset):
+    def queryset(self, request: HttpRequest, queryset: QuerySet[Any]) -> QuerySet[Any]:
+        # Any model with a `cohort`: enrolments, holds, offers, waitlist entries.
         value = self.value()
         return queryset.filter(cohort_id=value) if value and value.isdigit() else queryset
 
 
 @admin.register(Cohort)
-class CohortAdmin(admin.ModelAdmin):
+class CohortAdmin(admin.ModelAdmin[Cohort]):
     list_display = [
         "__str__",
         "starts_on",
@@ -88,7 +94,7 @@ class CohortAdmin(admin.ModelAdmin):
     date_hierarchy = "starts_on"
     actions = ["offer_free_seats"]
 
-    def get_queryset(self, request: HttpRequest):
+    def get_queryset(self, request: HttpRequest) -> CohortQuerySet:
         queryset = cast(CohortQuerySet, super().get_queryset(request))
         return queryset.select_related("course").with_seat_counts()
 
@@ -113,7 +119,9 @@ class CohortAdmin(admin.ModelAdmin):
         url = reverse("admin:courses_enrollment_add") + f"?cohort={cohort.pk}"
         return format_html('<a href="{}">Enrol a person</a>', url)
 
-    def save_model(self, request: HttpRequest, obj: Cohort, form, change: bool) -> None:
+    def save_model(
+        self, request: HttpRequest, obj: Cohort, form: ModelForm[Cohort], change: bool
+    ) -> None:
         super().save_model(request, obj, form, change)
         opened_or_more_seats = {"status", "seat_cap", "enrolment_opens_at", "enrolment_closes_at"}
         if obj.status == Cohort.Status.OPEN and opened_or_more_seats & set(form.changed_data):
@@ -121,7 +129,7 @@ class CohortAdmin(admin.ModelAdmin):
             queue_task(enrolment_tasks.offer_free_seats, cohort_id=obj.pk)
 
     @admin.action(description="Offer free seats to the waitlist now", permissions=["change"])
-    def offer_free_seats(self, request: HttpRequest, queryset) -> None:
+    def offer_free_seats(self, request: HttpRequest, queryset: QuerySet[Cohort]) -> None:
         sent = 0
         for cohort in queryset:
             try:
@@ -132,12 +140,12 @@ class CohortAdmin(admin.ModelAdmin):
 
 
 @admin.register(FaqItem)
-class FaqItemAdmin(admin.ModelAdmin):
+class FaqItemAdmin(admin.ModelAdmin[FaqItem]):
     list_display = ["question", "order", "published"]
     list_editable = ["order", "published"]
 
 
 @admin.register(Testimonial)
-class TestimonialAdmin(admin.ModelAdmin):
+class TestimonialAdmin(admin.ModelAdmin[Testimonial]):
     list_display = ["name", "role", "order", "published"]
     list_editable = ["order", "published"]

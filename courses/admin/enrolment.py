@@ -2,10 +2,12 @@
 of seat holds, Stripe events and payments."""
 
 import csv
+from typing import Any, TypeVar
 from urllib.parse import urlencode
 
 from django import forms
 from django.contrib import admin, messages
+from django.db.models import Model, QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 
 from audit.models import AuditEvent
@@ -16,7 +18,7 @@ from courses.models import Enrollment, Offer, Payment, SeatHold, StripeEvent
 from outbox.services import queue_task
 
 
-class StaffEnrollmentForm(forms.ModelForm):
+class StaffEnrollmentForm(forms.ModelForm[Enrollment]):
     """Enrol a person by hand: paid another way (active) or complimentary."""
 
     status = forms.ChoiceField(
@@ -30,8 +32,9 @@ class StaffEnrollmentForm(forms.ModelForm):
         model = Enrollment
         fields = ["user", "cohort", "status", "amount_paid_cents"]
 
-    def clean(self):
-        data = super().clean()
+    def clean(self) -> dict[str, Any]:
+        super().clean()
+        data = self.cleaned_data  # what ModelForm.clean returns
         cohort, user = data.get("cohort"), data.get("user")
         if cohort and user:
             if Enrollment.objects.filter(cohort=cohort, user=user).granting_access().exists():
@@ -44,7 +47,7 @@ class StaffEnrollmentForm(forms.ModelForm):
 
 
 @admin.register(Enrollment)
-class EnrollmentAdmin(admin.ModelAdmin):
+class EnrollmentAdmin(admin.ModelAdmin[Enrollment]):
     list_display = [
         "user",
         "user_email",
@@ -82,20 +85,32 @@ class EnrollmentAdmin(admin.ModelAdmin):
         "created_at",
     ]
 
-    def get_form(self, request: HttpRequest, obj=None, change: bool = False, **kwargs):
+    def get_form(
+        self,
+        request: HttpRequest,
+        obj: Enrollment | None = None,
+        change: bool = False,
+        **kwargs: Any,
+    ) -> type[forms.ModelForm[Enrollment]]:
         if obj is None:
             kwargs["form"] = StaffEnrollmentForm
         return super().get_form(request, obj, change=change, **kwargs)
 
-    def get_readonly_fields(self, request: HttpRequest, obj=None):
+    def get_readonly_fields(
+        self, request: HttpRequest, obj: Enrollment | None = None
+    ) -> list[str] | tuple[str, ...]:
         return self.readonly_fields if obj else []
 
-    def get_fields(self, request: HttpRequest, obj=None):
+    def get_fields(
+        self, request: HttpRequest, obj: Enrollment | None = None
+    ) -> list[str | list[str] | tuple[str, ...] | tuple[()]]:
         if obj is None:
             return ["user", "cohort", "status", "amount_paid_cents"]
-        return self.readonly_fields
+        return list(self.readonly_fields)
 
-    def add_view(self, request: HttpRequest, form_url: str = "", extra_context=None):
+    def add_view(
+        self, request: HttpRequest, form_url: str = "", extra_context: dict[str, Any] | None = None
+    ) -> HttpResponse:
         try:
             return super().add_view(request, form_url, extra_context)
         except services.EnrolmentError as exc:
@@ -106,7 +121,13 @@ class EnrollmentAdmin(admin.ModelAdmin):
             typed = {k: request.POST.get(k, "") for k in StaffEnrollmentForm.Meta.fields}
             return HttpResponseRedirect(f"{request.path}?{urlencode(typed)}")
 
-    def save_model(self, request: HttpRequest, obj: Enrollment, form, change: bool) -> None:
+    def save_model(
+        self,
+        request: HttpRequest,
+        obj: Enrollment,
+        form: forms.ModelForm[Enrollment],
+        change: bool,
+    ) -> None:
         if change:
             return  # status changes go through the actions (cancel, refund)
         enrollment = services.enrol_by_staff(
@@ -128,7 +149,7 @@ class EnrollmentAdmin(admin.ModelAdmin):
         super().delete_model(request, obj)
         queue_task(enrolment_tasks.offer_free_seats, cohort_id=obj.cohort_id)
 
-    def delete_queryset(self, request: HttpRequest, queryset) -> None:
+    def delete_queryset(self, request: HttpRequest, queryset: QuerySet[Enrollment]) -> None:
         # Deleting (for data removal) frees seats like a cancellation: offer them at once.
         cohort_ids = set(queryset.values_list("cohort_id", flat=True))
         super().delete_queryset(request, queryset)
@@ -144,7 +165,7 @@ class EnrollmentAdmin(admin.ModelAdmin):
         return services.money(enrollment.amount_paid_cents, enrollment.currency)
 
     @admin.action(description="Cancel: end access now (no refund)", permissions=["change"])
-    def cancel_enrolments(self, request: HttpRequest, queryset) -> None:
+    def cancel_enrolments(self, request: HttpRequest, queryset: QuerySet[Enrollment]) -> None:
         ended = 0
         for pk, status in queryset.values_list("pk", "status"):
             try:
@@ -165,7 +186,7 @@ class EnrollmentAdmin(admin.ModelAdmin):
         self.message_user(request, f"{ended} enrolment(s) cancelled.", messages.SUCCESS)
 
     @admin.action(description="Refund through Stripe and end access", permissions=["change"])
-    def refund_enrolments(self, request: HttpRequest, queryset) -> None:
+    def refund_enrolments(self, request: HttpRequest, queryset: QuerySet[Enrollment]) -> None:
         for pk in queryset.values_list("pk", flat=True):
             try:
                 services.refund_enrollment(enrollment_id=pk)
@@ -181,7 +202,7 @@ class EnrollmentAdmin(admin.ModelAdmin):
                 self.message_user(request, f"Enrolment #{pk} refunded.", messages.SUCCESS)
 
     @admin.action(description="Export as CSV", permissions=["view"])
-    def export_csv(self, request: HttpRequest, queryset) -> HttpResponse:
+    def export_csv(self, request: HttpRequest, queryset: QuerySet[Enrollment]) -> HttpResponse:
         AuditEvent.record(
             action=AuditEvent.Action.EXPORT,
             detail=f"{queryset.count()} enrolments as CSV",
@@ -210,16 +231,19 @@ class EnrollmentAdmin(admin.ModelAdmin):
         return response
 
 
-class ReadOnlyAdmin(admin.ModelAdmin):
+_M = TypeVar("_M", bound=Model)
+
+
+class ReadOnlyAdmin(admin.ModelAdmin[_M]):
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
 
-    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
+    def has_change_permission(self, request: HttpRequest, obj: _M | None = None) -> bool:
         return False
 
 
 @admin.register(SeatHold)
-class SeatHoldAdmin(ReadOnlyAdmin):
+class SeatHoldAdmin(ReadOnlyAdmin[SeatHold]):
     list_display = ["__str__", "user", "state", "amount", "expires_at", "created_at"]
     list_filter = ["state", RunFilter]
     search_fields = ["user__email", "stripe_session_id", "stripe_payment_intent"]
@@ -231,7 +255,7 @@ class SeatHoldAdmin(ReadOnlyAdmin):
 
 
 @admin.register(StripeEvent)
-class StripeEventAdmin(ReadOnlyAdmin):
+class StripeEventAdmin(ReadOnlyAdmin[StripeEvent]):
     list_display = [
         "received_at",
         "type",
@@ -248,7 +272,7 @@ class StripeEventAdmin(ReadOnlyAdmin):
 
 
 @admin.register(Payment)
-class PaymentAdmin(ReadOnlyAdmin):
+class PaymentAdmin(ReadOnlyAdmin[Payment]):
     """What Stripe told us about each payment; every event about one is handled under its lock."""
 
     list_display = ["payment_intent", "hold", "refunded", "dispute_status", "created_at"]

@@ -1,6 +1,7 @@
 """Admin of the waitlist, offers and financial aid requests."""
 
 from django.contrib import admin, messages
+from django.db.models import QuerySet
 from django.http import HttpRequest
 
 from audit.models import AuditEvent
@@ -10,7 +11,7 @@ from courses.models import FinancialAidRequest, Offer, WaitlistEntry
 
 
 @admin.register(WaitlistEntry)
-class WaitlistEntryAdmin(admin.ModelAdmin):
+class WaitlistEntryAdmin(admin.ModelAdmin[WaitlistEntry]):
     list_display = ["name", "email", "course", "cohort", "status", "position", "created_at"]
     list_editable = ["position"]
     list_filter = ["status", "course", RunFilter]
@@ -20,7 +21,7 @@ class WaitlistEntryAdmin(admin.ModelAdmin):
     actions = ["offer_seat_now", "remove_entries"]
 
     @admin.action(description="Offer a seat now (out of turn)", permissions=["change"])
-    def offer_seat_now(self, request: HttpRequest, queryset) -> None:
+    def offer_seat_now(self, request: HttpRequest, queryset: QuerySet[WaitlistEntry]) -> None:
         for entry in queryset:
             try:
                 offer = services.offer_seat_by_hand(entry_id=entry.pk)
@@ -30,8 +31,8 @@ class WaitlistEntryAdmin(admin.ModelAdmin):
                 self.message_user(request, f"Offer sent to {offer.email}.", messages.SUCCESS)
 
     @admin.action(description="Remove from the waitlist", permissions=["change"])
-    def remove_entries(self, request: HttpRequest, queryset) -> None:
-        busy = set()
+    def remove_entries(self, request: HttpRequest, queryset: QuerySet[WaitlistEntry]) -> None:
+        busy: set[int] = set()
         for entry in queryset:
             for offer_id in entry.offers.filter(status=Offer.Status.PENDING).values_list(
                 "pk", flat=True
@@ -46,7 +47,7 @@ class WaitlistEntryAdmin(admin.ModelAdmin):
 
 
 @admin.register(Offer)
-class OfferAdmin(admin.ModelAdmin):
+class OfferAdmin(admin.ModelAdmin[Offer]):
     list_display = ["name", "email", "cohort", "price", "status", "expires_at", "created_at"]
     list_filter = ["status", "cohort__course", RunFilter]
     search_fields = ["name", "email"]
@@ -85,7 +86,7 @@ class OfferAdmin(admin.ModelAdmin):
         description="Withdraw (the seat goes to the next person; this one leaves that run's list)",
         permissions=["change"],
     )
-    def withdraw(self, request: HttpRequest, queryset) -> None:
+    def withdraw(self, request: HttpRequest, queryset: QuerySet[Offer]) -> None:
         done = 0
         for pk in queryset.values_list("pk", flat=True):
             try:
@@ -96,7 +97,7 @@ class OfferAdmin(admin.ModelAdmin):
 
 
 @admin.register(FinancialAidRequest)
-class FinancialAidRequestAdmin(admin.ModelAdmin):
+class FinancialAidRequestAdmin(admin.ModelAdmin[FinancialAidRequest]):
     list_display = [
         "name",
         "email",
@@ -135,7 +136,12 @@ class FinancialAidRequestAdmin(admin.ModelAdmin):
         ]
         return "; ".join(offers) or "—"
 
-    def _grant(self, request: HttpRequest, queryset, price_cents: int | None) -> None:
+    def _grant(
+        self,
+        request: HttpRequest,
+        queryset: QuerySet[FinancialAidRequest],
+        price_cents: int | None,
+    ) -> None:
         for aid in queryset:
             try:
                 offer = services.grant_aid(aid_id=aid.pk, price_cents=price_cents)
@@ -157,9 +163,11 @@ class FinancialAidRequestAdmin(admin.ModelAdmin):
     @admin.action(
         description="Grant at the price set on the request (send offer)", permissions=["change"]
     )
-    def grant_offer(self, request: HttpRequest, queryset) -> None:
+    def grant_offer(self, request: HttpRequest, queryset: QuerySet[FinancialAidRequest]) -> None:
         self._grant(request, queryset, None)
 
     @admin.action(description="Grant a free place (send offer)", permissions=["change"])
-    def grant_free_place(self, request: HttpRequest, queryset) -> None:
+    def grant_free_place(
+        self, request: HttpRequest, queryset: QuerySet[FinancialAidRequest]
+    ) -> None:
         self._grant(request, queryset, 0)

@@ -91,7 +91,11 @@ def granted_cohort_ids(user: User | object) -> list[int] | None:
     return sorted(access_grants(user))
 
 
-def enrolled_course_ids(user: User | object) -> models.QuerySet:
+def enrolled_course_ids(user: User | object) -> models.QuerySet[Enrollment, int]:
     """Subquery: the ids of the courses a learner holds an access-granting enrolment in, for
     `course_id__in=` filters that must ask the database (feeds, `accessible_to`)."""
-    return Enrollment.objects.for_user(user).granting_access().values("cohort__course_id")
+    return (
+        Enrollment.objects.for_user(user)
+        .granting_access()
+        .values_list("cohort__course_id", flat=True)
+    )

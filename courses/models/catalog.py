@@ -3,7 +3,8 @@ page's FAQ and testimonials."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, TypedDict
+import datetime as dt
+from typing import TYPE_CHECKING, Any, TypedDict
 
 from django.apps import apps
 from django.db import models
@@ -65,7 +66,7 @@ class Course(models.Model):
     def __str__(self) -> str:
         return f"Trimester {self.number}: {self.title}"
 
-    def save(self, *args, **kwargs) -> None:
+    def save(self, *args: Any, **kwargs: Any) -> None:
         self.description = clean_html(self.description)
         super().save(*args, **kwargs)
 
@@ -99,14 +100,14 @@ class CohortQuerySet(models.QuerySet["Cohort"]):
             id__in=Enrollment.objects.for_user(user).granting_access().values("cohort_id")
         )
 
-    def open_for_enrolment(self, now=None) -> CohortQuerySet:
+    def open_for_enrolment(self, now: dt.datetime | None = None) -> CohortQuerySet:
         """Runs open now, annotated with their seat counts (every open run shows its seats)."""
         now = now or timezone.now()
         return self.filter(
             status=Cohort.Status.OPEN, enrolment_opens_at__lte=now, enrolment_closes_at__gt=now
         ).with_seat_counts(now)
 
-    def with_seat_counts(self, now=None) -> CohortQuerySet:
+    def with_seat_counts(self, now: dt.datetime | None = None) -> CohortQuerySet:
         """Annotate seats_taken, seats_held and waitlist_length (one query, no N+1).
 
         THE seat count: the pages, the admin and the enrolment services (under the cohort's
@@ -140,7 +141,7 @@ def total(field: str) -> models.Func:
     return models.Func(models.F(field), function="SUM", output_field=models.IntegerField())
 
 
-def aggregate_of(queryset: models.QuerySet, aggregate: models.Expression) -> models.Func:
+def aggregate_of(queryset: models.QuerySet[Any], aggregate: models.Expression) -> models.Func:
     """`aggregate` over all the rows of `queryset` (correlated with `OuterRef`), as a subquery
     that always gives one number, 0 when no row matches: `(SELECT COUNT(id) FROM ... WHERE
     ...)`."""
@@ -148,7 +149,7 @@ def aggregate_of(queryset: models.QuerySet, aggregate: models.Expression) -> mod
     return Coalesce(models.Subquery(values, output_field=models.IntegerField()), 0)
 
 
-def count_of(queryset: models.QuerySet) -> models.Func:
+def count_of(queryset: models.QuerySet[Any]) -> models.Func:
     """The number of rows of `queryset` (see `aggregate_of`)."""
     return aggregate_of(queryset, count("pk"))
 
@@ -195,14 +196,14 @@ class Cohort(models.Model):
     def price_display(self) -> str:
         return format_price(self.price_cents, self.currency)
 
-    def is_open_for_enrolment(self, now=None) -> bool:
+    def is_open_for_enrolment(self, now: dt.datetime | None = None) -> bool:
         now = now or timezone.now()
         return (
             self.status == self.Status.OPEN
             and self.enrolment_opens_at <= now < self.enrolment_closes_at
         )
 
-    def seat_counts(self, now=None) -> tuple[int, int]:
+    def seat_counts(self, now: dt.datetime | None = None) -> tuple[int, int]:
         """(taken, held): annotated by `with_seat_counts`, or counted now."""
         if hasattr(self, "seats_taken") and hasattr(self, "seats_held"):
             return self.seats_taken, self.seats_held
@@ -230,7 +231,7 @@ class FaqItem(models.Model):
     def __str__(self) -> str:
         return self.question
 
-    def save(self, *args, **kwargs) -> None:
+    def save(self, *args: Any, **kwargs: Any) -> None:
         self.answer = clean_html(self.answer)
         super().save(*args, **kwargs)
 

@@ -13,7 +13,8 @@ per Stripe session and event).
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+import datetime as dt
+from typing import TYPE_CHECKING, cast
 
 from django.conf import settings
 from django.db import models
@@ -32,7 +33,7 @@ class EnrollmentQuerySet(models.QuerySet["Enrollment"]):
     def for_user(self, user: User | object) -> EnrollmentQuerySet:
         if not getattr(user, "is_authenticated", False):
             return self.none()
-        return self.filter(user=user)
+        return self.filter(user=cast("User", user))  # signed in
 
 
 class Enrollment(models.Model):
@@ -89,15 +90,15 @@ class Enrollment(models.Model):
 
 
 class SeatHoldQuerySet(models.QuerySet["SeatHold"]):
-    def holding(self, now=None) -> SeatHoldQuerySet:
+    def holding(self, now: dt.datetime | None = None) -> SeatHoldQuerySet:
         now = now or timezone.now()
         return self.filter(state=SeatHold.State.ACTIVE, expires_at__gt=now)
 
-    def lapsed(self, now=None) -> SeatHoldQuerySet:
+    def lapsed(self, now: dt.datetime | None = None) -> SeatHoldQuerySet:
         now = now or timezone.now()
         return self.filter(state=SeatHold.State.ACTIVE, expires_at__lte=now)
 
-    def checkout_closed(self, now=None) -> SeatHoldQuerySet:
+    def checkout_closed(self, now: dt.datetime | None = None) -> SeatHoldQuerySet:
         """Active holds whose Stripe checkout has closed (by our clock) or that lapsed: the
         sweeper asks Stripe how each ended before the seat goes."""
         now = now or timezone.now()
@@ -158,10 +159,10 @@ class SeatHold(models.Model):
     def __str__(self) -> str:
         return f"Seat hold #{self.pk} in {self.cohort}"
 
-    def is_holding(self, now=None) -> bool:
+    def is_holding(self, now: dt.datetime | None = None) -> bool:
         return self.state == self.State.ACTIVE and self.expires_at > (now or timezone.now())
 
-    def checkout_open(self, now=None) -> bool:
+    def checkout_open(self, now: dt.datetime | None = None) -> bool:
         """Whether its Stripe Checkout Session can still be paid (by our clock)."""
         return self.checkout_expires_at is None or self.checkout_expires_at > (
             now or timezone.now()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import secrets
 from typing import TYPE_CHECKING
 
@@ -130,11 +131,11 @@ class FinancialAidRequest(models.Model):
 
 
 class OfferQuerySet(models.QuerySet["Offer"]):
-    def holding(self, now=None) -> OfferQuerySet:
+    def holding(self, now: dt.datetime | None = None) -> OfferQuerySet:
         now = now or timezone.now()
         return self.filter(status=Offer.Status.PENDING, expires_at__gt=now)
 
-    def lapsed(self, now=None) -> OfferQuerySet:
+    def lapsed(self, now: dt.datetime | None = None) -> OfferQuerySet:
         now = now or timezone.now()
         return self.filter(status=Offer.Status.PENDING, expires_at__lte=now)
 
@@ -197,7 +198,7 @@ class Offer(models.Model):
     def price_display(self) -> str:
         return format_price(self.price_cents, self.currency)
 
-    def is_open(self, now=None) -> bool:
+    def is_open(self, now: dt.datetime | None = None) -> bool:
         return self.status == self.Status.PENDING and self.expires_at > (now or timezone.now())
 
     def is_for(self, user: User | object) -> bool:

@@ -7,7 +7,7 @@ import datetime as dt
 import logging
 
 from django.db import IntegrityError, transaction
-from django.db.models import Exists, Max, OuterRef, Q
+from django.db.models import Exists, Max, OuterRef, Q, QuerySet
 from django.urls import reverse
 from django.utils import timezone
 
@@ -147,7 +147,7 @@ def _lists_of(cohort: Cohort) -> Q:
     return Q(cohort=cohort) | Q(cohort__isnull=True, course_id=cohort.course_id)
 
 
-def _waiting_for(cohort: Cohort):
+def _waiting_for(cohort: Cohort) -> QuerySet[WaitlistEntry]:
     """Who is next for a seat in `cohort`, in order. A person who already holds an offer in
     any run of the trimester (from their other place in line, or for financial aid) waits:
     two offers to one person would hold a seat nobody else can take."""

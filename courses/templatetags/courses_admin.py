@@ -2,6 +2,7 @@
 attention_index.html): seats and waitlist per open run, offers about to lapse."""
 
 import datetime as dt
+from typing import Any
 
 from django import template
 from django.utils import timezone
@@ -15,7 +16,7 @@ LAPSING_WITHIN = dt.timedelta(hours=24)
 
 
 @register.simple_tag(takes_context=True)
-def enrolment_attention(context) -> dict | None:
+def enrolment_attention(context: template.Context) -> dict[str, Any] | None:
     """Open runs with their seats and waitlist, and pending offers lapsing within a day
     (two queries); None for those who may not view runs."""
     user = getattr(context.get("request"), "user", None)

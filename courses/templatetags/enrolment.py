@@ -4,6 +4,8 @@
 - `{% my_waitlist as entries %}`: the signed-in person's places on waitlists, for the profile.
 """
 
+from typing import Any
+
 from django import template
 from django.urls import reverse
 
@@ -14,11 +16,13 @@ register = template.Library()
 
 
 @register.simple_tag(takes_context=True)
-def enrol_cta(context: template.Context, cohort: Cohort | None, course: Course | None) -> dict:
+def enrol_cta(
+    context: template.Context, cohort: Cohort | None, course: Course | None
+) -> dict[str, Any]:
     """One of: enrolled, enrol, no_payment, by_staff, full, closed, none (no run)."""
     course = course or (cohort.course if cohort else None)
     user = context.get("user")
-    result: dict = {"course": course, "cohort": cohort, "state": "none"}
+    result: dict[str, Any] = {"course": course, "cohort": cohort, "state": "none"}
     if course is not None:
         result["waitlist_url"] = reverse("courses:waitlist", args=[course.slug])
         result["aid_url"] = reverse("courses:aid_request", args=[course.slug])

@@ -1,6 +1,6 @@
 """The public program pages (home, course pages) and the learner's dashboard."""
 
-from typing import TYPE_CHECKING, TypedDict, cast
+from typing import TYPE_CHECKING, Any, TypedDict, cast
 
 from django.contrib.auth.decorators import login_required
 from django.db.models import Prefetch
@@ -15,6 +15,7 @@ from accounts.models import User
 from accounts.roles import INSTRUCTOR
 from courses.models import (
     Cohort,
+    CohortQuerySet,
     Course,
     FaqItem,
     Testimonial,
@@ -55,7 +56,7 @@ def optional_template(name: str) -> str | None:
     return name
 
 
-def open_cohorts() -> Prefetch:
+def open_cohorts() -> Prefetch[str, CohortQuerySet, str]:
     return Prefetch(
         "cohorts",
         queryset=Cohort.objects.open_for_enrolment().order_by("starts_on"),
@@ -143,7 +144,7 @@ def course(request: HttpRequest, slug: str) -> HttpResponse:
     return response
 
 
-def course_progress(user: User) -> list[dict]:
+def course_progress(user: User) -> list[dict[str, Any]]:
     """The courses `user` may open, with the share of lesson materials they have used."""
     if not is_member(user):  # known from the menu's access check: no query
         return []

@@ -38,7 +38,7 @@ from lib import ratelimit
 logger = logging.getLogger(__name__)
 
 
-class WaitlistForm(forms.ModelForm):
+class WaitlistForm(forms.ModelForm[WaitlistEntry]):
     class Meta:
         model = WaitlistEntry
         fields = ["name", "email", "message"]
@@ -46,7 +46,7 @@ class WaitlistForm(forms.ModelForm):
         widgets = {"message": forms.Textarea(attrs={"rows": 4})}
 
 
-class AidForm(forms.ModelForm):
+class AidForm(forms.ModelForm[FinancialAidRequest]):
     class Meta:
         model = FinancialAidRequest
         fields = ["name", "email", "can_pay", "message"]
@@ -68,7 +68,7 @@ def course_link(course: Course) -> str:
         return reverse("courses:dashboard")
 
 
-def _initial_for(request: HttpRequest) -> dict:
+def _initial_for(request: HttpRequest) -> dict[str, str]:
     user = request.user
     if not user.is_authenticated:
         return {}

@@ -1,5 +1,6 @@
 import datetime as dt
 import re
+from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils import timezone
@@ -27,7 +28,7 @@ class Command(BaseCommand):
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--since", default="3d", help="how far back: 3d (default), 12h, 90m")
 
-    def handle(self, *args, **options) -> None:
+    def handle(self, *args: Any, **options: Any) -> None:
         since = timezone.now() - parse_since(options["since"])
         if not payments.is_enabled():
             raise CommandError("Stripe is not configured (STRIPE_SECRET_KEY is empty).")
