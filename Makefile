@@ -2,9 +2,11 @@
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
-DEV_ENV := DEBUG=1 DATABASE_URL= REDIS_URL= CELERY_BROKER_URL= EMAIL_URL=console://
 HOST ?= 127.0.0.1
 PORT ?= 8000
+# Links in emails and feeds name the address `make run` serves on (PORT=8101 links to 8101).
+DEV_ENV := DEBUG=1 DATABASE_URL= REDIS_URL= CELERY_BROKER_URL= EMAIL_URL=console:// \
+	SITE_URL=http://$(HOST):$(PORT)
 
 .PHONY: help install run test lint fmt check serve worker beat migrate lock clean backup restore-check smoke
 

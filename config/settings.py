@@ -51,6 +51,9 @@ if not SECRET_KEY:
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "127.0.0.1,localhost" if DEBUG else "")
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
 SITE_URL = env("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
+# The site's name in emails ("register an account on How Therapy Works"); the Sites record
+# takes it and SITE_URL's host after every migrate (accounts/sites.py).
+SITE_NAME = env("SITE_NAME", "How Therapy Works")
 
 INSTALLED_APPS = [
     "accounts",
@@ -418,6 +421,8 @@ INSTRUCTOR_EMAIL = env("INSTRUCTOR_EMAIL", "instructor@howtherapyworks.example")
 # Q&A: a question waiting longer than this many days is overdue in the instructor's queue.
 QA_ANSWER_TARGET_DAYS = env_int("QA_ANSWER_TARGET_DAYS", 7)
 CONTACT_EMAIL = env("CONTACT_EMAIL", "hello@howtherapyworks.example")
+# Where a reader's reply to any of the site's emails goes (a person reads it); "" for none.
+EMAIL_REPLY_TO = env("EMAIL_REPLY_TO", CONTACT_EMAIL)
 # Where the mailto: of TIFT's List-Unsubscribe header goes (someone must honour it by hand).
 NEWSLETTER_UNSUBSCRIBE_EMAIL = env("NEWSLETTER_UNSUBSCRIBE_EMAIL", CONTACT_EMAIL)
 
