@@ -54,6 +54,11 @@ SITE_URL = env("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
 # The site's name in emails ("register an account on How Therapy Works"); the Sites record
 # takes it and SITE_URL's host after every migrate (accounts/sites.py).
 SITE_NAME = env("SITE_NAME", "How Therapy Works")
+# The fixed name in the ids podcast apps and calendars keep for life (episode guids
+# `https://<it>/lessons/<id>/podcast`, event UIDs `groupsession-<id>@<it>`): not SITE_URL's
+# host, so a new domain or scheme does not duplicate every episode and event. A site that
+# published ids before this setting keeps them by setting it to the host it served on then.
+STABLE_ID_DOMAIN = env("STABLE_ID_DOMAIN", "howtherapyworks.com")
 
 INSTALLED_APPS = [
     "accounts",
