@@ -92,3 +92,13 @@ def test_celery_without_broker_uses_the_in_process_transport():
 
     assert settings.CELERY_TASK_ALWAYS_EAGER
     assert app.conf.broker_url == "memory://localhost/"
+
+
+def test_sites_record_takes_a_new_site_url_on_the_next_migrate(settings):
+    from django.core.management import call_command
+
+    settings.SITE_URL = "https://learn.example.com:8443"
+    settings.SITE_NAME = "HTW staging"
+    call_command("migrate", verbosity=0)
+    site = Site.objects.get_current()
+    assert (site.domain, site.name) == ("learn.example.com:8443", "HTW staging")
