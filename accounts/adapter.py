@@ -7,6 +7,7 @@ from allauth.mfa.models import Authenticator
 from django.contrib.sites.shortcuts import get_current_site
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest
+from django.urls import reverse
 
 from accounts import mfa
 from lib import ratelimit
@@ -17,7 +18,7 @@ class AccountAdapter(DefaultAccountAdapter):
     """allauth's adapter, with its email recorded in the outbox and sent by a worker instead
     of in the request."""
 
-    def send_mail(self, template_prefix: str, email: str, context: dict) -> None:
+    def send_mail(self, template_prefix: str, email: str, context: dict[str, Any]) -> None:
         # The context allauth's own send_mail adds: its templates name the site ("register
         # an account on How Therapy Works") and build links from the request.
         request = allauth_context.request
@@ -45,6 +46,15 @@ class AccountAdapter(DefaultAccountAdapter):
             name=template_prefix,
         )
 
+    def get_login_redirect_url(self, request: HttpRequest) -> str:
+        """Staff and the instructor work in the admin: they land there after signing in
+        (a `next` address still wins; allauth asks this only without one). The second factor
+        is asked before this, at sign-in; a staff session without one is sent from the admin
+        to confirm or set it up (config/admin.py)."""
+        if request.user.is_authenticated and request.user.is_staff:
+            return reverse("admin:index")
+        return super().get_login_redirect_url(request)
+
     def get_client_ip(self, request: HttpRequest) -> str:
         """The same address our own rate limits use (TRUSTED_PROXY_COUNT decides)."""
         ip = ratelimit.client_ip(request)
@@ -70,4 +80,5 @@ class MFAAdapter(DefaultMFAAdapter):
             authenticator.user
         ):
             return False
-        return super().can_delete_authenticator(authenticator)
+        allowed: bool = super().can_delete_authenticator(authenticator)
+        return allowed

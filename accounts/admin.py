@@ -1,9 +1,12 @@
+from typing import Any
+
 from django.contrib import admin, messages
 from django.contrib.admin import helpers
 from django.contrib.auth.admin import GroupAdmin as BaseGroupAdmin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.contrib.auth.forms import AdminUserCreationForm, UserChangeForm
 from django.contrib.auth.models import Group
+from django.db.models import QuerySet
 from django.forms import ModelForm
 from django.http import HttpRequest
 from django.template.response import TemplateResponse
@@ -15,7 +18,7 @@ from audit.models import AuditEvent
 PERMISSION_FIELDS = ["is_active", "is_staff", "is_superuser", "groups", "user_permissions"]
 
 
-def describe_changes(form: ModelForm, fields: list[str]) -> str:
+def describe_changes(form: ModelForm[Any], fields: list[str]) -> str:
     """What changed, in words (`is_staff: False → True; groups: +Staff`); "" for nothing."""
     parts = []
     for name in fields:
@@ -36,20 +39,20 @@ def describe_changes(form: ModelForm, fields: list[str]) -> str:
     return "; ".join(parts)
 
 
-class UserCreationForm(AdminUserCreationForm):
+class UserCreationForm(AdminUserCreationForm[User]):
     class Meta:
         model = User
         fields = ("email",)
 
 
-class UserEditForm(UserChangeForm):
+class UserEditForm(UserChangeForm[User]):
     class Meta:
         model = User
         fields = "__all__"
 
 
 @admin.register(User)
-class UserAdmin(BaseUserAdmin):
+class UserAdmin(BaseUserAdmin[User]):
     form = UserEditForm
     add_form = UserCreationForm
     ordering = ["email"]
@@ -63,7 +66,9 @@ class UserAdmin(BaseUserAdmin):
         description="Delete accounts: erase personal data, keep payment records",
         permissions=["delete"],
     )
-    def delete_accounts(self, request: HttpRequest, queryset) -> TemplateResponse | None:
+    def delete_accounts(
+        self, request: HttpRequest, queryset: QuerySet[User]
+    ) -> TemplateResponse | None:
         """What a learner's own "Delete my account" does, for one who asked by email. The
         admin's plain delete refuses members with forum posts (they protect the row)."""
         targets = [u for u in queryset if u.is_active and services.may_delete_account(u)]
@@ -99,7 +104,9 @@ class UserAdmin(BaseUserAdmin):
         ("Dates", {"fields": ["last_login", "date_joined"]}),
     ]
 
-    def save_related(self, request: HttpRequest, form, formsets, change: bool) -> None:
+    def save_related(
+        self, request: HttpRequest, form: ModelForm[Any], formsets: Any, change: bool
+    ) -> None:
         super().save_related(request, form, formsets, change)
         record_permission_change(
             request, form, describe_changes(form, PERMISSION_FIELDS) if change else ""
@@ -113,7 +120,7 @@ class UserAdmin(BaseUserAdmin):
     ]
 
 
-def record_permission_change(request: HttpRequest, form, detail: str) -> None:
+def record_permission_change(request: HttpRequest, form: ModelForm[Any], detail: str) -> None:
     """Audit a saved user's or group's permissions, when anything about them changed."""
     if detail:
         AuditEvent.record(
@@ -129,7 +136,9 @@ admin.site.unregister(Group)
 
 @admin.register(Group)
 class GroupAdmin(BaseGroupAdmin):
-    def save_related(self, request: HttpRequest, form, formsets, change: bool) -> None:
+    def save_related(
+        self, request: HttpRequest, form: ModelForm[Any], formsets: Any, change: bool
+    ) -> None:
         super().save_related(request, form, formsets, change)
         record_permission_change(
             request, form, describe_changes(form, ["permissions"]) if change else "new group"

@@ -1,3 +1,5 @@
+from typing import Any
+
 from django.http import HttpRequest
 from django.utils.http import urlencode
 
@@ -12,7 +14,7 @@ UNLOCK_PAGES = {
 }
 
 
-def staff_powers(request: HttpRequest) -> dict:
+def staff_powers(request: HttpRequest) -> dict[str, Any]:
     """For a staff account whose session has not passed a second factor: where to unlock its
     staff tools (base.html shows it on every page)."""
     match = request.resolver_match

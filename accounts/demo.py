@@ -16,6 +16,8 @@ from typing import TYPE_CHECKING
 from accounts import roles
 
 if TYPE_CHECKING:
+    from django.core.management.base import OutputWrapper
+
     from accounts.models import User
 
 DEMO_ACCOUNTS = [
@@ -60,7 +62,7 @@ def demo_user(email: str) -> User:
     return User.objects.get(email=email)
 
 
-def seed(stdout) -> None:
+def seed(stdout: OutputWrapper) -> None:
     from allauth.account.models import EmailAddress
     from django.contrib.auth.models import Group
 

@@ -1,4 +1,7 @@
+from typing import Any
+
 from django import forms
+from django.http import HttpRequest
 
 from accounts.models import User, time_zone_choices
 
@@ -23,14 +26,14 @@ class SignupExtraForm(forms.Form):
         help_text="Live group times are shown in this zone.",
     )
 
-    def signup(self, request, user: User) -> None:
+    def signup(self, request: HttpRequest, user: User) -> None:
         user.display_name = self.cleaned_data["display_name"]
         user.credentials = self.cleaned_data["credentials"]
         user.time_zone = self.cleaned_data["time_zone"]
         user.save(update_fields=["display_name", "credentials", "time_zone"])
 
 
-class ProfileForm(forms.ModelForm):
+class ProfileForm(forms.ModelForm[User]):
     class Meta:
         model = User
         fields = ["display_name", "credentials", "time_zone", "bio"]
@@ -57,12 +60,12 @@ class DeleteAccountForm(forms.Form):
         help_text="To make sure it is you.",
     )
 
-    def __init__(self, *args, user: User, **kwargs) -> None:
+    def __init__(self, *args: Any, user: User, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.user = user
 
     def clean_password(self) -> str:
-        password = self.cleaned_data["password"]
+        password: str = self.cleaned_data["password"]
         if not self.user.check_password(password):
             raise forms.ValidationError("That is not your password.")
         return password
@@ -77,7 +80,7 @@ class SetupCodeForm(forms.Form):
     )
 
     def clean_code(self) -> str:
-        code = self.cleaned_data["code"].strip()
+        code: str = self.cleaned_data["code"].strip()
         if not code.isdigit():
             raise forms.ValidationError("The code is six digits.")
         return code

@@ -65,7 +65,8 @@ def is_required_for(user: User | object) -> bool:
 def has_authenticator_app(user: User) -> bool:
     from allauth.mfa.models import Authenticator
 
-    return Authenticator.objects.filter(user=user, type=Authenticator.Type.TOTP).exists()
+    found: bool = Authenticator.objects.filter(user=user, type=Authenticator.Type.TOTP).exists()
+    return found
 
 
 def session_passed_mfa(request: HttpRequest) -> bool:
@@ -137,7 +138,7 @@ def verified_email(user: User) -> str | None:
     """The account's verified primary address, where setup codes go (None: there is none)."""
     from allauth.account.models import EmailAddress
 
-    address = (
+    address: str | None = (
         EmailAddress.objects.filter(user=user, verified=True)
         .order_by("-primary", "id")
         .values_list("email", flat=True)

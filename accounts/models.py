@@ -20,6 +20,12 @@ def time_zone_choices() -> list[tuple[str, str]]:
     return [("UTC", "UTC"), *((z, z.replace("_", " ")) for z in zones)]
 
 
+# A closed account keeps its row (payment records and kept forum posts point to it) under this
+# name and an address at this domain, which identifies no one and can never receive mail.
+FORMER_MEMBER = "Former member"
+CLOSED_ACCOUNT_DOMAIN = "deleted.invalid"
+
+
 def new_feed_token() -> str:
     return secrets.token_urlsafe(24)
 
@@ -122,3 +128,8 @@ class User(AbstractBaseUser, PermissionsMixin):
     def reset_feed_token(self) -> None:
         self.feed_token = new_feed_token()
         self.save(update_fields=["feed_token"])
+
+    @property
+    def closed_address(self) -> str:
+        """The address this account gets when it is closed (`accounts.services.delete_account`)."""
+        return f"deleted-{self.pk}@{CLOSED_ACCOUNT_DOMAIN}"

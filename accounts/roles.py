@@ -6,6 +6,7 @@ Each app adds the codenames its roles need here.
 """
 
 from django.apps import apps as global_apps
+from django.apps.registry import Apps
 from django.db.models.signals import post_migrate
 
 INSTRUCTOR = "Instructor"
@@ -96,7 +97,7 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
 }
 
 
-def sync_role_permissions(apps=global_apps, **kwargs: object) -> None:
+def sync_role_permissions(apps: Apps = global_apps, **kwargs: object) -> None:
     Group = apps.get_model("auth", "Group")
     Permission = apps.get_model("auth", "Permission")
     for role, codenames in ROLE_PERMISSIONS.items():

@@ -17,7 +17,6 @@ from django.views.decorators.http import require_POST
 
 from accounts import mfa, services
 from accounts.forms import DeleteAccountForm, ProfileForm, SetupCodeForm
-from ce import privacy as ce_privacy
 from lib import ratelimit
 from lib.typed import AuthenticatedHttpRequest
 from outbox import models as outbox
@@ -79,7 +78,7 @@ def delete_account(request: AuthenticatedHttpRequest) -> HttpResponse:
         "form": form,
         "allowed": allowed,
         "payment_record_years": services.PAYMENT_RECORD_YEARS,
-        "ce_record_years": ce_privacy.CE_RECORD_YEARS,
+        **services.privacy_page_context(),
         "has_payments": user.enrollments.filter(amount_paid_cents__gt=0).exists(),
     }
     return render(request, "accounts/delete.html", context)
@@ -102,7 +101,8 @@ def activate_totp(request: AuthenticatedHttpRequest) -> HttpResponse:
     if not mfa.may_set_up_first_app(request):
         query = urlencode({"next": _safe_next(request)}) if _safe_next(request) else ""
         return redirect(reverse("accounts:mfa_setup_code") + (f"?{query}" if query else ""))
-    return totp_views.activate_totp(request)
+    response: HttpResponse = totp_views.activate_totp(request)
+    return response
 
 
 SETUP_CODE_SENDS = (5, 3600)
@@ -164,7 +164,7 @@ def privacy(request: HttpRequest) -> HttpResponse:
     context = {
         "session_days": settings.SESSION_COOKIE_AGE // 86400,
         "payment_record_years": services.PAYMENT_RECORD_YEARS,
-        "ce_record_years": ce_privacy.CE_RECORD_YEARS,
+        **services.privacy_page_context(),
         "newsletter_confirm_days": settings.NEWSLETTER_CONFIRM_DAYS,
         "rate_limit_hours": math.ceil(services.LONGEST_RATE_LIMIT_SECONDS / 3600),
         "sent_email_days": outbox.KEEP_DONE.days,

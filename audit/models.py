@@ -71,7 +71,7 @@ class AuditEvent(models.Model):
         request: HttpRequest | None = None,
     ) -> AuditEvent:
         if actor is None and request is not None and request.user.is_authenticated:
-            actor = request.user  # type: ignore[assignment]
+            actor = request.user
         label = ""
         if obj is not None:
             label = f"{obj._meta.verbose_name} #{obj.pk}".capitalize()

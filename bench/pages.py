@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from django.urls import reverse
 
-from accounts.management.commands.seed_load import BENCH_LEARNER_EMAIL, LONG_TOPIC_TITLE
 from accounts.models import User
+from bench.loaddata.names import BENCH_LEARNER_EMAIL, LONG_TOPIC_TITLE
 from courses.models import Course
 from forum.models import Topic
 from lessons.models import Lesson

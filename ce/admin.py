@@ -29,6 +29,7 @@ from ce.models import (
     PostTestResult,
     SessionHours,
 )
+from lessons.models import Lesson
 
 
 @admin.register(EvaluationQuestion)
@@ -46,6 +47,14 @@ class CourseCreditAdmin(admin.ModelAdmin):
         ("Sponsor", {"fields": ["approving_body", "provider_number", "sponsor_statement"]}),
         ("Completion rule", {"fields": ["min_live_groups", "recordings_count"]}),
     ]
+    actions = ["add_lesson_hours"]
+
+    @admin.action(description="List every lesson of these courses under home-study hours")
+    def add_lesson_hours(self, request: HttpRequest, queryset) -> None:
+        """Rows (0 hours) for lessons that have none, to fill in on one page."""
+        lessons = Lesson.objects.filter(course__ce_credit__in=queryset, ce_hours__isnull=True)
+        created = LessonHours.objects.bulk_create(LessonHours(lesson=lesson) for lesson in lessons)
+        messages.success(request, f"{len(created)} lessons added to Home-study hours of lessons.")
 
     def get_urls(self):
         view = self.admin_site.admin_view
@@ -110,6 +119,7 @@ class CourseCreditAdmin(admin.ModelAdmin):
 @admin.register(LessonHours)
 class LessonHoursAdmin(admin.ModelAdmin):
     list_display = ["lesson", "course", "chapter", "video", "podcast"]
+    list_editable = ["chapter", "video", "podcast"]
     list_select_related = ["lesson__course"]
     list_filter = ["lesson__course"]
     autocomplete_fields = ["lesson"]
@@ -233,7 +243,12 @@ class CertificateAdmin(admin.ModelAdmin):
             if form.cleaned_data["action"] == "reissue":
                 try:
                     new = services.reissue_certificate(
-                        certificate=certificate, reason=reason, by=by, request=request
+                        certificate=certificate,
+                        reason=reason,
+                        by=by,
+                        name=" ".join(form.cleaned_data["name"].split()),
+                        credentials=" ".join(form.cleaned_data["credentials"].split()),
+                        request=request,
                     )
                 except services.CertificateRefused as refused:
                     messages.error(request, str(refused))

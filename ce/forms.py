@@ -61,6 +61,25 @@ class EvaluationForm(forms.Form):
         }
 
 
+class CertificateNameForm(forms.Form):
+    """The name and credentials the certificate prints, exactly as the learner enters them."""
+
+    name = forms.CharField(
+        label="Your name as it should appear on the certificate",
+        max_length=80,
+        help_text="Usually your full name as your licensing board knows it.",
+    )
+    credentials = forms.CharField(
+        label="Credentials", max_length=80, required=False, help_text="For example LMHC, PhD."
+    )
+
+    def clean_name(self) -> str:
+        return " ".join(self.cleaned_data["name"].split())
+
+    def clean_credentials(self) -> str:
+        return " ".join(self.cleaned_data["credentials"].split())
+
+
 class RevokeForm(forms.Form):
     ACTIONS = [("revoke", "Revoke"), ("reissue", "Revoke and reissue with a new code")]
 
@@ -69,4 +88,16 @@ class RevokeForm(forms.Form):
         max_length=500,
         widget=forms.Textarea(attrs={"rows": 3}),
         help_text="Recorded in the audit log, and shown to staff with the certificate.",
+    )
+    name = forms.CharField(
+        label="Name on the new certificate",
+        max_length=80,
+        required=False,
+        help_text="When reissuing: leave empty to keep the name as it was.",
+    )
+    credentials = forms.CharField(
+        label="Credentials on the new certificate",
+        max_length=80,
+        required=False,
+        help_text="When reissuing: leave empty to keep them as they were.",
     )

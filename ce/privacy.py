@@ -13,6 +13,7 @@ import datetime as dt
 from typing import TYPE_CHECKING, Any
 
 from django.db import transaction
+from django.db.models import Prefetch
 from django.utils import timezone
 
 if TYPE_CHECKING:
@@ -23,7 +24,7 @@ if TYPE_CHECKING:
 CE_RECORD_YEARS = 6
 
 # "app_label.Model.field" (a foreign key to the user) → what deleting the account does to it;
-# merged into accounts.services.DELETION_PLAN.
+# part of accounts.services.DELETION_PLAN (accounts/privacy.py describes this module's parts).
 DELETION_PLAN: dict[str, str] = {
     "ce.Certificate.user": f"kept {CE_RECORD_YEARS} years: the sponsor's record; "
     "verification shows only validity",
@@ -37,8 +38,23 @@ def _iso(value: dt.datetime | dt.date | None) -> str | None:
     return value.isoformat() if value else None
 
 
+def page_context() -> dict[str, Any]:
+    """What the privacy and delete-account pages say about CE records."""
+    return {"ce_record_years": CE_RECORD_YEARS}
+
+
 def export(user: User) -> dict[str, Any]:
-    from ce.models import Certificate, EvaluationResponse, PostTestResult, RecordingView
+    return {"continuing_education": _export(user)}
+
+
+def _export(user: User) -> dict[str, Any]:
+    from ce.models import (
+        Certificate,
+        EvaluationAnswer,
+        EvaluationResponse,
+        PostTestResult,
+        RecordingView,
+    )
 
     return {
         "certificates": [
@@ -86,13 +102,15 @@ def export(user: User) -> dict[str, Any]:
             }
             for e in EvaluationResponse.objects.filter(user=user)
             .select_related("course")
-            .prefetch_related("answers__question")
+            .prefetch_related(
+                Prefetch("answers", EvaluationAnswer.objects.select_related("question"))
+            )
         ],
     }
 
 
 @transaction.atomic
-def erase(user: User) -> None:
+def erase(user: User, *, keep_posts: bool = False) -> None:
     from ce.models import Certificate, EvaluationResponse, PostTestResult, RecordingView
 
     PostTestResult.objects.filter(user=user).delete()

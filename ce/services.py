@@ -312,14 +312,14 @@ def submit_evaluation(
 # Certificates ---------------------------------------------------------------------------
 
 
-def _snapshot(user: User, t: Transcript) -> dict:
+def _snapshot(user: User, t: Transcript, *, name: str, credentials: str) -> dict:
     assert t.credit is not None
     return {
         "user": user,
         "course": t.course,
         "cohort": t.cohort,
-        "name": user.display_name or user.email,
-        "credentials": user.credentials,
+        "name": name,
+        "credentials": credentials,
         "program": "How Therapy Works",
         "trimester": f"Trimester {t.course.number}: {t.course.title}"
         + (f" ({t.cohort.name})" if t.cohort else ""),
@@ -344,10 +344,10 @@ def _snapshot(user: User, t: Transcript) -> dict:
 
 
 @transaction.atomic
-def issue_certificate(*, user: User, course: Course) -> Certificate:
+def issue_certificate(*, user: User, course: Course, name: str, credentials: str) -> Certificate:
     """The learner's valid certificate for `course`, issued now if they meet every
-    requirement. The user row is locked so that two clicks make one certificate (the unique
-    constraint on valid certificates backs it)."""
+    requirement, with the name and credentials they entered. The user row is locked so that
+    two clicks make one certificate (the unique constraint on valid certificates backs it)."""
     from accounts.models import User as UserModel
 
     UserModel.objects.select_for_update().filter(pk=user.pk).first()
@@ -357,7 +357,7 @@ def issue_certificate(*, user: User, course: Course) -> Certificate:
     t = build_transcript(user=user, course=course)
     if not t.eligible:
         raise CertificateRefused(" ".join(t.missing))
-    return Certificate.objects.create(**_snapshot(user, t))
+    return Certificate.objects.create(**_snapshot(user, t, name=name, credentials=credentials))
 
 
 @transaction.atomic
@@ -379,17 +379,23 @@ def revoke_certificate(*, certificate: Certificate, reason: str, by: User, reque
 
 @transaction.atomic
 def reissue_certificate(
-    *, certificate: Certificate, reason: str, by: User, request=None
+    *,
+    certificate: Certificate,
+    reason: str,
+    by: User,
+    name: str = "",
+    credentials: str = "",
+    request=None,
 ) -> Certificate:
-    """Revoke `certificate` and issue a new one with a new code, from the learner's profile
-    and hours as they are now (a corrected name, hours set right). Staff may reissue even if
-    a requirement changed since: the original was earned."""
+    """Revoke `certificate` and issue a new one with a new code, with the hours as they are
+    now (hours set right) and the name and credentials staff give (a correction), else the
+    old ones. Staff may reissue even if a requirement changed since: the original was earned."""
     revoke_certificate(certificate=certificate, reason=reason, by=by, request=request)
     old = Certificate.objects.get(pk=certificate.pk)
     t = build_transcript(user=old.user, course=old.course)
     if t.credit is None:
         raise CertificateRefused("This trimester no longer offers CE credit.")
-    data = _snapshot(old.user, t)
+    data = _snapshot(old.user, t, name=name or old.name, credentials=credentials or old.credentials)
     data["cohort"] = old.cohort or data["cohort"]
     data["started_on"] = min(old.started_on, data["started_on"])
     new = Certificate.objects.create(**data, replaces=old)

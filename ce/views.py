@@ -12,7 +12,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
 from ce import services
-from ce.forms import EvaluationForm, PostTestForm
+from ce.forms import CertificateNameForm, EvaluationForm, PostTestForm
 from ce.models import Certificate, CourseCredit, EvaluationQuestion, PostTest
 from ce.pdf import certificate_pdf
 from courses.models import Course
@@ -34,13 +34,26 @@ def index(request: AuthenticatedHttpRequest) -> HttpResponse:
     return render(request, "ce/index.html", {"transcripts": transcripts})
 
 
+def render_transcript(
+    request: AuthenticatedHttpRequest, course: Course, form: CertificateNameForm | None = None
+) -> HttpResponse:
+    t = services.build_transcript(user=request.user, course=course)
+    user = request.user
+    context = {
+        "t": t,
+        "recordings": services.watchable_recordings(user=user, cohort=t.cohort),
+        "form": form
+        or CertificateNameForm(
+            initial={"name": user.display_name, "credentials": user.credentials}
+        ),
+    }
+    return render(request, "ce/transcript.html", context)
+
+
 @login_required
 @never_cache
 def transcript(request: AuthenticatedHttpRequest, course_slug: str) -> HttpResponse:
-    course = get_course(request, course_slug)
-    t = services.build_transcript(user=request.user, course=course)
-    recordings = services.watchable_recordings(user=request.user, cohort=t.cohort)
-    return render(request, "ce/transcript.html", {"t": t, "recordings": recordings})
+    return render_transcript(request, get_course(request, course_slug))
 
 
 @login_required
@@ -103,8 +116,13 @@ def evaluation(request: AuthenticatedHttpRequest, course_slug: str) -> HttpRespo
 @require_POST
 def issue(request: AuthenticatedHttpRequest, course_slug: str) -> HttpResponse:
     course = get_course(request, course_slug)
+    form = CertificateNameForm(request.POST)
+    if not form.is_valid():
+        return render_transcript(request, course, form)
     try:
-        certificate = services.issue_certificate(user=request.user, course=course)
+        certificate = services.issue_certificate(
+            user=request.user, course=course, **form.cleaned_data
+        )
     except services.CertificateRefused as refused:
         messages.error(request, f"Not yet: {refused}")
         return redirect("ce:transcript", course_slug=course.slug)

@@ -62,6 +62,10 @@ app.conf.beat_schedule["zoomgroups-reminders"] = {
     "task": "zoomgroups.tasks.send_due_reminders",
     "schedule": crontab(minute="*/5"),  # 24-hour and 1-hour reminders; each sent once
 }
+app.conf.beat_schedule["zoomgroups-purge-zoom-events"] = {
+    "task": "zoomgroups.tasks.purge_zoom_events",
+    "schedule": crontab(hour=3, minute=50),  # handled Zoom webhook events after 90 days
+}
 app.conf.beat_schedule["newsletter-send-due-issues"] = {
     "task": "newsletter.tasks.send_due_issues",
     "schedule": crontab(minute="*"),  # a scheduled TIFT issue starts within a minute

@@ -8,12 +8,18 @@ SQLite, Celery tasks run inline, email printed to the console, Stripe off. Produ
 
 import os
 from pathlib import Path
+from typing import Any
 from urllib.parse import parse_qs, unquote, urlparse
 
 import dj_database_url
+import django_stubs_ext
+from csp.constants import NONCE, NONE, SELF, UNSAFE_INLINE
 from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
+
+# ModelAdmin[Model], QuerySet[Model] … at runtime, as strict mypy wants them written.
+django_stubs_ext.monkeypatch()
 
 
 def env(name: str, default: str = "") -> str:
@@ -21,16 +27,41 @@ def env(name: str, default: str = "") -> str:
     return os.environ.get(name) or default
 
 
+TRUE_WORDS = {"1", "true", "yes", "on"}
+FALSE_WORDS = {"0", "false", "no", "off"}
+
+
+def parse_bool(name: str, value: str) -> bool:
+    """A yes/no setting; anything but the usual words is refused, so that a typo ("ture")
+    stops the site from starting instead of reading as False."""
+    word = value.strip().lower()
+    if word in TRUE_WORDS:
+        return True
+    if word in FALSE_WORDS:
+        return False
+    raise ImproperlyConfigured(
+        f"{name} must be one of 1/0, true/false, yes/no, on/off; it is {value!r}."
+    )
+
+
+def parse_int(name: str, value: str) -> int:
+    try:
+        return int(value.strip())
+    except ValueError:
+        raise ImproperlyConfigured(f"{name} must be a whole number; it is {value!r}.") from None
+
+
 def env_bool(name: str, default: bool = False) -> bool:
-    value = os.environ.get(name)
-    if value is None or value == "":
-        return default
-    return value.strip().lower() in {"1", "true", "yes", "on"}
+    """The variable as a yes/no; unset and empty mean the default, a bad value is an error."""
+    value = os.environ.get(name, "")
+    return parse_bool(name, value) if value.strip() else default
 
 
 def env_int(name: str, default: int) -> int:
-    value = os.environ.get(name)
-    return int(value) if value else default
+    """The variable as a whole number; unset and empty mean the default, a bad value is an
+    error."""
+    value = os.environ.get(name, "")
+    return parse_int(name, value) if value.strip() else default
 
 
 def env_list(name: str, default: str = "") -> list[str]:
@@ -71,6 +102,8 @@ INSTALLED_APPS = [
     "ce",
     "audit",
     "outbox",
+    # The benchmarks' data (`seed_load`); no models or URLs, never imported by the site.
+    "bench",
     "config.apps.AdminConfig",
     "django.contrib.auth",
     "django.contrib.contenttypes",
@@ -85,6 +118,7 @@ INSTALLED_APPS = [
     "allauth.account",
     "allauth.mfa",
     "django_prose_editor",
+    "csp",
 ]
 
 MIDDLEWARE = [
@@ -120,7 +154,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
-                "lib.navigation.site_context",
+                "config.navigation.site_context",
                 "accounts.context_processors.staff_powers",
             ],
             "libraries": {"htw": "lib.templatetags.htw"},
@@ -170,7 +204,7 @@ REDIS_CACHE_TIMEOUT_MS = env_int("REDIS_CACHE_TIMEOUT_MS", 300)
 REDIS_CACHE_RETRY_SECONDS = env_int("REDIS_CACHE_RETRY_SECONDS", 5)
 
 
-def redis_cache(url: str) -> dict:
+def redis_cache(url: str) -> dict[str, Any]:
     """The CACHES entry for a Redis at `url` (tests/test_redis_outage.py uses it too)."""
     from redis.backoff import NoBackoff
     from redis.retry import Retry
@@ -296,6 +330,17 @@ PROGRAM_TIME_ZONE = env("PROGRAM_TIME_ZONE", "America/New_York")
 # how many minutes before the start the Join button appears.
 ZOOMGROUPS_MAX_PER_COHORT = env_int("ZOOMGROUPS_MAX_PER_COHORT", 10)
 ZOOMGROUPS_JOIN_OPENS_MINUTES = env_int("ZOOMGROUPS_JOIN_OPENS_MINUTES", 15)
+# Zoom (issue 26): off unless the Server-to-Server OAuth app's three values are set; then
+# meetings, registrants, recordings and attendance come from Zoom (zoomgroups/zoom.py). The
+# webhook (/zoom/webhook/) is on only with its secret token. The two URLs point at a fake in tests.
+ZOOM_ACCOUNT_ID = env("ZOOM_ACCOUNT_ID")
+ZOOM_CLIENT_ID = env("ZOOM_CLIENT_ID")
+ZOOM_CLIENT_SECRET = env("ZOOM_CLIENT_SECRET")
+ZOOM_WEBHOOK_SECRET_TOKEN = env("ZOOM_WEBHOOK_SECRET_TOKEN")
+# The Zoom user who hosts the meetings: "me" is the user who created the app.
+ZOOM_HOST_USER = env("ZOOM_HOST_USER", "me")
+ZOOM_API_BASE = env("ZOOM_API_BASE", "https://api.zoom.us/v2")
+ZOOM_OAUTH_URL = env("ZOOM_OAUTH_URL", "https://zoom.us/oauth/token")
 
 # TIFT newsletter: default send slot (weekday 0 = Monday, hour in PROGRAM_TIME_ZONE), how long
 # a confirmation link and the infographic's download link last, messages per worker batch, and
@@ -320,7 +365,7 @@ FILE_STORAGE = env("FILE_STORAGE", "django.core.files.storage.FileSystemStorage"
 MEDIA_SIGNED_URL_SECONDS = env_int("MEDIA_SIGNED_URL_SECONDS", 300)
 
 
-def s3_storage(bucket: str, **options: str | None) -> dict:
+def s3_storage(bucket: str, **options: str | None) -> dict[str, Any]:
     """The STORAGES entry for a private bucket (tests/test_media_storage.py uses it too)."""
     return {
         "BACKEND": "storages.backends.s3.S3Storage",
@@ -369,7 +414,7 @@ FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 
 
-def parse_email_url(url: str) -> dict:
+def parse_email_url(url: str) -> dict[str, Any]:
     """Turn EMAIL_URL into email settings.
 
     console://            print messages (development default)
@@ -391,7 +436,7 @@ def parse_email_url(url: str) -> dict:
         return {"EMAIL_BACKEND": f"anymail.backends.{parsed.netloc}.EmailBackend"}
     if scheme not in backends:
         raise ImproperlyConfigured(f"EMAIL_URL has an unknown scheme: {scheme!r}")
-    result: dict = {"EMAIL_BACKEND": backends[scheme]}
+    result: dict[str, Any] = {"EMAIL_BACKEND": backends[scheme]}
     if scheme == "file":
         result["EMAIL_FILE_PATH"] = parsed.path
     if scheme in {"smtp", "smtps"}:
@@ -402,8 +447,8 @@ def parse_email_url(url: str) -> dict:
             EMAIL_HOST_USER=unquote(parsed.username or ""),
             EMAIL_HOST_PASSWORD=unquote(parsed.password or ""),
             EMAIL_USE_SSL=scheme == "smtps",
-            EMAIL_USE_TLS=query.get("tls", ["0"])[0] in {"1", "true"},
-            EMAIL_TIMEOUT=int(query.get("timeout", ["20"])[0]),
+            EMAIL_USE_TLS=parse_bool("EMAIL_URL's tls", query.get("tls", ["0"])[0]),
+            EMAIL_TIMEOUT=parse_int("EMAIL_URL's timeout", query.get("timeout", ["20"])[0]),
         )
     return result
 
@@ -474,15 +519,28 @@ if env_bool("BEHIND_PROXY", False):
 # allauth's rate limits use the same address (accounts.adapter).
 TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 1) if env_bool("BEHIND_PROXY") else 0
 
-# Content-Security-Policy (lib/csp.py): scripts only from this origin or with the response's
-# nonce. Extra sources: the video players lessons embed (lessons/embeds.py), where forms may
-# post or redirect to (Stripe Checkout), and images/audio in chapters and podcasts by URL.
-CSP_FRAME_SRC = env_list(
-    "CSP_FRAME_SRC", "https://www.youtube-nocookie.com,https://player.vimeo.com"
-)
-CSP_FORM_ACTION = env_list("CSP_FORM_ACTION", "https://checkout.stripe.com")
-CSP_IMG_SRC = env_list("CSP_IMG_SRC", "https:")
-CSP_MEDIA_SRC = env_list("CSP_MEDIA_SRC", "https:")
+# Content-Security-Policy (django-csp, with lib/csp.py): scripts only from this origin or with
+# the response's nonce. Extra sources: the video players lessons embed (lessons/embeds.py), where
+# forms may post or redirect to (Stripe Checkout), and images/audio in chapters and podcasts by URL.
+CONTENT_SECURITY_POLICY: dict[str, dict[str, list[Any]]] = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF, NONCE],
+        "style-src": [SELF, UNSAFE_INLINE],
+        "img-src": [SELF, "data:", *env_list("CSP_IMG_SRC", "https:")],
+        "media-src": [SELF, *env_list("CSP_MEDIA_SRC", "https:")],
+        "font-src": [SELF, "data:"],
+        "connect-src": [SELF],
+        "frame-src": env_list(
+            "CSP_FRAME_SRC", "https://www.youtube-nocookie.com,https://player.vimeo.com"
+        )
+        or [NONE],
+        "object-src": [NONE],
+        "base-uri": [SELF],
+        "form-action": [SELF, *env_list("CSP_FORM_ACTION", "https://checkout.stripe.com")],
+        "frame-ancestors": [NONE],
+    }
+}
 
 ADMINS = [("Admin", addr) for addr in env_list("ADMIN_EMAILS")]
 # Error reports keep the traceback and field names but never what people typed (request

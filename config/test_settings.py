@@ -28,6 +28,8 @@ WHITENOISE_AUTOREFRESH = True
 # The email provider's tracking webhook, mounted as in production (tests post Postmark-shaped
 # reports to /anymail/postmark/tracking/ with this basic auth).
 EMAIL_FEEDBACK_PROVIDER = "postmark"
+# Zoom off, whatever the environment says; tests that want it use the fake_zoom fixture.
+ZOOM_ACCOUNT_ID = ZOOM_CLIENT_ID = ZOOM_CLIENT_SECRET = ZOOM_WEBHOOK_SECRET_TOKEN = ""
 ANYMAIL = {**ANYMAIL, "WEBHOOK_SECRET": "anymail-test:webhook-secret"}  # noqa: F405
 # Browser tests pay at a fake Stripe Checkout on loopback (tests/fakestripe.py, any port).
-CSP_FORM_ACTION = [*CSP_FORM_ACTION, "http://127.0.0.1:*"]  # noqa: F405
+CONTENT_SECURITY_POLICY["DIRECTIVES"]["form-action"].append("http://127.0.0.1:*")  # noqa: F405

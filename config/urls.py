@@ -7,6 +7,7 @@ from django.views.generic import TemplateView
 from accounts import views as account_views
 from courses.views import catalog
 from lib import converters, health
+from zoomgroups import webhooks as zoom_webhooks
 
 # Before the apps' URLconfs are included: they use <token:...> and <signed:...>.
 register_converter(converters.RandomToken, "token")
@@ -26,6 +27,7 @@ urlpatterns = [
     path("", include("courses.urls")),
     path("", include("lessons.urls")),
     path("groups/", include("zoomgroups.urls")),
+    path("zoom/webhook/", zoom_webhooks.zoom_webhook, name="zoom_webhook"),
     path("", include("qa.urls")),
     path("forum/", include("forum.urls")),
     path("newsletter/", include("newsletter.urls")),

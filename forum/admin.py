@@ -9,7 +9,6 @@ from django.urls import reverse
 from django.utils.html import format_html
 
 from forum import services
-from forum.apps import search_results_changed
 from forum.models import Category, CircleMembership, ForumProfile, Post, Report, Topic
 
 
@@ -65,7 +64,6 @@ class TopicAdmin(admin.ModelAdmin):
 
     def _flag(self, request: HttpRequest, queryset: QuerySet[Topic], **flags: bool) -> None:
         n = queryset.update(**flags)
-        search_results_changed()  # a hidden topic's posts leave the search at once
         self.message_user(request, f"{n} topic(s) updated.", messages.SUCCESS)
 
     @admin.action(description="Pin selected topics", permissions=["change"])

@@ -122,16 +122,6 @@ class TopicQuerySet(models.QuerySet["Topic"]):
             Q(category__is_private=False) | Q(category_id__in=circles), is_hidden=False
         )
 
-    def visible_in(self, category: Category, user: User | object) -> TopicQuerySet:
-        """`visible_to(user).filter(category=category)` for a category the caller fetched
-        through `Category.objects.visible_to(user)`: the category is not checked again, which
-        spares a page two nested subqueries to build and compile (issue 9)."""
-        if not is_member(user):
-            return self.none()
-        if is_program_staff(user):
-            return self.filter(category=category)
-        return self.filter(category=category, is_hidden=False)
-
     def with_unread(self, user: User | object, marked_all_read_at=None) -> TopicQuerySet:
         """Annotate read_up_to (the member's last read post id, 0 if never opened) and
         is_unread (a post newer than that, and newer than "mark all read")."""
@@ -215,15 +205,6 @@ class PostQuerySet(models.QuerySet["Post"]):
             topic__is_hidden=False,
             is_hidden=False,
         )
-
-    def visible_in(self, topic: Topic, user: User | object) -> PostQuerySet:
-        """`visible_to(user).filter(topic=topic)` for a topic the caller fetched through
-        `Topic.objects.visible_to(user)` (see `TopicQuerySet.visible_in`)."""
-        if not is_member(user):
-            return self.none()
-        if is_program_staff(user):
-            return self.filter(topic=topic)
-        return self.filter(topic=topic, is_hidden=False)
 
 
 class Post(models.Model):

@@ -1,3 +1,5 @@
+from typing import Any, TypedDict, cast
+
 from django.contrib import admin
 from django.core.exceptions import PermissionDenied
 from django.db import models
@@ -5,8 +7,9 @@ from django.db.models import Count, IntegerField, OuterRef, Q, QuerySet, Subquer
 from django.db.models.functions import Coalesce
 from django.http import HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
-from django.urls import path, reverse
+from django.urls import URLPattern, path, reverse
 from django.utils.html import format_html
+from django_stubs_ext import WithAnnotations
 
 from courses.models import Cohort, Enrollment
 from lessons.models import Lesson, Progress
@@ -53,7 +56,12 @@ def completions_by_learners() -> Coalesce:
     )
 
 
-def completion_by_lesson(cohort: Cohort) -> tuple[int, list[dict]]:
+class Counts(TypedDict):
+    started: int
+    completed: int
+
+
+def completion_by_lesson(cohort: Cohort) -> tuple[int, list[dict[str, Any]]]:
     """(learners in the cohort, one row per lesson of its course with started/completed counts)."""
     learner_ids = Enrollment.objects.filter(
         cohort=cohort, status__in=Enrollment.ACCESS_STATUSES
@@ -78,13 +86,14 @@ def completion_by_lesson(cohort: Cohort) -> tuple[int, list[dict]]:
             "percent": percent(lesson.completed, learners),
             "width": round(100 * lesson.completed / learners) if learners else 0,
         }
-        for lesson in lessons
+        # LessonQuerySet is typed for plain lessons; these carry the two counts.
+        for lesson in cast("QuerySet[WithAnnotations[Lesson, Counts]]", lessons)
     ]
     return learners, rows
 
 
 @admin.register(Lesson)
-class LessonAdmin(admin.ModelAdmin):
+class LessonAdmin(admin.ModelAdmin[Lesson]):
     list_display = [
         "title",
         "course",
@@ -129,7 +138,7 @@ class LessonAdmin(admin.ModelAdmin):
         ("Preview", {"fields": ["preview_link", "material_count"]}),
     ]
 
-    def get_queryset(self, request: HttpRequest) -> QuerySet:
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Lesson]:
         return (
             super()
             .get_queryset(request)
@@ -158,7 +167,7 @@ class LessonAdmin(admin.ModelAdmin):
     def podcast_bytes_note(self, lesson: Lesson) -> str:
         return "The size is filled in by itself for an uploaded file."
 
-    def get_urls(self) -> list:
+    def get_urls(self) -> list[URLPattern]:
         view = self.admin_site.admin_view(self.completion_view)
         return [path("completion/", view, name="lessons_lesson_completion"), *super().get_urls()]
 
@@ -169,7 +178,7 @@ class LessonAdmin(admin.ModelAdmin):
         cohorts = Cohort.objects.select_related("course").order_by("-starts_on")
         cohort = None
         learners: int = 0
-        rows: list[dict] = []
+        rows: list[dict[str, Any]] = []
         cohort_id = request.GET.get("cohort", "")
         if cohort_id.isdigit():
             cohort = cohorts.filter(pk=int(cohort_id)).first()
@@ -189,7 +198,7 @@ class LessonAdmin(admin.ModelAdmin):
 
 
 @admin.register(Progress)
-class ProgressAdmin(admin.ModelAdmin):
+class ProgressAdmin(admin.ModelAdmin[Progress]):
     list_display = [
         "user",
         "lesson",

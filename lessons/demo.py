@@ -10,6 +10,7 @@ import wave
 
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
+from django.core.management.base import OutputWrapper
 from django.utils import timezone
 from django.utils.html import escape
 from django.utils.text import slugify
@@ -130,7 +131,7 @@ def transcript(title: str) -> str:
     )
 
 
-def seed(stdout) -> None:
+def seed(stdout: OutputWrapper) -> None:
     audio = ensure_audio()
     created = 0
     for course in Course.objects.filter(number__in=LESSONS):

@@ -5,12 +5,17 @@ URLs carry it too, so a podcast app needs no session. The feed is marked `itunes
 directories never list it.
 """
 
+import datetime as dt
+from typing import Any
+
 from django.conf import settings
 from django.contrib.syndication.views import Feed
+from django.db.models import QuerySet
 from django.http import Http404, HttpRequest
 from django.templatetags.static import static
 from django.urls import reverse
 from django.utils.feedgenerator import Enclosure, Rss201rev2Feed
+from django.utils.xmlutils import SimplerXMLGenerator
 
 from accounts.models import User
 from courses.models import Course
@@ -20,10 +25,10 @@ ITUNES_NS = "http://www.itunes.com/dtds/podcast-1.0.dtd"
 
 
 class ITunesFeed(Rss201rev2Feed):
-    def rss_attributes(self) -> dict:
+    def rss_attributes(self) -> dict[str, str]:
         return {**super().rss_attributes(), "xmlns:itunes": ITUNES_NS}
 
-    def add_root_elements(self, handler) -> None:
+    def add_root_elements(self, handler: SimplerXMLGenerator) -> None:
         super().add_root_elements(handler)
         handler.addQuickElement("itunes:author", self.feed["itunes_author"])
         handler.addQuickElement("itunes:image", None, {"href": self.feed["itunes_image"]})
@@ -32,7 +37,7 @@ class ITunesFeed(Rss201rev2Feed):
         handler.addQuickElement("itunes:type", "serial")
         handler.addQuickElement("itunes:category", None, {"text": "Education"})
 
-    def add_item_elements(self, handler, item) -> None:
+    def add_item_elements(self, handler: SimplerXMLGenerator, item: dict[str, Any]) -> None:
         super().add_item_elements(handler, item)
         handler.addQuickElement("itunes:author", self.feed["itunes_author"])
         if item.get("itunes_duration"):
@@ -42,7 +47,7 @@ class ITunesFeed(Rss201rev2Feed):
         handler.addQuickElement("itunes:season", str(item["itunes_season"]))
 
 
-class PodcastFeed(Feed):
+class PodcastFeed(Feed[Lesson, User]):
     feed_type = ITunesFeed
     author = "How Therapy Works"
     description = (
@@ -71,13 +76,13 @@ class PodcastFeed(Feed):
     def feed_url(self, obj: User) -> str:
         return self.request.build_absolute_uri()
 
-    def feed_extra_kwargs(self, obj: User) -> dict:
+    def feed_extra_kwargs(self, obj: User) -> dict[str, Any]:
         return {
             "itunes_author": self.author,
             "itunes_image": self.request.build_absolute_uri(static("lessons/podcast-cover.png")),
         }
 
-    def items(self, obj: User):
+    def items(self, obj: User) -> QuerySet[Lesson]:
         return (
             Lesson.objects.in_feed_of(obj)
             .with_podcast()
@@ -101,7 +106,7 @@ class PodcastFeed(Feed):
 
     item_guid_is_permalink = False
 
-    def item_pubdate(self, item: Lesson):
+    def item_pubdate(self, item: Lesson) -> dt.datetime:
         return item.podcast_published_at or item.created_at
 
     def item_enclosures(self, item: Lesson) -> list[Enclosure]:
@@ -116,7 +121,7 @@ class PodcastFeed(Feed):
             url = item.podcast_url
         return [Enclosure(url, str(item.podcast_bytes or 0), item.podcast_mime_type)]
 
-    def item_extra_kwargs(self, item: Lesson) -> dict:
+    def item_extra_kwargs(self, item: Lesson) -> dict[str, Any]:
         return {
             "itunes_duration": item.podcast_itunes_duration,
             "itunes_episode": item.order,

@@ -8,9 +8,10 @@ anyone sees free-preview lessons. `Lesson.objects.visible_to(user)` is the only 
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
 import html
 import mimetypes
-from typing import TYPE_CHECKING, cast
+from typing import TYPE_CHECKING, Any, cast
 
 from django.conf import settings
 from django.contrib.postgres.search import SearchVector, SearchVectorField
@@ -186,7 +187,7 @@ class Lesson(models.Model):
     def __str__(self) -> str:
         return self.title
 
-    def save(self, *args, **kwargs) -> None:
+    def save(self, *args: Any, **kwargs: Any) -> None:
         self.chapter = clean_html(self.chapter)
         text = html.unescape(strip_tags(self.chapter.replace("><", "> <")))
         self.chapter_text = " ".join(text.split())
@@ -302,7 +303,7 @@ class Progress(models.Model):
     def done_count(self, lesson: Lesson) -> int:
         return sum(self.is_done(m) for m in lesson.materials)
 
-    def refresh_completion(self, lesson: Lesson, now=None) -> None:
+    def refresh_completion(self, lesson: Lesson, now: dt.datetime | None = None) -> None:
         """Complete once every material the lesson has is done; open again if one is undone."""
         if lesson.material_count and self.done_count(lesson) >= lesson.material_count:
             self.completed_at = self.completed_at or now or timezone.now()

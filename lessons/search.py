@@ -7,17 +7,23 @@ text from a lesson reaches the page unescaped.
 
 import re
 from dataclasses import dataclass
+from typing import TypedDict, cast
 
 from django.contrib.postgres.search import SearchHeadline, SearchQuery, SearchRank
 from django.db import connection
-from django.db.models import F, Q
+from django.db.models import F, Q, QuerySet
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
+from django_stubs_ext import WithAnnotations
 
 from lessons.models import Lesson, LessonQuerySet
 
 START, STOP = "\ue000", "\ue001"
 MAX_RESULTS = 30
+
+
+class Headline(TypedDict):
+    headline: str
 
 
 @dataclass
@@ -71,7 +77,9 @@ def search_lessons(lessons: LessonQuerySet, query: str) -> list[Hit]:
             )
             .order_by("-rank", "course__order", "order")[:MAX_RESULTS]
         )
-        return [Hit(lesson, highlight(lesson.headline or lesson.summary)) for lesson in found]
+        # LessonQuerySet is typed for plain lessons; these carry their headline.
+        found_with = cast("QuerySet[WithAnnotations[Lesson, Headline]]", found)
+        return [Hit(lesson, highlight(lesson.headline or lesson.summary)) for lesson in found_with]
     terms = [t.lower() for t in query.split() if t]
     condition = Q()
     for term in terms:

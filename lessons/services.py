@@ -7,7 +7,6 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from lessons.models import Lesson, Progress
-from lib.rows import fetch_one
 
 if TYPE_CHECKING:
     from accounts.models import User
@@ -33,8 +32,7 @@ VISIT_RESOLUTION = dt.timedelta(minutes=1)
 def record_visit(*, user: User, lesson: Lesson) -> Progress:
     """Remember that the learner opened the lesson ("continue where you left off")."""
     now = timezone.now()
-    # By its unique key, without the ORM's query building: every lesson page asks (issue 9).
-    progress = fetch_one(Progress, user_id=user.pk, lesson_id=lesson.pk)
+    progress = Progress.objects.filter(user=user, lesson=lesson).first()
     if progress is None:
         with transaction.atomic():
             return _progress_for_update(user, lesson)

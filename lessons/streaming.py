@@ -63,7 +63,7 @@ def parse_range(header: str, size: int) -> tuple[int, int] | Literal[False] | No
     return max(0, size - suffix), size - 1
 
 
-def _chunks(handle: File, start: int, length: int) -> Iterator[bytes]:
+def _chunks(handle: File[bytes], start: int, length: int) -> Iterator[bytes]:
     try:
         handle.seek(start)
         remaining = length
@@ -78,7 +78,7 @@ def _chunks(handle: File, start: int, length: int) -> Iterator[bytes]:
 
 
 def serve_file(
-    request: HttpRequest, field_file: File, content_type: str, *, redirect: bool = True
+    request: HttpRequest, field_file: File[bytes], content_type: str, *, redirect: bool = True
 ) -> HttpResponse | StreamingHttpResponse:
     """Answer a GET or HEAD for `field_file`, honouring a Range header, with the headers of
     every upload we serve (sandboxed, not sniffed: lib.uploads.served_from_our_origin); for a
@@ -114,7 +114,7 @@ def file_validators(field_file: File, size: int) -> tuple[str, dt.datetime | Non
 
 
 def _serve(
-    request: HttpRequest, field_file: File, content_type: str
+    request: HttpRequest, field_file: File[bytes], content_type: str
 ) -> HttpResponse | StreamingHttpResponse:
     size = field_file.size
     etag, modified = file_validators(field_file, size)

@@ -1,3 +1,5 @@
+from typing import Any
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.db.models import Count
@@ -34,7 +36,7 @@ def get_lesson(request: HttpRequest, course_slug: str, slug: str) -> Lesson:
     )
 
 
-def lesson_context(lesson: Lesson, progress: Progress | None, **extra: object) -> dict:
+def lesson_context(lesson: Lesson, progress: Progress | None, **extra: object) -> dict[str, Any]:
     done = progress.done_count(lesson) if progress else 0
     total = lesson.material_count
     return {

@@ -67,7 +67,7 @@ class Redis(redis.Redis):
         if outage.skipping():
             raise redis.ConnectionError("Redis failed a moment ago; not tried again yet")
         try:
-            return super().execute_command(*args, **options)
+            return super().execute_command(*args, **options)  # type: ignore[no-untyped-call]
         except (redis.ConnectionError, redis.TimeoutError):
             outage.failed()
             raise

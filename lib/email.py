@@ -12,9 +12,11 @@ links in the context, not content.
 import re
 import smtplib
 import socket
+from typing import Any
 
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives, get_connection
+from django.core.mail.backends.base import BaseEmailBackend
 from django.template.loader import render_to_string
 from django.utils.html import escape, linebreaks, urlize
 
@@ -58,7 +60,7 @@ def describe_failure(exc: BaseException) -> str:
     return f"{name} {code}" if code is not None else name
 
 
-def render_email(name: str, context: dict) -> tuple[str, str, str]:
+def render_email(name: str, context: dict[str, Any]) -> tuple[str, str, str]:
     """Render the subject, plain text and HTML of the message `name`."""
     context = {"site_url": settings.SITE_URL, **context}
     subject = " ".join(render_to_string(f"emails/{name}.subject.txt", context).split())
@@ -94,7 +96,7 @@ def build_message(
     to: list[str],
     from_email: str | None = None,
     headers: dict[str, str] | None = None,
-    connection=None,
+    connection: BaseEmailBackend | None = None,
 ) -> EmailMultiAlternatives:
     """Every message has a plain-text and an HTML part, and replies go to EMAIL_REPLY_TO
     unless `headers` name another Reply-To."""
@@ -116,13 +118,13 @@ def build_message(
 
 
 def send_now(
-    name: str, to: list[str], context: dict, headers: dict[str, str] | None = None
+    name: str, to: list[str], context: dict[str, Any], headers: dict[str, str] | None = None
 ) -> None:
     """Render and send at once, in this process. The outbox calls this; views should not."""
     subject, text, html = render_email(name, context)
     build_message(subject=subject, text=text, html=html, to=to, headers=headers).send()
 
 
-def open_connection():
+def open_connection() -> BaseEmailBackend:
     """An SMTP (or configured backend) connection to reuse across many messages."""
     return get_connection()

@@ -274,7 +274,7 @@ class ThrottledAdminEmailHandler(AdminEmailHandler):
                 if not cache.add(count, 1, timeout=max(interval, 7 * 24 * 3600)):
                     cache.incr(count)
                 return None
-            suppressed = cache.get(count, 0)
+            suppressed: int = cache.get(count, 0)
             if suppressed:
                 cache.decr(count, suppressed)  # not delete: others may have counted since
             return suppressed

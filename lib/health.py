@@ -20,6 +20,7 @@ import smtplib
 import threading
 import time
 from collections.abc import Callable
+from typing import Any
 
 import redis
 from celery import shared_task
@@ -72,7 +73,7 @@ def check_redis() -> str | None:
     return None
 
 
-def check_workers(beat: dict | None) -> str | None:
+def check_workers(beat: dict[str, Any] | None) -> str | None:
     """`beat`: what record_heartbeat last stored."""
     if beat is None:
         return "no heartbeat found (none has run yet, or Redis is down or lost it)"
@@ -100,7 +101,7 @@ def probe_smtp() -> str | None:
 def record_heartbeat() -> None:
     """Run by a worker every minute (config/celery.py): /healthz reports the workers degraded
     when it stops, and the mail server as this probe last found it."""
-    beat: dict = {"at": time.time()}
+    beat: dict[str, Any] = {"at": time.time()}
     if uses_smtp():
         beat["smtp"] = probe_smtp()
     cache.set(HEARTBEAT_KEY, beat, None)

@@ -43,11 +43,12 @@ def client_ip(request: HttpRequest) -> str:
 
     count = getattr(settings, "TRUSTED_PROXY_COUNT", 0)
     if count > 0:
-        forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "")
+        forwarded: str = request.META.get("HTTP_X_FORWARDED_FOR", "")
         hops = [hop.strip() for hop in forwarded.split(",") if hop.strip()]
         if len(hops) >= count and is_ip_address(hops[-count]):
             return hops[-count]
-    return request.META.get("REMOTE_ADDR", "")
+    address: str = request.META.get("REMOTE_ADDR", "")
+    return address
 
 
 def client_network(request: HttpRequest) -> str:

@@ -44,7 +44,7 @@ def init(dsn: str, *, environment: str = "", release: str = "", transport: Any =
         environment=environment or None,
         release=release or None,
         # send_default_pii=False in the words of sentry-sdk 2.7x, which deprecates that flag.
-        data_collection={  # type: ignore[typeddict-item,arg-type]
+        data_collection={  # type: ignore[arg-type]
             "user_info": False,
             "cookies": OFF,
             "http_headers": {"request": OFF},
@@ -101,7 +101,10 @@ def scrub(event: dict[str, Any], hint: dict[str, Any]) -> dict[str, Any] | None:
     for thread in (event.get("threads") or {}).get("values", []):
         for frame in (thread.get("stacktrace") or {}).get("frames", []):
             frame.pop("vars", None)
-    return _masked(event, lambda text: mask_url_credentials(text, "*" * 20))
+    masked: dict[str, Any] | None = _masked(
+        event, lambda text: mask_url_credentials(text, "*" * 20)
+    )
+    return masked
 
 
 def _masked(value: Any, mask: Any) -> Any:

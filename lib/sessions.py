@@ -12,6 +12,7 @@ before it reads any session from Redis again; those are then read from the datab
 from __future__ import annotations
 
 import threading
+from typing import Any
 
 from django.contrib.sessions.backends import cached_db
 from django.core.cache.backends.base import BaseCache
@@ -23,7 +24,7 @@ _stale_lock = threading.Lock()
 class SessionStore(cached_db.SessionStore):
     _cache: BaseCache  # set by cached_db; its type stubs leave it out
 
-    def load(self) -> dict:
+    def load(self) -> dict[str, Any]:
         self._drop_stale_copies()
         return super().load()
 

@@ -10,6 +10,8 @@ With FILE_STORAGE=s3 the files are private objects in a bucket; `signed_link` gi
 short-lived link to one that an access-checked view hands out after its check (issue 27).
 """
 
+from __future__ import annotations
+
 import io
 import logging
 from dataclasses import dataclass
@@ -67,7 +69,7 @@ class UploadValidator:
     max_bytes: int
     names: str = ""  # what the refusal names, e.g. "MP3 or M4A (AAC)"; else from `accepted`
 
-    def __call__(self, upload: File) -> None:
+    def __call__(self, upload: File[bytes]) -> None:
         if upload is None:
             return
         size = getattr(upload, "size", None) or 0
@@ -99,7 +101,7 @@ document = UploadValidator(
 )
 
 
-def content_type(upload: File) -> str | None:
+def content_type(upload: File[bytes]) -> str | None:
     """The content type the file's first bytes announce (None: not a kind we know)."""
     position = upload.tell() if hasattr(upload, "tell") else 0
     upload.seek(0)
@@ -113,7 +115,7 @@ MAX_IMAGE_PIXELS = 40_000_000
 IMAGE_FORMATS = {"image/png": "PNG", "image/jpeg": "JPEG", "image/gif": "GIF", "image/webp": "WEBP"}
 
 
-def reencode_image(upload: File) -> ContentFile:
+def reencode_image(upload: File[bytes]) -> ContentFile[bytes]:
     """A fresh copy of an uploaded PNG, JPEG, GIF or WebP with nothing but its pixels, named
     with the extension of its real format. Raises ValidationError when it cannot be read."""
     from PIL import Image, ImageOps
@@ -155,7 +157,8 @@ Response = TypeVar("Response", bound=HttpResponseBase)
 
 def served_from_our_origin(response: Response, *, filename: str = "") -> Response:
     """The headers of every uploaded file the site serves (the infographic, lesson media):
-    sandboxed, never sniffed, documents as downloads. lib/csp.py leaves this policy alone."""
+    sandboxed, never sniffed, documents as downloads. The CSP middleware (django-csp) leaves
+    a policy already set alone."""
     response["Content-Security-Policy"] = SANDBOX_POLICY
     response["X-Content-Type-Options"] = "nosniff"
     kind = response.get("Content-Type", "").split(";")[0].strip().lower()
@@ -168,13 +171,13 @@ def served_from_our_origin(response: Response, *, filename: str = "") -> Respons
 # Files in a private bucket (FILE_STORAGE=s3) -------------------------------------------------
 
 
-def in_bucket(field_file: File) -> bool:
+def in_bucket(field_file: File[bytes]) -> bool:
     """Whether the file is an object in a bucket that signs its links (not on this disk)."""
     storage = getattr(field_file, "storage", None)
     return bool(getattr(storage, "querystring_auth", False) and getattr(storage, "bucket_name", ""))
 
 
-def signed_link(field_file: File, *, content_type: str, method: str = "GET") -> str:
+def signed_link(field_file: File[bytes], *, content_type: str, method: str = "GET") -> str:
     """A link straight to the object that works for MEDIA_SIGNED_URL_SECONDS, for `method`
     (GET or HEAD: the method is part of the signature). The bucket answers it with the type
     and disposition we chose (from the content, checked at upload), never what it stored; the

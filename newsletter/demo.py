@@ -4,6 +4,7 @@ a handful of readers in every status, and a small generated infographic PDF."""
 import datetime as dt
 
 from django.core.files.base import ContentFile
+from django.core.management.base import OutputWrapper
 from django.utils import timezone
 
 from newsletter.models import Infographic, Issue, Subscriber
@@ -72,7 +73,7 @@ def tiny_pdf(title: str) -> bytes:
     return bytes(out)
 
 
-def seed(stdout) -> None:
+def seed(stdout: OutputWrapper) -> None:
     now = timezone.now()
     if not Infographic.objects.exists():
         infographic = Infographic(title="The Affect Avoidance Model on one page")

@@ -1,4 +1,5 @@
 from django import forms
+from django.core.files import File
 from django.core.files.uploadedfile import UploadedFile
 
 from lib import uploads
@@ -6,8 +7,6 @@ from newsletter.models import Infographic
 
 
 class SignupForm(forms.Form):
-    blank_html_is_constant = True  # see lib.templatetags.htw.form_fields
-
     email = forms.EmailField(
         label="Email address",
         max_length=254,
@@ -35,12 +34,13 @@ class ImportForm(forms.Form):
         ),
     )
 
-    def clean_file(self):
-        upload = self.cleaned_data["file"]
-        if upload.size > 5 * 1024 * 1024:
+    def clean_file(self) -> str:
+        upload: UploadedFile[bytes] = self.cleaned_data["file"]
+        if (upload.size or 0) > 5 * 1024 * 1024:
             raise forms.ValidationError("The file is larger than 5 MB; split it up.")
         try:
-            return upload.read().decode("utf-8-sig")
+            text: str = upload.read().decode("utf-8-sig")
+            return text
         except UnicodeDecodeError as exc:
             raise forms.ValidationError("Save the file as CSV in UTF-8 and try again.") from exc
 
@@ -53,14 +53,14 @@ class ScheduleForm(forms.Form):
     )
 
 
-class InfographicForm(forms.ModelForm):
+class InfographicForm(forms.ModelForm[Infographic]):
     class Meta:
         model = Infographic
         fields = ["title", "file", "active"]
 
-    def clean_file(self):
+    def clean_file(self) -> File[bytes]:
         """An image is stored re-encoded (pixels only); a PDF as uploaded."""
-        upload = self.cleaned_data["file"]
+        upload: File[bytes] = self.cleaned_data["file"]
         if not isinstance(upload, UploadedFile):
             return upload  # unchanged: the stored file was checked when it was uploaded
         if uploads.content_type(upload) in uploads.IMAGE_FORMATS:

@@ -15,6 +15,7 @@ from __future__ import annotations
 import datetime as dt
 import secrets
 import zoneinfo
+from typing import Any
 
 from django.conf import settings
 from django.db import models
@@ -115,7 +116,7 @@ class Subscriber(models.Model):
     def __str__(self) -> str:
         return self.email
 
-    def save(self, *args, **kwargs) -> None:
+    def save(self, *args: Any, **kwargs: Any) -> None:
         self.email = self.email.strip().lower()
         super().save(*args, **kwargs)
 

@@ -32,6 +32,7 @@ import secrets
 import smtplib
 import time
 from dataclasses import dataclass
+from typing import Any
 
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives, get_connection
@@ -73,7 +74,7 @@ def unschedule_issue(*, issue: Issue) -> None:
     issue.refresh_from_db()
 
 
-def issue_context(issue: Issue, unsubscribe_url: str) -> dict:
+def issue_context(issue: Issue, unsubscribe_url: str) -> dict[str, Any]:
     return {
         "number": issue.number,
         "title": issue.title,
@@ -101,7 +102,9 @@ def short_lines(content: str, width: int = 900) -> str:
     return "\n".join(lines)
 
 
-def render_issue(issue: Issue, unsubscribe_url: str = UNSUBSCRIBE_PLACEHOLDER):
+def render_issue(
+    issue: Issue, unsubscribe_url: str = UNSUBSCRIBE_PLACEHOLDER
+) -> tuple[str, str, str]:
     """Subject, text and HTML of the issue, rendered once per batch: each reader's message
     then has their own unsubscribe link in place of the placeholder."""
     subject, text, html = mail.render_email(
@@ -223,7 +226,9 @@ def claim_batch(*, issue_id: int, first_id: int, last_id: int) -> Claim:
     return Claim(token=token, deliveries=deliveries)
 
 
-def _mark(claim: Claim, deliveries: list[Delivery], status: str, error: str = "", **fields) -> int:
+def _mark(
+    claim: Claim, deliveries: list[Delivery], status: str, error: str = "", **fields: Any
+) -> int:
     """Set the status of rows this batch still holds; returns how many it still held."""
     if not deliveries:
         return 0

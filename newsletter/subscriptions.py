@@ -15,18 +15,23 @@ import io
 import logging
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
+from anymail.signals import AnymailTrackingEvent
 from django.conf import settings
 from django.core import signing
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import transaction
-from django.db.models import F
+from django.db.models import F, QuerySet
 from django.urls import reverse
 from django.utils import timezone
 
 from newsletter.models import Infographic, Subscriber
 from outbox.services import queue_email
+
+if TYPE_CHECKING:
+    from accounts.models import User
 
 logger = logging.getLogger(__name__)
 
@@ -126,7 +131,7 @@ def _send_welcome(subscriber: Subscriber) -> None:
     )
 
 
-def _reopen(subscriber: Subscriber, **fields) -> None:
+def _reopen(subscriber: Subscriber, **fields: Any) -> None:
     """Make the reader pending again. Coming back after leaving starts a new sign-up round,
     which voids every confirmation link sent before."""
     if subscriber.status not in (Subscriber.Status.PENDING, Subscriber.Status.CONFIRMED):
@@ -163,7 +168,7 @@ def confirm_subscriber(*, subscriber: Subscriber) -> bool:
 
 
 @transaction.atomic
-def subscribe_account(*, user) -> Subscriber:
+def subscribe_account(*, user: User) -> Subscriber:
     """A signed-in learner subscribes their account address from the profile. The address
     is verified (allauth requires it before sign-in), so that is the opt-in: no second email
     loop, only the welcome."""
@@ -234,7 +239,7 @@ def record_provider_feedback(*, email: str, event_type: str) -> bool:
     reader = readers.first()
     if reader is None:
         return False
-    fields: dict = {"feedback": event_type, "feedback_at": now}
+    fields: dict[str, Any] = {"feedback": event_type, "feedback_at": now}
     if reader.status != Subscriber.Status.UNSUBSCRIBED:
         fields["status"] = status
         if status == Subscriber.Status.UNSUBSCRIBED:
@@ -245,7 +250,9 @@ def record_provider_feedback(*, email: str, event_type: str) -> bool:
     return True
 
 
-def on_provider_event(sender, event, esp_name: str, **kwargs) -> None:
+def on_provider_event(
+    sender: object, event: AnymailTrackingEvent, esp_name: str, **kwargs: Any
+) -> None:
     """Receiver of anymail's `tracking` signal (connected in NewsletterConfig.ready): the
     provider's webhook, authenticated by ANYMAIL WEBHOOK_SECRET, reports an event."""
     if event.recipient:
@@ -311,7 +318,7 @@ def import_subscribers(*, csv_text: str, opted_in_elsewhere: bool) -> ImportResu
     return result
 
 
-def export_rows(queryset) -> Iterable[list[str]]:
+def export_rows(queryset: QuerySet[Subscriber]) -> Iterable[list[str]]:
     yield ["email", "name", "status", "source", "imported", "created_at", "confirmed_at"]
     for s in queryset.order_by("pk").iterator(chunk_size=2000):
         yield [

@@ -1,6 +1,6 @@
 """TIFT's Celery tasks: thin adapters over newsletter.sending, taking ids only."""
 
-from celery import shared_task
+from celery import Task, shared_task
 
 from newsletter import sending
 
@@ -17,7 +17,7 @@ def start_issue(issue_id: int) -> bool:
 
 
 @shared_task(bind=True, max_retries=5, acks_late=True)
-def send_batch(self, issue_id: int, first_id: int, last_id: int) -> object:
+def send_batch(self: Task, issue_id: int, first_id: int, last_id: int) -> object:
     """Send one range of deliveries over one SMTP connection; retry temporary failures with
     backoff (the rows went back to the queue, so the retry claims them again: all the rest
     of the batch after a dropped connection, or only the readers refused for now)."""

@@ -23,7 +23,7 @@ FIELDS = (
 
 
 @admin.register(Message)
-class MessageAdmin(admin.ModelAdmin):
+class MessageAdmin(admin.ModelAdmin[Message]):
     """What the site sent, is waiting to send, and failed to send. Read-only but for "Send
     again"; the content (a context, a sign-in link, a code) is never shown."""
 
@@ -65,12 +65,12 @@ class MessageAdmin(admin.ModelAdmin):
             request, f"{count} message(s) will be sent again{note}.", messages.SUCCESS
         )
 
-    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
+    def has_change_permission(self, request: HttpRequest, obj: Message | None = None) -> bool:
         # Nothing on a message is edited: "Send again" on the list is the one change.
         return obj is None and super().has_change_permission(request)
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
 
-    def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
+    def has_delete_permission(self, request: HttpRequest, obj: Message | None = None) -> bool:
         return False

@@ -43,7 +43,8 @@ PRIVATE_PREFIXES = ("qa_",)
 def backoff(attempts: int) -> dt.timedelta:
     """The wait after the `attempts`-th failure: 1, 2, 4 … minutes, at most an hour."""
     doublings = min(max(attempts - 1, 0), 10)  # 2**10 minutes is past the cap already
-    return min(FIRST_RETRY * 2**doublings, LONGEST_WAIT)
+    wait: dt.timedelta = FIRST_RETRY * 2**doublings
+    return min(wait, LONGEST_WAIT)
 
 
 class MessageQuerySet(models.QuerySet["Message"]):

@@ -1,5 +1,7 @@
 """Outbox tasks: thin adapters over outbox.services."""
 
+from typing import Any
+
 from celery import shared_task
 
 from outbox import services
@@ -28,7 +30,9 @@ def purge() -> int:
 
 
 @shared_task(name="lib.email.send_email", acks_late=True)
-def legacy_send_email(name: str, to: list[str], context: dict, headers: dict | None = None) -> bool:
+def legacy_send_email(
+    name: str, to: list[str], context: dict[str, Any], headers: dict[str, str] | None = None
+) -> bool:
     message = Message.new(
         kind=Message.Kind.EMAIL, name=name, to=to, payload=context, headers=headers or {}
     )
@@ -44,7 +48,7 @@ def legacy_send_message(
     to: list[str],
     html: str = "",
     from_email: str | None = None,
-    headers: dict | None = None,
+    headers: dict[str, str] | None = None,
 ) -> bool:
     payload = {"subject": subject, "text": text, "html": html, "from_email": from_email}
     message = Message.new(

@@ -13,6 +13,7 @@ from typing import Any, cast
 
 from django.conf import settings
 from django.contrib import admin, messages
+from django.contrib.admin.views.main import ChangeList
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import models
 from django.db.models import QuerySet
@@ -34,14 +35,15 @@ from qa.models import (
     LibraryEntry,
     LibraryEntryQuerySet,
     Question,
+    QuestionQuerySet,
     Topic,
     can_see_all_questions,
 )
 
-# The admin index shows the number of waiting questions (templates/admin/qa/index.html
-# extends the admin's own index, so branding overrides of admin/index.html still apply).
-if admin.site.index_template is None:
-    admin.site.index_template = "admin/qa/index.html"
+# How many of the learner's earlier questions and of the library's matches the answer page
+# lists beside the editor.
+EARLIER_QUESTIONS = 8
+LIBRARY_MATCHES = 5
 
 
 def plain_text_html(text: str) -> str:
@@ -60,6 +62,14 @@ class OverdueFilter(admin.SimpleListFilter):
         if self.value() == "yes":
             return queryset.overdue()
         return queryset
+
+
+class LessonListFilter(admin.RelatedFieldListFilter):
+    """Every lesson by title, in course order, without reading the chapters."""
+
+    def field_choices(self, field, request, model_admin):
+        lessons = field.related_model.objects.order_by("course__order", "order")
+        return [(pk, title) for pk, title in lessons.values_list("pk", "title")]
 
 
 URL_FIELDS: dict[type[models.Field], dict[str, Any]] = {models.URLField: {"assume_scheme": "https"}}
@@ -86,6 +96,25 @@ class AnswerInline(admin.StackedInline):
         return formset
 
 
+class QueueChangeList(ChangeList):
+    """The queue reads only what its columns show: the rows it joins (lesson, trimester,
+    answer) otherwise bring their long texts along, a chapter and a transcript per row."""
+
+    DEFERRED = [
+        "text",
+        "lesson__chapter",
+        "lesson__chapter_text",
+        "lesson__search_vector",
+        "lesson__podcast_transcript",
+        "lesson__summary",
+        "course__description",
+        "answer__text",
+    ]
+
+    def get_queryset(self, request, exclude_parameters=None):
+        return super().get_queryset(request, exclude_parameters).defer(*self.DEFERRED)
+
+
 @admin.register(Question)
 class QuestionAdmin(admin.ModelAdmin):
     change_form_template = "admin/qa/question/change_form.html"
@@ -104,12 +133,17 @@ class QuestionAdmin(admin.ModelAdmin):
         "status",
         OverdueFilter,
         "consent_to_publish",
-        ("course", admin.RelatedOnlyFieldListFilter),
-        ("lesson", admin.RelatedOnlyFieldListFilter),
+        # Every course and lesson (one small query each), not only those with questions:
+        # finding those is a scan of every question.
+        "course",
+        ("lesson", LessonListFilter),
     ]
-    search_fields = ["title", "text", "asker__email", "asker__display_name"]
+    # Shows the search box; the search itself is `get_search_results` (full text).
+    search_fields = ["title"]
     list_select_related = ["asker", "course", "lesson", "answer"]
     list_per_page = 50
+    # "50 results (80,000 total)" is a second count of every question on each filtered page.
+    show_full_result_count = False
     # "waiting" sorts after "answered", so -status lists waiting questions first, oldest first.
     ordering = ["-status", "waiting_since"]
     fields = [
@@ -131,9 +165,21 @@ class QuestionAdmin(admin.ModelAdmin):
 
     class Media:
         css = {"all": ["css/qa.css"]}
+        js = ["js/qa_admin.js"]
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False  # questions come from learners
+
+    def get_changelist(self, request: HttpRequest, **kwargs: Any) -> type[ChangeList]:
+        return QueueChangeList
+
+    def get_search_results(
+        self, request: HttpRequest, queryset: QuerySet[Question], search_term: str
+    ) -> tuple[QuerySet[Question], bool]:
+        term = search_term.strip()
+        if not term:
+            return queryset, False
+        return cast(QuestionQuerySet, queryset).search(term), False
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Question]:
         return Question.objects.visible_to(request.user)
@@ -296,6 +342,17 @@ class QuestionAdmin(admin.ModelAdmin):
         context["qa_answer_sent"] = bool(
             obj is not None and getattr(obj, "answer", None) and obj.answer.is_sent
         )
+        if obj is not None:
+            # Beside the editor: what the learner asked before (titles and dates only) and
+            # library entries that may already answer this question.
+            context["qa_earlier_questions"] = (
+                Question.objects.filter(asker_id=obj.asker_id, created_at__lt=obj.created_at)
+                .order_by("-created_at")
+                .only("pk", "title", "created_at")[:EARLIER_QUESTIONS]
+            )
+            context["qa_library_matches"] = LibraryEntry.objects.may_answer(obj.title).only(
+                "pk", "title", "published_at"
+            )[:LIBRARY_MATCHES]
         return super().render_change_form(request, context, add, change, form_url, obj)
 
 
@@ -344,6 +401,10 @@ class LibraryEntryAdmin(admin.ModelAdmin):
     ]
     readonly_fields = ["consent", "published_at"]
 
+    class Media:
+        css = {"all": ["css/qa.css"]}
+        js = ["js/qa_admin.js"]
+
     def get_queryset(self, request: HttpRequest) -> QuerySet[LibraryEntry]:
         entries = cast(LibraryEntryQuerySet, super().get_queryset(request))
         # Drafts may still hold details not yet de-identified: only the instructor sees them.
@@ -353,6 +414,47 @@ class LibraryEntryAdmin(admin.ModelAdmin):
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False  # entries start from a consented question ("Start a library entry")
+
+    def get_fields(self, request: HttpRequest, obj: LibraryEntry | None = None):
+        """For the instructor, the learner's original question beside the de-identified
+        rewrite (one row, two columns), so that every detail can be checked while rewriting.
+        Nobody else sees it: the original is as private as the question itself."""
+        fields = list(super().get_fields(request, obj))
+        if obj is not None and can_see_all_questions(request.user) and "question" in fields:
+            fields[fields.index("question")] = ("original_question", "question")  # type: ignore[call-overload]
+        return fields
+
+    def get_readonly_fields(self, request: HttpRequest, obj: LibraryEntry | None = None):
+        return [*super().get_readonly_fields(request, obj), "original_question"]
+
+    @admin.display(description="the learner's original question (private)")
+    def original_question(self, obj: LibraryEntry) -> str:
+        original = self._original(obj)
+        if original is None:
+            return "No question is linked to this entry."
+        return format_html(
+            '<div class="qa-admin-text qa-original"><p><strong>{}</strong></p>{}</div>',
+            original.title,
+            plain_text_html(original.text),
+        )
+
+    @staticmethod
+    def _original(obj: LibraryEntry) -> Question | None:
+        # The link is kept on the private side only (qa.models): the question points here.
+        if not hasattr(obj, "_htw_original_question"):
+            obj._htw_original_question = (  # type: ignore[attr-defined]
+                Question.objects.filter(library_entry_id=obj.pk).only("title", "text").first()
+            )
+        return obj._htw_original_question  # type: ignore[attr-defined]
+
+    def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
+        if obj is not None and request.method == "GET" and can_see_all_questions(request.user):
+            original = self._original(obj)
+            if original is not None:
+                AuditEvent.record(
+                    action=AuditEvent.Action.QUESTION_VIEWED, obj=original, request=request
+                )
+        return super().render_change_form(request, context, add, change, form_url, obj)
 
     @admin.display(description="learner consent", boolean=True)
     def consent(self, obj: LibraryEntry) -> bool:
@@ -365,9 +467,18 @@ class LibraryEntryAdmin(admin.ModelAdmin):
 
 
 def waiting_summary(now: dt.datetime | None = None) -> dict:
-    waiting = Question.objects.waiting()
+    """Waiting and overdue counts and the oldest question's wait, in one query (served by the
+    queue's index)."""
+    now = now or timezone.now()
+    cutoff = now - dt.timedelta(days=settings.QA_ANSWER_TARGET_DAYS)
+    counts = Question.objects.waiting().aggregate(
+        waiting=models.Count("pk"),
+        overdue=models.Count("pk", filter=models.Q(waiting_since__lt=cutoff)),
+        oldest=models.Min("waiting_since"),
+    )
     return {
-        "waiting_count": waiting.count(),
-        "overdue_count": waiting.overdue(now).count(),
+        "waiting_count": counts["waiting"],
+        "overdue_count": counts["overdue"],
+        "oldest_wait": timesince(counts["oldest"], now) if counts["oldest"] else "",
         "target_days": settings.QA_ANSWER_TARGET_DAYS,
     }

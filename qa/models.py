@@ -14,9 +14,11 @@ Privacy rules (see DESIGN.md, "Confidentiality"):
 from __future__ import annotations
 
 import datetime as dt
+import re
 from typing import TYPE_CHECKING
 
 from django.conf import settings
+from django.contrib.postgres.indexes import GinIndex
 from django.contrib.postgres.search import SearchVector, SearchVectorField
 from django.core.exceptions import ValidationError
 from django.db import connection, models
@@ -78,6 +80,13 @@ class Topic(models.Model):
         return self.name
 
 
+# What the admin's question search matches (QuestionQuerySet.search), indexed as written.
+QUESTION_SEARCH_VECTOR = SearchVector("title", "text", config="english")
+# Askers whose email or name contains the search words, at most (the rest of the search is
+# not capped).
+ASKER_MATCHES = 200
+
+
 class QuestionQuerySet(models.QuerySet["Question"]):
     def visible_to(self, user: User | object) -> QuestionQuerySet:
         """The asker's own questions; every question for holders of the Q&A permission."""
@@ -94,6 +103,33 @@ class QuestionQuerySet(models.QuerySet["Question"]):
         now = now or timezone.now()
         cutoff = now - dt.timedelta(days=settings.QA_ANSWER_TARGET_DAYS)
         return self.waiting().filter(waiting_since__lt=cutoff)
+
+    def search(self, query: str) -> QuestionQuerySet:
+        """Questions whose title or text match `query`, or whose asker's email or name
+        contains it (the instructor's search in the admin).
+
+        On PostgreSQL the title and text are matched in full text through the GIN index
+        `qa_question_search` (the expression must stay `QUESTION_SEARCH_VECTOR` for the index
+        to serve it). The askers are looked up first, at most `ASKER_MATCHES` of them, so
+        that the two conditions combine as a bitmap OR of two indexes rather than a scan."""
+        from accounts.models import User
+
+        askers = list(
+            User.objects.filter(
+                models.Q(email__icontains=query) | models.Q(display_name__icontains=query)
+            ).values_list("pk", flat=True)[:ASKER_MATCHES]
+        )
+        by_asker = models.Q(asker_id__in=askers)
+        if connection.vendor == "postgresql":
+            from django.contrib.postgres.search import SearchQuery
+
+            words = SearchQuery(query, search_type="websearch", config="english")
+            return self.alias(text_search=QUESTION_SEARCH_VECTOR).filter(
+                models.Q(text_search=words) | by_asker
+            )
+        return self.filter(
+            models.Q(title__icontains=query) | models.Q(text__icontains=query) | by_asker
+        )
 
 
 class Question(models.Model):
@@ -151,9 +187,13 @@ class Question(models.Model):
     class Meta:
         ordering = ["-created_at"]
         indexes = [
-            models.Index(fields=["status", "waiting_since"]),
+            # The admin queue's order (QuestionAdmin.ordering plus the "-pk" the admin adds to
+            # make it total), in the same mixed directions, so that a page of the queue is
+            # read from the index with no sort; it also serves `waiting()` and `overdue()`.
+            models.Index(fields=["-status", "waiting_since", "-id"], name="qa_question_queue"),
             models.Index(fields=["asker", "-created_at"]),
             models.Index(fields=["created_at"]),
+            GinIndex(QUESTION_SEARCH_VECTOR, name="qa_question_search"),
         ]
 
     def __str__(self) -> str:
@@ -258,6 +298,16 @@ class LibraryEntryQuerySet(models.QuerySet["LibraryEntry"]):
 
     def for_lesson(self, lesson: object) -> LibraryEntryQuerySet:
         return self.filter(lessons=lesson)
+
+    def may_answer(self, text: str) -> LibraryEntryQuerySet:
+        """Published entries sharing words with `text` (a question's title), best match
+        first: the library's full-text search for any of its words (PostgreSQL; none
+        elsewhere). Shown beside the answer editor, so that the instructor can point to an
+        entry that already answers the question."""
+        words = re.findall(r"\w{3,}", text.lower())[:12]
+        if connection.vendor != "postgresql" or not words:
+            return self.none()
+        return self.published().search(" or ".join(words))
 
     def search(self, query: str) -> LibraryEntryQuerySet:
         """Full text on PostgreSQL (ranked, `headline` annotated); a plain match elsewhere."""

@@ -1,27 +1,23 @@
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Mapping, Sequence
 from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.cache import cache
 from django.core.paginator import Paginator
-from django.db.models import Count, Max, Prefetch, Q
+from django.db.models import Count, Prefetch, Q, QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.html import escape
-from django.utils.safestring import SafeString, mark_safe
+from django.utils.safestring import mark_safe
 from django.views.decorators.cache import never_cache
 
 from audit.models import AuditEvent
 from courses.models import Course, is_member
 from lib import drafts, ratelimit
-from lib.fragments import generation, render_cached
 from lib.typed import AuthenticatedHttpRequest
 from qa import services
-from qa.apps import LIBRARY_NAMES_KEY
 from qa.forms import AskForm, LibrarySearchForm, ReplyForm, lesson_model
 from qa.models import (
     HIGHLIGHT_START,
@@ -183,30 +179,8 @@ def plain_snippet(text: str, query: str, width: int = 220) -> str:
     return highlight(("…" if start else "") + excerpt + ("…" if end < len(text) else ""))
 
 
-BROWSE_CACHE_SECONDS = 300
-
-
-def library_version() -> str:
-    """A stamp that changes whenever a library entry is added, removed or saved, or a topic,
-    lesson or course is renamed: the key of everything the library caches for all members."""
-    version = LibraryEntry.objects.aggregate(n=Count("id"), top=Max("id"), last=Max("updated_at"))
-    stamp = version["last"].timestamp() if version["last"] else 0
-    names = generation(LIBRARY_NAMES_KEY)  # bumped when a topic, lesson or course changes
-    return f"{version['n']}:{version['top']}:{stamp}:{names}"
-
-
-def browse_counts(
-    version: str | None = None,
-) -> tuple[Sequence[Mapping[str, Any]], Sequence[Mapping[str, Any]]]:
-    """The library's topics and lessons with their numbers of published entries.
-
-    Counting means reading every entry, so the result is cached under `library_version()`;
-    it is the same for every member.
-    """
-    key = f"qa:library-browse:{version or library_version()}"
-    cached = cache.get(key)
-    if cached is not None:
-        return cached
+def browse_counts() -> tuple[Sequence[Mapping[str, Any]], Sequence[Mapping[str, Any]]]:
+    """The library's topics and lessons with their numbers of published entries."""
     topics = list(
         Topic.objects.annotate(
             entry_count=Count("entries", filter=Q(entries__status=LibraryEntry.Status.PUBLISHED))
@@ -221,19 +195,11 @@ def browse_counts(
         .order_by("course__order", "order")
         .values("pk", "title", "course_id", "course__title", "entry_count")
     )
-    cache.set(key, (topics, lessons), BROWSE_CACHE_SECONDS)
     return topics, lessons
 
 
-def library_cards(
-    query: str, topic: Topic | None, lesson: Any, page_number: str | None
-) -> tuple[int, int, list[SafeString]]:
-    """One page of the library's list: (number of entries, page number, rendered cards).
-
-    Built by `library` below and cached under `library_version()`: every member sees the same
-    published entries, so a search or a browsed page is ranked and rendered once for all of
-    them until the library changes (issue 9).
-    """
+def library_entries(query: str, topic: Topic | None, lesson: Any) -> QuerySet[LibraryEntry]:
+    """The published entries of the library's list, filtered and (with a query) ranked."""
     entries = LibraryEntry.objects.published().prefetch_related(
         Prefetch("topics", queryset=Topic.objects.order_by("order", "name"))
     )
@@ -245,34 +211,7 @@ def library_cards(
         entries = entries.search(query)
     # What a card shows (qa/_library_card.html), and the text a snippet is cut from without
     # PostgreSQL: not the answer's HTML nor the search vector (issue 9).
-    entries = entries.only("id", "title", "question", "video_url", "answer_plain")
-    page = Paginator(entries, PAGE_SIZE).get_page(page_number)
-    if query:
-        for entry in page.object_list:
-            headline = getattr(entry, "headline", None)
-            entry.snippet = (
-                highlight(headline)
-                if headline is not None
-                else plain_snippet(f"{entry.question} {entry.answer_plain}", query)
-            )
-    cards = render_cached(
-        "qa/_library_card.html",
-        [
-            (
-                (
-                    entry.pk,
-                    entry.title,
-                    str(getattr(entry, "snippet", "")),
-                    entry.question,
-                    entry.video_url,
-                    tuple((t.slug, t.name) for t in entry.topics.all()),
-                ),
-                {"entry": entry},
-            )
-            for entry in page.object_list
-        ],
-    )
-    return page.paginator.count, page.number, cards
+    return entries.only("id", "title", "question", "video_url", "answer_plain")
 
 
 @never_cache
@@ -287,34 +226,22 @@ def library(request: AuthenticatedHttpRequest) -> HttpResponse:
     if lesson_id := filters.get("lesson"):
         lesson = get_object_or_404(lesson_model().objects.select_related("course"), pk=lesson_id)
     query = (filters.get("q") or "").strip()
-    version = library_version()
-    page_number = request.GET.get("page", "")[:12]
-    selection = (query, topic and topic.pk, lesson and lesson.pk, page_number)
-    key = "qa:library-page:" + hashlib.sha256(repr((version, selection)).encode()).hexdigest()
-    cached = cache.get(key)
-    if cached is None:
-        cached = library_cards(query, topic, lesson, page_number)
-        cache.set(key, cached, BROWSE_CACHE_SECONDS)
-    count, number, cards = cached
-    # A page of the right number for the pagination links; its rows are the cached cards.
-    page = Paginator(range(count), PAGE_SIZE).get_page(number)
-    topics, lessons = browse_counts(version)
+    page = Paginator(library_entries(query, topic, lesson), PAGE_SIZE).get_page(
+        request.GET.get("page", "")[:12]
+    )
+    if query:
+        for entry in page.object_list:
+            headline = getattr(entry, "headline", None)
+            entry.snippet = (
+                highlight(headline)
+                if headline is not None
+                else plain_snippet(f"{entry.question} {entry.answer_plain}", query)
+            )
+    topics, lessons = browse_counts()
     params = request.GET.copy()
     params.pop("page", None)
-    # The sidebar (dozens of links) is the same for every member with the same selection.
-    browse = render_cached(
-        "qa/_library_browse.html",
-        [
-            (
-                (topics, lessons, topic and topic.pk, lesson and lesson.pk),
-                {"topics": topics, "lessons": lessons, "topic": topic, "lesson": lesson},
-            )
-        ],
-    )[0]
     context = {
         "page": page,
-        "cards": [mark_safe(card) for card in cards],  # noqa: S308 - rendered by library_cards
-        "browse": browse,
         "form": form,
         "query": query,
         "topic": topic,

@@ -149,7 +149,7 @@ def test_upload_validation_leaves_the_file_readable():
     assert isinstance(io.BytesIO(PNG).read(4), bytes)
 
 
-# lib.templatetags.htw.form_fields: a blank form's HTML is rendered once per process -----------
+# lib.templatetags.htw.form_fields ----------------------------------------------------------
 
 
 def test_a_blank_form_renders_as_the_shared_fields_template_does():
@@ -160,10 +160,10 @@ def test_a_blank_form_renders_as_the_shared_fields_template_does():
 
     expected = render_to_string("_form_fields.html", {"form": ComposerForm()})
     assert form_fields(ComposerForm()) == expected
-    assert form_fields(ComposerForm()) == expected  # from the per-process copy
+    assert form_fields(ComposerForm()) == expected
 
 
-def test_bound_forms_and_initial_values_are_never_served_the_blank_copy():
+def test_bound_forms_and_initial_values_never_render_as_the_blank_form():
     from forum.forms import ComposerForm
     from lib.templatetags.htw import form_fields
 
@@ -196,162 +196,10 @@ def test_static_urls_are_the_manifests_and_missing_files_always_raise(tmp_path, 
             storage.url("css/missing.css")
 
 
-def test_a_generation_changes_on_every_bump_and_never_returns_to_a_used_value():
-    from django.core.cache import cache
-
-    from lib.fragments import bump, generation
-
-    first = generation("test:generation")
-    assert generation("test:generation") == first
-    bump("test:generation")
-    second = generation("test:generation")
-    assert second != first
-    cache.delete("test:generation")  # evicted
-    assert generation("test:generation") not in (first, second)
-    cache.delete("test:generation")
-    bump("test:generation")  # bumped while evicted
-    assert generation("test:generation") not in (first, second)
-
-
-def test_fetch_one_reads_the_row_the_orm_reads(learner, django_assert_num_queries):
-    from django.utils import timezone
-
-    from forum.models import ForumProfile
-    from lib.rows import fetch_one
-
-    ForumProfile.objects.create(
-        user=learner,
-        handle="lee",
-        marked_all_read_at=timezone.now(),
-        posting_suspended=True,
-        suspension_note="Until Friday",
-    )
-    expected = ForumProfile.objects.get(user=learner)
-    with django_assert_num_queries(1):
-        found = fetch_one(ForumProfile, user_id=learner.pk)
-    assert found is not None
-    fields = [field.attname for field in ForumProfile._meta.concrete_fields]
-    assert [getattr(found, name) for name in fields] == [getattr(expected, name) for name in fields]
-    assert found.marked_all_read_at.tzinfo is not None  # converted like the ORM's own reads
-    assert found == expected and not found._state.adding
-    found.email_mode = ForumProfile.EmailMode.OFF
-    found.save(update_fields=["email_mode"])  # an ordinary instance: it saves
-    assert ForumProfile.objects.get(pk=found.pk).email_mode == ForumProfile.EmailMode.OFF
-    assert fetch_one(ForumProfile, user_id=learner.pk + 1000) is None
-    assert fetch_one(ForumProfile, user_id=learner.pk, handle="someone-else") is None
-
-
-def test_fixed_queries_read_what_the_orm_reads_in_one_query(learner, django_assert_num_queries):
-    from courses.models import FaqItem
-    from lib.rows import FixedQuery
-
-    FaqItem.objects.create(question="Second?", answer="<p>B</p>", order=2, published=False)
-    FaqItem.objects.create(question="First?", answer="<p>A</p>", order=1)
-    faq = FixedQuery(
-        lambda: FaqItem.objects.values_list("question", "published", "order", named=True)
-    )
-    FixedQuery.instances.remove(faq)  # not one of the site's
-    expected = list(faq.build())
-    for _ in range(2):  # compiled on the first call, executed only on the second
-        with django_assert_num_queries(1):
-            rows = faq.rows()
-        assert rows == expected
-        assert [row.question for row in rows] == ["First?", "Second?"]
-        assert rows[0].published is True  # converted as the ORM converts (SQLite: 1 -> True)
-    FaqItem.objects.filter(order=1).update(question="Changed?")
-    assert faq.rows()[0].question == "Changed?"  # only the SQL is kept, never the rows
-
-    unnamed = FixedQuery(lambda: FaqItem.objects.values_list("question"))
-    FixedQuery.instances.remove(unnamed)
-    with pytest.raises(TypeError):
-        unnamed.compile()
-
-
-def test_every_fixed_query_of_the_site_has_the_same_sql_whenever_it_is_built(db):
-    """`FixedQuery` keeps the SQL it compiled first: a query whose SQL or parameters depend on
-    the clock (or on anything else that changes) would be frozen. Built a year apart, with
-    another user's data in between, each must compile to the same SQL and parameters."""
-    import datetime as dt
-
-    import time_machine
-    from django.urls import get_resolver
-
-    from lib.rows import FixedQuery
-
-    get_resolver().url_patterns  # noqa: B018 - imports every view module, and their queries
-    assert len(FixedQuery.instances) >= 4  # the home page's
-    for query in FixedQuery.instances:
-        with time_machine.travel(dt.datetime(2026, 1, 5, 9, tzinfo=dt.UTC), tick=False):
-            first = query.compile()[:2]
-        with time_machine.travel(dt.datetime(2027, 2, 6, 18, tzinfo=dt.UTC), tick=False):
-            second = query.compile()[:2]
-        assert first == second, query.build
-
-
-def test_age_shown_changes_whenever_naturaltime_would():
-    """A cached relative time (`lib.fragments.age_shown` in the key) is never out of date:
-    wherever two moments give the same key, naturaltime shows the same text."""
-    import datetime as dt
-    import random
-    from collections import defaultdict
-    from unittest import mock
-
-    from django.contrib.humanize.templatetags import humanize
-
-    from lib.fragments import age_shown
-
-    rng = random.Random(9)
-    clock = mock.Mock()
-    for offset in [0, 50, 3_000, 80_000, 86_400 * 3, 86_400 * 40, 86_400 * 400]:
-        value = dt.datetime(2024, 1, 31, 15, 30, 27, 500_000, tzinfo=dt.UTC) + dt.timedelta(
-            seconds=rng.uniform(0, 86_400 * 700)
-        )
-        texts: dict[tuple, set[str]] = defaultdict(set)
-        for step in range(0, 4_000, 3):
-            now = value + dt.timedelta(seconds=offset + step, microseconds=rng.randrange(10**6))
-            clock.now.return_value = now
-            with mock.patch.object(humanize, "datetime", clock):
-                texts[age_shown(value, now)].add(humanize.naturaltime(value))
-        assert all(len(shown) == 1 for shown in texts.values()), texts
-        assert len(texts) > 1  # the key did move on
-
-
-@pytest.mark.django_db
-def test_either_end_paginator_gives_the_plain_paginators_pages_reading_near_the_end_backwards():
-    from django.contrib.auth.models import Group
-    from django.core.paginator import Paginator
-    from django.db import connection
-    from django.test.utils import CaptureQueriesContext
-
-    from lib.pagination import EitherEndPaginator
-
-    Group.objects.bulk_create(Group(name=f"group {i:03}") for i in range(101))
-    ids = Group.objects.values_list("id", flat=True)
-    for count in (0, 1, 20, 21, 45, 101):
-        kept = list(ids.order_by("id")[:count])
-        shown = ids.filter(id__in=kept)
-        plain = Paginator(shown.order_by("id"), 20)
-        either = EitherEndPaginator(shown.order_by("id"), shown.order_by("-id"), 20)
-        assert either.num_pages == plain.num_pages
-        for number in range(1, plain.num_pages + 1):
-            assert list(either.page(number).object_list) == list(plain.page(number).object_list)
-        assert list(either.get_page(10**9).object_list) == list(plain.get_page(10**9))
-
-    either = EitherEndPaginator(ids.order_by("id"), ids.order_by("-id"), 20)
-    with CaptureQueriesContext(connection) as ctx:
-        last = list(either.page(6).object_list)  # the 101st of 101
-    assert last == list(ids.order_by("id"))[100:]
-    (query,) = [q["sql"] for q in ctx.captured_queries if "COUNT" not in q["sql"]]
-    assert "DESC" in query and "OFFSET" not in query  # read from the end: no rows stepped over
-
-
-# URL converters for secret tokens (lib/converters.py) ------------------------------------
-
-
 def test_token_urls_accept_every_kind_of_token_the_site_makes(db):
     from accounts.models import new_feed_token
     from courses.models import new_offer_token
-    from forum.services import unsubscribe_token
+    from forum.notifications import unsubscribe_token
     from newsletter.models import Subscriber, new_subscriber_token
     from newsletter.subscriptions import confirmation_token
 

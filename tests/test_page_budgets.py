@@ -15,11 +15,13 @@ from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
-from accounts.management.commands.seed_load import BENCH_LEARNER_EMAIL, LONG_TOPIC_TITLE
 from accounts.models import User
+from bench.loaddata.names import BENCH_LEARNER_EMAIL, LONG_TOPIC_TITLE
 from bench.pages import bench_learner, benchmark_pages
+from courses.models import Enrollment, FinancialAidRequest, Offer, SeatHold, WaitlistEntry
 from forum.models import Post, Topic
 from lessons.models import Lesson, Progress
+from newsletter.models import Issue, Subscriber
 from qa.models import LibraryEntry
 
 pytestmark = pytest.mark.django_db
@@ -93,6 +95,25 @@ def test_seed_load_builds_the_issue_shape_in_proportion():
     assert Post.objects.count() == 2000
     assert Topic.objects.get(title=LONG_TOPIC_TITLE).posts.count() == 50
     assert learner.enrollments.count() == 3
+
+
+def test_seed_load_makes_the_enrolment_side_and_newsletter_at_believable_ratios():
+    seed(0.02)
+    assert Enrollment.objects.count() == 102
+    # A converted checkout behind every enrolment, an abandoned one for one learner in ten.
+    assert SeatHold.objects.filter(state=SeatHold.State.CONVERTED).count() == 102
+    assert SeatHold.objects.exclude(state=SeatHold.State.CONVERTED).count() == 10
+    assert WaitlistEntry.objects.count() == 30
+    assert WaitlistEntry.objects.filter(status=WaitlistEntry.Status.WAITING).exists()
+    assert WaitlistEntry.objects.filter(cohort=None).exists()  # waiting for the next run
+    # Every entry that enrolled, lapsed or holds an offer has one; live ones lapse soon.
+    offered = WaitlistEntry.objects.filter(status__in=["enrolled", "lapsed", "offered"])
+    assert Offer.objects.filter(waitlist_entry__in=offered).count() == offered.count() > 0
+    assert Offer.objects.holding().exists()
+    assert FinancialAidRequest.objects.count() == 5
+    assert Offer.objects.filter(aid_request__isnull=False).exists()
+    assert Subscriber.objects.count() == 2000
+    assert Issue.objects.filter(status=Issue.Status.SENDING).count() == 1
 
 
 def test_seed_load_refuses_to_add_to_a_database_with_data():

@@ -54,8 +54,8 @@ def test_staff_navigation_links_to_the_admin(client_for, staff):
     assert "Staff admin" in client_for(staff).get(reverse("home")).content.decode()
 
 
-def test_the_menu_rendered_once_per_process_still_fits_each_person(client_for, staff, learner):
-    """The menu's HTML is kept per combination of links, sign-in and staff (`{% site_nav %}`)."""
+def test_the_menu_fits_each_person(client_for, staff, learner):
+    """The menu (`{% site_nav %}`) differs by links, sign-in and staff."""
     home, dashboard = reverse("home"), reverse("courses:dashboard")
     assert "Staff admin" in client_for(staff).get(home).content.decode()
 

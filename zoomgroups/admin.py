@@ -9,16 +9,24 @@ from __future__ import annotations
 
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import models
+from django.db import models, transaction
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html
 
-from zoomgroups import services
+from zoomgroups import services, zoom, zoom_sync
 from zoomgroups.forms import AttendanceForm, SeriesForm
-from zoomgroups.models import RSVP, Attendance, GroupSession, ReminderSent, program_tz
+from zoomgroups.models import (
+    RSVP,
+    Attendance,
+    GroupSession,
+    ReminderSent,
+    ZoomEvent,
+    ZoomState,
+    program_tz,
+)
 
 
 class ProgramTimeMixin:
@@ -31,6 +39,16 @@ class ProgramTimeMixin:
     def changelist_view(self, request, *args, **kwargs):
         with timezone.override(program_tz()):
             return super().changelist_view(request, *args, **kwargs)
+
+
+class RunListFilter(admin.RelatedFieldListFilter):
+    """The runs, named with their course, read in one query (the default filter reads each
+    run's course on its own: one query per run)."""
+
+    def field_choices(self, field, request, model_admin):
+        from courses.models import Cohort
+
+        return [(run.pk, str(run)) for run in Cohort.objects.select_related("course")]
 
 
 class WhenFilter(admin.SimpleListFilter):
@@ -65,10 +83,12 @@ class GroupSessionAdmin(ProgramTimeMixin, admin.ModelAdmin):
         "program_start",
         "slot",
         "recording_posted",
+        "zoom_status",
         "attendance_count",
         "attendance_link",
     ]
-    list_filter = [WhenFilter, "cohort__course", "cohort"]
+    actions = ["retry_zoom"]
+    list_filter = [WhenFilter, "cohort__course", ("cohort", RunListFilter)]
     list_select_related = ["cohort__course"]
     search_fields = ["topic", "cohort__name", "cohort__course__title"]
     date_hierarchy = "starts_at"
@@ -82,11 +102,20 @@ class GroupSessionAdmin(ProgramTimeMixin, admin.ModelAdmin):
         "join_url",
         "passcode",
         "recording_url",
+        "recording_passcode",
         "slot",
         "sequence",
         "recording_announced_at",
+        "zoom_status",
+        "zoom_meeting_id",
     ]
-    readonly_fields = ["slot", "sequence", "recording_announced_at"]
+    readonly_fields = [
+        "slot",
+        "sequence",
+        "recording_announced_at",
+        "zoom_status",
+        "zoom_meeting_id",
+    ]
     formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
     change_list_template = "admin/zoomgroups/groupsession/change_list.html"
     change_form_template = "admin/zoomgroups/groupsession/change_form.html"
@@ -108,6 +137,25 @@ class GroupSessionAdmin(ProgramTimeMixin, admin.ModelAdmin):
     @admin.display(description="recording", boolean=True)
     def recording_posted(self, obj: GroupSession) -> bool:
         return bool(obj.recording_url)
+
+    @admin.display(description="Zoom")
+    def zoom_status(self, obj: GroupSession) -> str:
+        """Whether the Zoom meeting matches the session; a failure says why (select the
+        session and use "Retry the Zoom meeting")."""
+        if not obj.zoom_state:
+            return "—" if not zoom.enabled() else "Not on Zoom yet"
+        if obj.zoom_state == ZoomState.FAILED:
+            return f"Failed: {obj.zoom_error}"
+        return obj.get_zoom_state_display()
+
+    @admin.action(description="Retry the Zoom meeting (create or update it, and its registrants)")
+    def retry_zoom(self, request: HttpRequest, queryset) -> None:
+        if not zoom.enabled():
+            self.message_user(request, "Zoom is not configured.", messages.WARNING)
+            return
+        with transaction.atomic():
+            count = sum(zoom_sync.queue_meeting_sync(session) for session in queryset)
+        self.message_user(request, f"Updating {count} Zoom meetings; reload in a minute.")
 
     @admin.display(description="attended", ordering="n_attended")
     def attendance_count(self, obj: GroupSession) -> int:
@@ -200,11 +248,13 @@ class GroupSessionAdmin(ProgramTimeMixin, admin.ModelAdmin):
             services.enrolled_learners(session.cohort_id).order_by("display_name", "email")
         )
         rsvps = dict(RSVP.objects.filter(session=session).values_list("user_id", "response"))
-        attended = Attendance.objects.filter(session=session).values_list("user_id", flat=True)
+        marks = dict(Attendance.objects.filter(session=session).values_list("user_id", "source"))
+        attended = list(marks)
         form = AttendanceForm(
             request.POST or None,
             learners=learners,
             rsvps=rsvps,
+            from_zoom={uid for uid, source in marks.items() if source == Attendance.Source.ZOOM},
             initial={"attended": [str(pk) for pk in attended]},
         )
         if request.method == "POST" and form.is_valid():
@@ -234,6 +284,31 @@ class ReminderSentAdmin(admin.ModelAdmin):
     list_select_related = ["user", "session"]
     search_fields = ["user__email", "session__topic"]
     readonly_fields = ["session", "user", "kind", "sent_at"]
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+
+@admin.register(ZoomEvent)
+class ZoomEventAdmin(admin.ModelAdmin):
+    """Zoom's webhook events as received (read-only): what each one did, or why not."""
+
+    list_display = ["event", "meeting_id", "received_at", "handled_at", "outcome"]
+    list_filter = ["event", "outcome"]
+    search_fields = ["meeting_id"]
+    readonly_fields = [
+        "key",
+        "event",
+        "event_ts",
+        "meeting_id",
+        "payload",
+        "received_at",
+        "handled_at",
+        "outcome",
+    ]
 
     def has_add_permission(self, request) -> bool:
         return False

@@ -1,3 +1,6 @@
+from collections.abc import Sequence
+from typing import Any
+
 from django.apps import AppConfig
 from django.core import checks
 
@@ -7,10 +10,27 @@ class ZoomgroupsConfig(AppConfig):
     verbose_name = "Friday groups"
 
     def ready(self) -> None:
+        from django.db.models.signals import post_save
+
+        from courses.models import Enrollment
+
         checks.register(check_session_limit)
+        # The one hook into enrolment (issue 26): a new, refunded or cancelled enrolment
+        # brings the Zoom registrants of the run's upcoming sessions in line (nothing without
+        # Zoom credentials). The outbox runs it after the enrolment commits.
+        post_save.connect(enrolment_saved, sender=Enrollment, dispatch_uid="zoomgroups-enrolment")
 
 
-def check_session_limit(app_configs=None, **kwargs) -> list[checks.CheckMessage]:
+def enrolment_saved(sender, instance, raw: bool = False, **kwargs) -> None:
+    from zoomgroups.zoom_sync import queue_registrant_syncs
+
+    if not raw:
+        queue_registrant_syncs(cohort_id=instance.cohort_id)
+
+
+def check_session_limit(
+    app_configs: Sequence[AppConfig] | None = None, **kwargs: Any
+) -> list[checks.CheckMessage]:
     from django.conf import settings
 
     from zoomgroups.models import SLOT_CEILING

@@ -12,20 +12,24 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable
+from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.urls import reverse
 from django.utils import timezone
 from icalendar import Calendar, Event
 
+if TYPE_CHECKING:
+    from zoomgroups.models import GroupSession
+
 CONTENT_TYPE = "text/calendar; charset=utf-8"
 
 
-def event_uid(session) -> str:
+def event_uid(session: GroupSession) -> str:
     return f"groupsession-{session.pk}@{settings.STABLE_ID_DOMAIN}"
 
 
-def build_calendar(sessions: Iterable, *, name: str) -> bytes:
+def build_calendar(sessions: Iterable[GroupSession], *, name: str) -> bytes:
     cal = Calendar()
     cal.add("prodid", "-//How Therapy Works//Friday groups//EN")
     cal.add("version", "2.0")
@@ -54,4 +58,5 @@ def build_calendar(sessions: Iterable, *, name: str) -> bytes:
         event.add("last-modified", session.updated_at.astimezone(dt.UTC))
         event.add("status", "CONFIRMED")
         cal.add_component(event)
-    return cal.to_ical()
+    ical: bytes = cal.to_ical()
+    return ical

@@ -8,6 +8,7 @@ the page is there to look at.
 
 import datetime as dt
 
+from django.core.management.base import OutputWrapper
 from django.utils import timezone
 
 from accounts.models import User
@@ -59,7 +60,7 @@ def first_friday(on_or_after: dt.date) -> dt.date:
     return on_or_after + dt.timedelta(days=(4 - on_or_after.weekday()) % 7)
 
 
-def seed(stdout) -> None:
+def seed(stdout: OutputWrapper) -> None:
     learner = User.objects.filter(email="learner@demo.test").first()
     for cohort in Cohort.objects.select_related("course"):
         if GroupSession.objects.filter(cohort=cohort).exists():

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from collections.abc import Set as AbstractSet
 
 from django import forms
 from django.conf import settings
@@ -89,13 +90,24 @@ class AttendanceForm(forms.Form):
         required=False, widget=forms.CheckboxSelectMultiple, label="Attended"
     )
 
-    def __init__(self, *args, learners, rsvps: dict[int, str], **kwargs) -> None:
+    def __init__(
+        self,
+        *args,
+        learners,
+        rsvps: dict[int, str],
+        from_zoom: AbstractSet[int] = frozenset(),
+        **kwargs,
+    ) -> None:
         super().__init__(*args, **kwargs)
         labels = {"attending": " — said attending", "declined": " — said can't make it"}
         field = self.fields["attended"]
         assert isinstance(field, forms.MultipleChoiceField)
         field.choices = [
-            (str(u.pk), f"{u.get_full_name()} <{u.email}>{labels.get(rsvps.get(u.pk, ''), '')}")
+            (
+                str(u.pk),
+                f"{u.get_full_name()} <{u.email}>{labels.get(rsvps.get(u.pk, ''), '')}"
+                + (" — joined on Zoom" if u.pk in from_zoom else ""),
+            )
             for u in learners
         ]
 

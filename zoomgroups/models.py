@@ -61,6 +61,12 @@ class GroupSessionQuerySet(models.QuerySet["GroupSession"]):
         return self.filter(starts_at__gt=now - dt.timedelta(minutes=GroupSession.MAX_MINUTES))
 
 
+class ZoomState(models.TextChoices):
+    PENDING = "pending", "Being updated"
+    SYNCED = "synced", "Up to date"
+    FAILED = "failed", "Failed"
+
+
 class GroupSession(models.Model):
     """One live Friday group of a cohort, on Zoom."""
 
@@ -98,7 +104,25 @@ class GroupSession(models.Model):
     notes = models.TextField(
         "notes for learners", blank=True, help_text="Shown on the Friday groups page."
     )
+    recording_passcode = models.CharField(
+        "recording passcode",
+        max_length=50,
+        blank=True,
+        help_text="Shown to the run's learners with the recording link.",
+    )
     recording_announced_at = models.DateTimeField(null=True, blank=True, editable=False)
+    # Zoom (issue 26): empty without Zoom credentials, or until the meeting is created.
+    zoom_meeting_id = models.CharField(max_length=32, blank=True, editable=False, db_index=True)
+    zoom_state = models.CharField(
+        "Zoom",
+        max_length=10,
+        choices=ZoomState.choices,
+        blank=True,
+        editable=False,
+        help_text="Whether the Zoom meeting and its registrants match this session.",
+    )
+    zoom_error = models.CharField(max_length=200, blank=True, editable=False)
+    zoom_synced_at = models.DateTimeField(null=True, blank=True, editable=False)
     sequence = models.PositiveIntegerField(
         default=0, editable=False, help_text="Calendar revision; rises when the time changes."
     )
@@ -233,13 +257,19 @@ class RSVP(models.Model):
 
 
 class Attendance(models.Model):
-    """Staff marked that a learner attended a session; counts toward their 10."""
+    """A learner attended a session (marked by staff, or from Zoom's participant events);
+    counts toward their 10."""
+
+    class Source(models.TextChoices):
+        STAFF = "staff", "Staff"
+        ZOOM = "zoom", "Zoom"
 
     session = models.ForeignKey(GroupSession, on_delete=models.CASCADE, related_name="attendances")
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="group_attendances"
     )
     marked_at = models.DateTimeField(default=timezone.now)
+    source = models.CharField(max_length=5, choices=Source.choices, default=Source.STAFF)
 
     class Meta:
         constraints = [
@@ -251,6 +281,78 @@ class Attendance(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} attended {self.session}"
+
+
+class AttendanceCorrection(models.Model):
+    """Staff changed a learner's attendance on the checklist (ticked or unticked them).
+    Zoom's events never change the attendance of a learner with a correction: a late
+    "joined" event cannot undo an "absent" that staff decided."""
+
+    session = models.ForeignKey(GroupSession, on_delete=models.CASCADE, related_name="corrections")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="attendance_corrections"
+    )
+    present = models.BooleanField()
+    corrected_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["session", "user"], name="correction_one_per_user_session"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user}: {'present' if self.present else 'absent'} (staff)"
+
+
+class ZoomRegistrant(models.Model):
+    """A learner registered for a session's Zoom meeting, with their personal join link
+    (secret like the shared one: it leaves the server only through the join view)."""
+
+    session = models.ForeignKey(
+        GroupSession, on_delete=models.CASCADE, related_name="zoom_registrants"
+    )
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="zoom_registrations"
+    )
+    registrant_id = models.CharField(max_length=64, db_index=True)
+    join_url = models.URLField(max_length=1000)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["session", "user"], name="registrant_one_per_user")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} registered for {self.session}"
+
+
+class ZoomEvent(models.Model):
+    """A verified Zoom webhook event, stored before it is handled (in a Celery task).
+
+    Zoom's events have no id of their own, so `key` is a SHA-256 of the event name, its
+    `event_ts` and the whole `payload`: Zoom's redeliveries and replayed requests (the same
+    body) collapse into one row by the unique constraint, while two different events of the
+    same millisecond (two participants joining) stay apart.
+    """
+
+    key = models.CharField(max_length=64, unique=True)
+    event = models.CharField(max_length=100)
+    event_ts = models.BigIntegerField(null=True)
+    meeting_id = models.CharField(max_length=32, blank=True, db_index=True)
+    payload = models.JSONField()
+    received_at = models.DateTimeField(default=timezone.now)
+    handled_at = models.DateTimeField(null=True, blank=True)
+    outcome = models.CharField(max_length=200, blank=True)
+
+    class Meta:
+        ordering = ["-received_at"]
+        verbose_name = "Zoom event"
+
+    def __str__(self) -> str:
+        return f"{self.event} ({self.meeting_id or '-'})"
 
 
 class ReminderSent(models.Model):

@@ -5,11 +5,12 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable, Sequence
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
+from django.db.models import QuerySet
 from django.urls import reverse
 from django.utils import timezone
 
@@ -18,6 +19,7 @@ from outbox.services import queue_email, queue_task
 from zoomgroups.models import (
     RSVP,
     Attendance,
+    AttendanceCorrection,
     GroupSession,
     ReminderSent,
     capacity_message,
@@ -94,6 +96,10 @@ def schedule_sessions(
                 created.append(session)
     except IntegrityError as exc:
         raise ValidationError(capacity_message(len(taken), len(starts), limit)) from exc
+    from zoomgroups import zoom_sync
+
+    for session in created:
+        zoom_sync.queue_meeting_sync(session)
     return created
 
 
@@ -111,6 +117,7 @@ def add_session(*, session: GroupSession) -> GroupSession:
     )
     session.pk, session.slot = created.pk, created.slot
     session.created_at, session.updated_at = created.created_at, created.updated_at
+    session.zoom_state = created.zoom_state
     session._state.adding = False
     return created
 
@@ -119,12 +126,24 @@ def add_session(*, session: GroupSession) -> GroupSession:
 def save_session_changes(*, session: GroupSession, changed: Iterable[str]) -> None:
     """Save staff edits: a new time or topic bumps the calendar SEQUENCE; a new start time
     re-arms the 24-hour and 1-hour reminders (those already sent named the old time); a first
-    recording link announces the recording."""
+    recording link announces the recording. With Zoom, a new time, topic, length or passcode
+    updates the meeting (after commit)."""
+    from zoomgroups import zoom_sync
+
     changed = set(changed)
     if SCHEDULE_FIELDS & changed:
         session.bump_sequence()
-    old_start = GroupSession.objects.filter(pk=session.pk).values_list("starts_at", flat=True)[0]
+    # Locked: a Zoom sync of this session finishes first, and what it wrote is kept.
+    stored = GroupSession.objects.select_for_update().get(pk=session.pk)
+    old_start = stored.starts_at
+    kept = zoom_sync.ZOOM_FIELDS
+    if stored.zoom_meeting_id:  # the meeting's link and passcode, unless staff changed them
+        kept = [*kept, *({"join_url", "passcode"} - changed)]
+    for field in kept:
+        setattr(session, field, getattr(stored, field))
     session.save()
+    if (SCHEDULE_FIELDS | {"passcode"}) & changed:
+        zoom_sync.queue_meeting_sync(session)
     if "starts_at" in changed and old_start != session.starts_at:
         ReminderSent.objects.filter(session=session, kind__in=list(REMINDER_LEADS)).delete()
         if session.starts_at > timezone.now():
@@ -136,6 +155,8 @@ def save_session_changes(*, session: GroupSession, changed: Iterable[str]) -> No
 def cancel_sessions(sessions: Iterable[GroupSession]) -> int:
     """Delete sessions (the admin's delete) and tell the learners of those still to come.
     Returns how many of them were still to come."""
+    from zoomgroups import zoom_sync
+
     now = timezone.now()
     announced = 0
     with transaction.atomic():
@@ -143,6 +164,7 @@ def cancel_sessions(sessions: Iterable[GroupSession]) -> int:
             if session.starts_at > now:
                 announce_schedule_change(session=session, kind=CANCELLED)
                 announced += 1
+            zoom_sync.queue_meeting_delete(session)
             session.delete()
     return announced
 
@@ -218,7 +240,7 @@ def set_rsvp(*, session: GroupSession, user: User, response: str) -> RSVP:
     return rsvp
 
 
-def enrolled_learners(cohort_id: int):
+def enrolled_learners(cohort_id: int) -> QuerySet[User]:
     """Users with an access-granting enrolment in the cohort (refunded and cancelled are out)."""
     from accounts.models import User
 
@@ -231,17 +253,25 @@ def enrolled_learners(cohort_id: int):
 
 @transaction.atomic
 def record_attendance(*, session: GroupSession, user_ids: Iterable[int]) -> int:
-    """Make the session's attendance exactly `user_ids` (limited to its enrolled learners)."""
+    """Make the session's attendance exactly `user_ids` (limited to its enrolled learners).
+    Each learner whose attendance this changes gets a staff correction, which Zoom's late
+    events never overwrite."""
     allowed = set(enrolled_learners(session.cohort_id).values_list("id", flat=True))
     wanted = allowed & set(user_ids)
+    current = set(Attendance.objects.filter(session=session).values_list("user_id", flat=True))
     Attendance.objects.filter(session=session).exclude(user_id__in=wanted).delete()
     Attendance.objects.bulk_create(
         [Attendance(session=session, user_id=uid) for uid in wanted], ignore_conflicts=True
     )
+    now = timezone.now()
+    for uid in (current ^ wanted) & allowed:
+        AttendanceCorrection.objects.update_or_create(
+            session=session, user_id=uid, defaults={"present": uid in wanted, "corrected_at": now}
+        )
     return len(wanted)
 
 
-def email_context(*, session: GroupSession, user: User, kind: str) -> dict:
+def email_context(*, session: GroupSession, user: User, kind: str) -> dict[str, Any]:
     """What a notice may say: the time in the learner's zone, the topic and a link to the site.
     Never the join link or passcode."""
     return {
@@ -281,7 +311,7 @@ def deliver_notice(*, session: GroupSession, user: User, kind: str) -> bool:
     return True
 
 
-def notice_recipients(session: GroupSession, kind: str):
+def notice_recipients(session: GroupSession, kind: str) -> QuerySet[User]:
     """Enrolled learners not yet sent `kind`; reminders also skip those who declined."""
     users = enrolled_learners(session.cohort_id).exclude(
         id__in=ReminderSent.objects.filter(session=session, kind=kind).values("user_id")

@@ -2,7 +2,7 @@
 
 from celery import shared_task
 
-from zoomgroups import services
+from zoomgroups import services, zoom_sync
 
 
 @shared_task(acks_late=True)
@@ -28,3 +28,37 @@ def send_schedule_change_notices(
         starts_at=starts_at,
         old_starts_at=old_starts_at,
     )
+
+
+# Zoom (issue 26): queued through the outbox (after commit, again after a crash); see zoom_sync.
+
+
+@shared_task(acks_late=True)
+def sync_zoom_meeting(session_id: int) -> str:
+    return zoom_sync.sync_meeting(session_id=session_id)
+
+
+@shared_task(acks_late=True)
+def sync_zoom_registrants(session_id: int) -> str:
+    return zoom_sync.sync_registrants(session_id=session_id)
+
+
+@shared_task(acks_late=True)
+def delete_zoom_meeting(meeting_id: str) -> None:
+    zoom_sync.delete_meeting(meeting_id=meeting_id)
+
+
+@shared_task(acks_late=True)
+def handle_zoom_event(event_id: int) -> str:
+    return zoom_sync.handle_event(event_id=event_id)
+
+
+@shared_task(acks_late=True)
+def cancel_zoom_registrant(meeting_id: str, registrant_id: str, email: str) -> None:
+    zoom_sync.cancel_registrant(meeting_id=meeting_id, registrant_id=registrant_id, email=email)
+
+
+@shared_task
+def purge_zoom_events() -> int:
+    """Beat, daily: handled webhook events past their keeping time (see zoom_sync)."""
+    return zoom_sync.purge_events()

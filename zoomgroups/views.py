@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from typing import Any
 
 from django import forms
 from django.conf import settings
@@ -25,9 +26,10 @@ from django.views.decorators.http import require_GET, require_POST
 
 from accounts.models import User
 from courses.models import Cohort, Enrollment, is_program_staff
+from lib.typed import AuthenticatedHttpRequest
 from zoomgroups import services
 from zoomgroups.calendar import CONTENT_TYPE, build_calendar
-from zoomgroups.models import RSVP, Attendance, GroupSession, max_per_cohort
+from zoomgroups.models import RSVP, Attendance, GroupSession, ZoomRegistrant, max_per_cohort
 
 PAST_PER_PAGE = 20
 
@@ -36,7 +38,7 @@ class RSVPForm(forms.Form):
     response = forms.ChoiceField(choices=RSVP.Response.choices)
 
 
-def joinable_cohort_ids(user) -> set[int] | None:
+def joinable_cohort_ids(user: User) -> set[int] | None:
     """Cohorts whose join links `user` may use (None: all, for staff)."""
     if is_program_staff(user):
         return None
@@ -60,7 +62,7 @@ class Card:
     poll: bool = False
 
 
-def cards_for(sessions: list[GroupSession], user, now: dt.datetime) -> list[Card]:
+def cards_for(sessions: list[GroupSession], user: User, now: dt.datetime) -> list[Card]:
     """What this user needs to see on each card, in three queries whatever the number."""
     ids = [s.pk for s in sessions]
     if not ids:
@@ -95,7 +97,7 @@ def cards_for(sessions: list[GroupSession], user, now: dt.datetime) -> list[Card
     return cards
 
 
-def usage_for(user) -> list[dict]:
+def usage_for(user: User) -> list[dict[str, Any]]:
     """For each of the learner's cohorts: how many of their groups they have used."""
     if is_program_staff(user):
         return []
@@ -118,7 +120,7 @@ def signed_in(request: HttpRequest) -> User:
     return request.user
 
 
-def page_context(request: HttpRequest) -> dict:
+def page_context(request: HttpRequest) -> dict[str, Any]:
     return {
         "program_tz": settings.PROGRAM_TIME_ZONE,
         "join_opens_minutes": settings.ZOOMGROUPS_JOIN_OPENS_MINUTES,
@@ -129,7 +131,7 @@ def page_context(request: HttpRequest) -> dict:
 @never_cache
 @login_required
 @require_GET
-def index(request: HttpRequest) -> HttpResponse:
+def index(request: AuthenticatedHttpRequest) -> HttpResponse:
     now = timezone.now()
     visible = GroupSession.objects.visible_to(request.user).select_related("cohort__course")
     upcoming = [s for s in visible.upcoming(now) if not s.is_past(now)]
@@ -167,7 +169,7 @@ def visible_session(request: HttpRequest, pk: int) -> GroupSession:
 @never_cache
 @login_required
 @require_GET
-def session_detail(request: HttpRequest, pk: int) -> HttpResponse:
+def session_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     """One session; htmx asks for just its card (to refresh the Join button in place)."""
     session = visible_session(request, pk)
     (card,) = cards_for([session], request.user, timezone.now())
@@ -180,7 +182,7 @@ def session_detail(request: HttpRequest, pk: int) -> HttpResponse:
 @never_cache
 @login_required
 @require_POST
-def rsvp(request: HttpRequest, pk: int) -> HttpResponse:
+def rsvp(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     session = visible_session(request, pk)
     now = timezone.now()
     (card,) = cards_for([session], request.user, now)
@@ -211,7 +213,13 @@ def join(request: HttpRequest, pk: int) -> HttpResponse:
     """Check access and the join window now, then send the learner to Zoom."""
     session = visible_session(request, pk)
     if session.may_join(request.user):
-        return HttpResponseRedirect(session.join_url)
+        # With Zoom, each learner has their own registrant link; staff use the meeting's.
+        personal = (
+            ZoomRegistrant.objects.filter(session=session, user=signed_in(request))
+            .values_list("join_url", flat=True)
+            .first()
+        )
+        return HttpResponseRedirect(personal or session.join_url)
     now = timezone.now()
     if session.is_past(now):
         messages.info(request, "This session is over. The recording appears here once posted.")

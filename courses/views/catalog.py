@@ -1,33 +1,28 @@
 """The public program pages (home, course pages) and the learner's dashboard."""
 
-from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any, TypedDict, cast
+from typing import TYPE_CHECKING, TypedDict, cast
 
 from django.contrib.auth.decorators import login_required
-from django.db import connections
 from django.db.models import Prefetch
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.template import TemplateDoesNotExist
 from django.template.loader import get_template
 from django.urls import reverse
-from django.utils.safestring import SafeString
 from django.views.decorators.cache import never_cache
 
-from accounts.models import User, public_name
+from accounts.models import User
 from accounts.roles import INSTRUCTOR
 from courses.models import (
     Cohort,
     Course,
     FaqItem,
     Testimonial,
-    access_runs,
-    granted_course_ids,
+    granted_runs,
     has_course_access,
+    is_member,
 )
 from lessons.models import Lesson, Progress
-from lib.fragments import render_cached
-from lib.rows import FixedQuery
 from lib.typed import AuthenticatedHttpRequest
 from zoomgroups.services import next_session_for
 
@@ -60,28 +55,6 @@ def optional_template(name: str) -> str | None:
     return name
 
 
-# What the home page lists, the same SQL for everyone on every request: compiled once (issue 9).
-LESSON_TITLES = FixedQuery(
-    lambda: Lesson.objects.order_by("order", "id").values_list("course_id", "title", named=True)
-)
-FAQ = FixedQuery(
-    lambda: FaqItem.objects.filter(published=True).values_list("question", "answer", named=True)
-)
-TESTIMONIALS = FixedQuery(
-    lambda: Testimonial.objects.filter(published=True).values_list(
-        "quote", "name", "role", named=True
-    )
-)
-HOME_INSTRUCTOR = FixedQuery(
-    lambda: (
-        User.objects.filter(groups__name=INSTRUCTOR, is_active=True)
-        .exclude(bio="")
-        .order_by("date_joined")
-        .values_list("display_name", "credentials", "bio", named=True)[:1]
-    )
-)
-
-
 def open_cohorts() -> Prefetch:
     return Prefetch(
         "cohorts",
@@ -95,64 +68,36 @@ def home(request: HttpRequest) -> HttpResponse:
         "list[CourseWithOpenCohorts]",
         list(
             # What the cards and enrol options show: not the course pages' descriptions.
-            Course.objects.only("id", "number", "title", "subtitle", "slug")
+            Course.objects.only("id", "number", "title", "subtitle", "slug").prefetch_related(
+                Prefetch(
+                    "lessons",
+                    queryset=Lesson.objects.only("id", "course_id", "title").order_by(
+                        "order", "id"
+                    ),
+                    to_attr="syllabus_lessons",
+                ),
+                open_cohorts(),
+            )
         ),
     )
-    # The cards list lesson titles: plain strings, not sixty model instances.
-    titles: dict[int, list[str]] = {}
-    for course_id, title in LESSON_TITLES.rows():
-        titles.setdefault(course_id, []).append(title)
-    # Every course is on the page, so every open run is: one plain query, grouped here (the
-    # prefetch machinery cost as much as the query itself).
-    by_id = {course.pk: course for course in courses}
-    for course in courses:
-        course.open_cohorts = []
-        course.lesson_titles = titles.get(course.pk, [])  # type: ignore[attr-defined]
-    for cohort in Cohort.objects.open_for_enrolment().order_by("starts_on"):
-        cohort.course = by_id[cohort.course_id]  # as a prefetch would: no query for it later
-        cohort.course.open_cohorts.append(cohort)  # type: ignore[attr-defined]
     for course in courses:
         course.open_cohort = course.open_cohorts[0] if course.open_cohorts else None
-    instructor = None
-    for display_name, credentials, bio in HOME_INSTRUCTOR.rows():
-        instructor = {"public_name": public_name(display_name, credentials), "bio": bio}
-    faq_items = FAQ.rows()
+    instructor = (
+        User.objects.filter(groups__name=INSTRUCTOR, is_active=True)
+        .exclude(bio="")
+        .order_by("date_joined")
+        .only("display_name", "credentials", "bio")
+        .first()
+    )
     context = {
         "courses": courses,
-        # Rendered once for everyone: keyed by everything the cards and the FAQ show.
-        "program_cards": render_cached(
-            "courses/_home_program.html",
-            [(program_shown(courses), {"courses": courses})],
-        )[0],
-        "faq_section": render_cached(
-            "courses/_home_faq.html",
-            [
-                (
-                    tuple((item.question, item.answer) for item in faq_items),
-                    {"faq_items": faq_items},
-                )
-            ],
-        )[0],
-        "faq_items": faq_items,
-        "testimonials": TESTIMONIALS.rows(),
+        "faq_items": FaqItem.objects.filter(published=True).only("question", "answer"),
+        "testimonials": Testimonial.objects.filter(published=True).only("quote", "name", "role"),
         "instructor": instructor,
         "enrol_cta_template": optional_template(ENROL_CTA_TEMPLATE),
         "newsletter_signup_template": optional_template(NEWSLETTER_SIGNUP_TEMPLATE),
     }
     return render(request, "home.html", context)
-
-
-def program_shown(courses: Sequence[Course]) -> tuple:
-    return tuple(
-        (
-            c.number,
-            c.title,
-            c.subtitle,
-            c.slug,
-            tuple(c.lesson_titles),  # type: ignore[attr-defined]
-        )
-        for c in courses
-    )
 
 
 def course(request: HttpRequest, slug: str) -> HttpResponse:
@@ -176,8 +121,9 @@ def course(request: HttpRequest, slug: str) -> HttpResponse:
     rows = [
         {
             "lesson": lesson,
-            "progress": progress.get(lesson.pk),
             "open": has_access or lesson.free_preview,
+            "completed": bool(lesson.pk in progress and progress[lesson.pk].completed_at),
+            "done": progress[lesson.pk].done_materials if lesson.pk in progress else [],
         }
         for lesson in lessons
     ]
@@ -187,7 +133,6 @@ def course(request: HttpRequest, slug: str) -> HttpResponse:
         {
             "course": course,
             "rows": rows,
-            "syllabus": syllabus(course, rows, has_access, request.user.is_authenticated),
             "has_access": has_access,
             "cohort": course.open_cohorts[0] if course.open_cohorts else None,
             "enrol_cta_template": optional_template(ENROL_CTA_TEMPLATE),
@@ -198,94 +143,24 @@ def course(request: HttpRequest, slug: str) -> HttpResponse:
     return response
 
 
-def syllabus(
-    course: Course, rows: list[dict], has_access: bool, signed_in: bool
-) -> list[SafeString]:
-    """The syllabus rows, each rendered once for everyone who sees it the same way (issue 9)."""
-    items = []
-    for number, row in enumerate(rows, start=1):
-        lesson, progress = row["lesson"], row["progress"]
-        done = tuple(progress.done_materials) if progress else ()
-        completed = bool(progress and progress.completed_at)
-        materials = tuple(lesson.materials)
-        shown = (
-            course.slug,
-            number,
-            lesson.slug,
-            lesson.title,
-            lesson.summary,
-            lesson.free_preview,
-            materials,
-            row["open"],
-            has_access,
-            signed_in,
-            completed,
-            done,
-        )
-        context = {
-            "course_slug": course.slug, "number": number, "lesson": lesson, "open": row["open"],
-            "has_access": has_access, "signed_in": signed_in, "completed": completed,
-            "materials": materials, "done": done,
-        }  # fmt: skip
-        items.append((shown, context))
-    return render_cached("courses/_syllabus_row.html", items)
-
-
 def course_progress(user: User) -> list[dict]:
-    """The courses `user` may open, with the share of lesson materials they have used.
-
-    One query in SQL (`COURSE_PROGRESS_SQL`): the dashboard's course cards were two ORM
-    aggregations whose building cost more Python than the rest of the page's queries
-    (issue 9)."""
-    course_ids = granted_course_ids(user)
-    if course_ids == []:
+    """The courses `user` may open, with the share of lesson materials they have used."""
+    if not is_member(user):  # known from the menu's access check: no query
         return []
-    connection = connections[Course.objects.db]
-    quote = connection.ops.quote_name
-    tables = {
-        "course": quote(Course._meta.db_table),
-        "lesson": quote(Lesson._meta.db_table),
-        "progress": quote(Progress._meta.db_table),
-        "order": quote("order"),
-    }
-    sql = COURSE_PROGRESS_SQL.format(**tables)
-    params: list[Any] = [user.pk, user.pk]
-    if course_ids is not None:
-        sql += f" WHERE {tables['course']}.id IN ({', '.join(['%s'] * len(course_ids))})"
-        params += course_ids
-    sql += f" ORDER BY {tables['course']}.{tables['order']}, {tables['course']}.number"
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        found = cursor.fetchall()
-    rows = []
-    for pk, number, title, slug, lesson_count, total, used, completed in found:
-        course = Course(id=pk, number=number, title=title, slug=slug)
-        course.lesson_count = lesson_count  # type: ignore[attr-defined]
-        rows.append(
-            {
-                "course": course,
-                "completed": completed,
-                "percent": min(100, round(100 * used / total)) if total else 0,
-            }
-        )
-    return rows
-
-
-# `{...}` are quoted table names (see course_progress); the two %s are the learner's id.
-COURSE_PROGRESS_SQL = (
-    "SELECT {course}.id, {course}.number, {course}.title, {course}.slug,"
-    " (SELECT COUNT(*) FROM {lesson} WHERE {lesson}.course_id = {course}.id),"
-    " (SELECT COALESCE(SUM({lesson}.material_count), 0) FROM {lesson}"
-    "  WHERE {lesson}.course_id = {course}.id),"
-    " (SELECT COUNT({progress}.chapter_done_at) + COUNT({progress}.video_done_at)"
-    "  + COUNT({progress}.podcast_done_at) FROM {progress}"
-    "  INNER JOIN {lesson} ON {lesson}.id = {progress}.lesson_id"
-    "  WHERE {progress}.user_id = %s AND {lesson}.course_id = {course}.id),"
-    " (SELECT COUNT({progress}.completed_at) FROM {progress}"
-    "  INNER JOIN {lesson} ON {lesson}.id = {progress}.lesson_id"
-    "  WHERE {progress}.user_id = %s AND {lesson}.course_id = {course}.id)"
-    " FROM {course}"
-)
+    courses = (
+        Course.objects.accessible_to(user)
+        .only("id", "number", "title", "slug")  # what a trimester card shows
+        .with_progress_of(user)
+        .order_by("order", "number")
+    )
+    return [
+        {
+            "course": course,
+            "completed": course.lessons_completed,  # type: ignore[attr-defined]
+            "percent": course.progress_percent,
+        }
+        for course in courses
+    ]
 
 
 @never_cache
@@ -322,7 +197,7 @@ def dashboard(request: AuthenticatedHttpRequest) -> HttpResponse:
             "last_seen_at": seen_at,
         }
     cohorts_by_course: dict[int, list[str]] = {}
-    for run in access_runs(user):  # the learner's own runs, which the menu reads anyway
+    for run in granted_runs(user):  # the learner's own runs, which the menu reads anyway
         cohorts_by_course.setdefault(run.course_id, []).append(run.name)
     course_rows = course_progress(user)
     for row in course_rows:

@@ -14,7 +14,7 @@ register = template.Library()
 
 
 @register.simple_tag(takes_context=True)
-def tift_subscriber(context) -> Subscriber | None:
+def tift_subscriber(context: template.Context) -> Subscriber | None:
     request = context.get("request")
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated:
@@ -23,5 +23,6 @@ def tift_subscriber(context) -> Subscriber | None:
 
 
 @register.simple_tag(takes_context=True)
-def tift_signup_form(context) -> SignupForm:
-    return context.get("signup_form") or SignupForm()
+def tift_signup_form(context: template.Context) -> SignupForm:
+    form: SignupForm = context.get("signup_form") or SignupForm()
+    return form

@@ -18,12 +18,10 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture
 def certified(ce, learner, client_for):
     """The learner with everything done and their certificate issued."""
-    learner.display_name = "Łukasz Żółć-Дарья"
-    learner.credentials = "LMHC, PhD"
-    learner.save()
     client = client_for(learner)
     all_done(client, learner, ce)
-    response = client.post(f"/ce/{ce.credit.course.slug}/certificate/")
+    entered = {"name": "  Łukasz   Żółć-Дарья ", "credentials": "LMHC, PhD"}
+    response = client.post(f"/ce/{ce.credit.course.slug}/certificate/", entered)
     certificate = Certificate.objects.get(user=learner)
     assert response["Location"] == certificate.get_absolute_url()
     return certificate
@@ -58,9 +56,10 @@ def test_the_code_is_long_and_random(certified):
 
 
 def test_two_requests_make_one_certificate(certified, ce, learner, client_for):
-    client_for(learner).post(f"/ce/{ce.credit.course.slug}/certificate/")
+    client_for(learner).post(f"/ce/{ce.credit.course.slug}/certificate/", {"name": "Other"})
 
     assert Certificate.objects.filter(user=learner).count() == 1
+    assert certified.name == "Łukasz Żółć-Дарья"  # as entered, spaces tidied, not the profile's
 
 
 def test_the_verification_page_shows_only_name_program_hours_date_and_validity(
@@ -101,6 +100,17 @@ def test_a_visitor_is_sent_to_sign_in(certified, client):
     assert response["Location"].startswith("/accounts/login/")
 
 
+def test_the_name_is_required_and_an_error_shows_next_to_it(ce, learner, client_for):
+    client = client_for(learner)
+    all_done(client, learner, ce)
+
+    response = client.post(f"/ce/{ce.credit.course.slug}/certificate/", {"name": "  "})
+
+    assert response.status_code == 200
+    assert 'id="id_name_error"' in response.content.decode()
+    assert not Certificate.objects.exists()
+
+
 def revoke(client, certificate, action: str, reason: str = "Name misspelt"):
     return client.post(
         f"/admin/ce/certificate/{certificate.pk}/revoke/", {"action": action, "reason": reason}
@@ -123,17 +133,17 @@ def test_staff_revoke_with_a_reason_and_the_verification_page_says_revoked(
     assert "Attendance entered in error" in event.detail
 
 
-def test_staff_reissue_with_a_new_code_from_the_corrected_profile(
+def test_staff_reissue_with_a_new_code_and_a_corrected_name(
     certified, learner, staff, client_for, client
 ):
-    learner.display_name = "Lukasz Zolc"
-    learner.save()
-
-    revoke(client_for(staff), certified, "reissue")
+    client_for(staff).post(
+        f"/admin/ce/certificate/{certified.pk}/revoke/",
+        {"action": "reissue", "reason": "Name misspelt", "name": "Lukasz Zolc"},
+    )
 
     new = Certificate.objects.valid().get(user=learner)
     assert new.code != certified.code
-    assert new.name == "Lukasz Zolc"
+    assert (new.name, new.credentials) == ("Lukasz Zolc", "LMHC, PhD")
     assert new.replaces_id == certified.pk
     assert "Revoked" in client.get(certified.get_verify_url()).content.decode()
     assert "Lukasz Zolc" in client.get(new.get_verify_url()).content.decode()
@@ -210,3 +220,42 @@ def test_deleting_the_account_keeps_the_certificate_and_verification_shows_only_
     assert not learner.ce_recording_views.exists()
     assert learner.ce_evaluations.count() == 0
     assert EvaluationResponse.objects.filter(user=None).count() == 1  # kept, without the account
+
+
+def test_staff_see_evaluation_results_per_run_without_names(
+    certified, ce, learner, staff, client_for
+):
+    cohort_id = ce.sessions[0].cohort_id
+    page = client_for(staff).get(f"/admin/ce/coursecredit/reports/{cohort_id}/evaluations/")
+
+    body = page.content.decode()
+    assert page.status_code == 200
+    assert "Overall quality" in body and "mean 4.0" in body
+    for name in (learner.email, "Łukasz", learner.display_name):
+        assert name not in body
+
+
+def test_certificates_of_deleted_accounts_go_after_the_keeping_time(certified, learner):
+    import datetime as dt
+
+    import time_machine
+
+    from ce import privacy
+
+    account_services.delete_account(user=learner, keep_forum_posts=False)
+    later = dt.timedelta(days=round(365.25 * privacy.CE_RECORD_YEARS))
+    with time_machine.travel(certified.issued_at + later - dt.timedelta(days=2)):
+        assert privacy.purge_expired() == 0
+    with time_machine.travel(certified.issued_at + later + dt.timedelta(days=2)):
+        assert privacy.purge_expired() == 1
+    assert not Certificate.objects.exists()
+
+
+def test_an_open_accounts_certificates_are_never_purged(certified):
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from ce import privacy
+
+    assert privacy.purge_expired(now=timezone.now() + dt.timedelta(days=365 * 50)) == 0

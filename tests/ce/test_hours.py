@@ -94,3 +94,54 @@ def test_the_transcript_page_lists_hours_and_what_is_missing(ce, learner, client
     assert 'id="live-hours">1.25 h' in page
     assert "Finish every material of 2 more lessons." in page
     assert "Fill in the course evaluation." in page
+
+
+def test_the_transcript_pages_query_count_does_not_grow_with_the_data(ce, learner, client_for):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from tests import factories
+
+    client = client_for(learner)
+    url = f"/ce/{ce.credit.course.slug}/"
+
+    def count(path: str) -> int:
+        with CaptureQueriesContext(connection) as queries:
+            assert client.get(path).status_code == 200
+        return len(queries)
+
+    before = count(url), count("/ce/")
+    for n in range(3):
+        lesson = factories.make_lesson(ce.credit.course, slug=f"more-{n}")
+        finish_lessons(learner, [lesson])
+    attend(learner, ce.sessions[0])
+    watch(learner, ce.sessions[1])
+
+    assert (count(url), count("/ce/")) == before
+    assert before[0] <= 20
+
+
+def test_staff_list_every_lesson_then_set_hours_on_one_page(ce, staff, client_for):
+    from ce.models import LessonHours
+    from tests import factories
+
+    new = factories.make_lesson(ce.credit.course, slug="new-lesson")
+    client = client_for(staff)
+    client.post(
+        "/admin/ce/coursecredit/",
+        {"action": "add_lesson_hours", "_selected_action": [ce.credit.pk]},
+    )
+    row = LessonHours.objects.get(lesson=new)
+    assert row.chapter == 0
+    assert LessonHours.objects.count() == 3
+
+    rows = list(LessonHours.objects.order_by("pk"))
+    form = {"form-TOTAL_FORMS": "3", "form-INITIAL_FORMS": "3", "_save": "Save"}
+    for n, r in enumerate(rows):
+        form |= {f"form-{n}-id": r.pk, f"form-{n}-chapter": "2", f"form-{n}-video": "0.5"}
+        form |= {f"form-{n}-podcast": "0.75"}
+    response = client.post("/admin/ce/lessonhours/", form)
+
+    assert response.status_code == 302
+    row.refresh_from_db()
+    assert (row.chapter, row.video, row.podcast) == (2, Decimal("0.5"), Decimal("0.75"))

@@ -80,12 +80,13 @@ def test_the_evaluation_is_required_before_the_certificate(ce, learner, client_f
     watch(learner, ce.sessions[1])
     client.post(url(ce, "post-test"), answers(ce.right))
 
-    refused = client.post(url(ce, "certificate"), follow=True).content.decode()
+    name = {"name": "Lee Learner"}
+    refused = client.post(url(ce, "certificate"), name, follow=True).content.decode()
     assert "Fill in the course evaluation." in refused
     assert not Certificate.objects.exists()
 
     client.post(url(ce, "evaluation"), {f"e{ce.scale.pk}": "5", f"e{ce.free_text.pk}": "More."})
-    response = client.post(url(ce, "certificate"))
+    response = client.post(url(ce, "certificate"), name)
 
     certificate = Certificate.objects.get(user=learner)
     assert response["Location"] == certificate.get_absolute_url()

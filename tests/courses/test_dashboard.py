@@ -149,3 +149,29 @@ def test_staff_see_every_trimester_and_learners_only_their_own(
     assert "0 of 4 lessons done" in staff_page  # materials used, but no lesson complete
     assert "0 of 1 lesson done" in staff_page
     assert course.title in learner_page and "Another trimester" not in learner_page
+
+
+def test_course_progress_counts_only_the_learners_own_materials(learner, course, lessons):
+    """`Course.objects.with_progress_of`, the one course-progress rule: another learner's
+    progress, a lesson of another course and a course without materials count for nothing."""
+    from courses.models import Course
+
+    now = timezone.now()
+    other_course = factories.make_course(title="Elsewhere")
+    elsewhere = factories.make_lesson(other_course, title="Elsewhere 1")
+    Progress.objects.create(user=learner, lesson=lessons[0], video_done_at=now)
+    Progress.objects.create(user=learner, lesson=elsewhere, chapter_done_at=now, completed_at=now)
+    someone = factories.make_user("someone@example.com")
+    Progress.objects.create(
+        user=someone, lesson=lessons[1], chapter_done_at=now, video_done_at=now, completed_at=now
+    )
+    empty = factories.make_course(title="No lessons yet")
+
+    found = {c.pk: c for c in Course.objects.with_progress_of(learner)}
+
+    mine = found[course.pk]
+    assert (mine.lesson_count, mine.material_total, mine.materials_used) == (4, 8, 1)
+    assert (mine.lessons_completed, mine.progress_percent) == (0, 12)  # 1 of 8
+    assert found[other_course.pk].lessons_completed == 1
+    nothing = found[empty.pk]
+    assert (nothing.lesson_count, nothing.material_total, nothing.progress_percent) == (0, 0, 0)

@@ -422,7 +422,7 @@ def test_public_enrolment_pages_use_few_queries(
 
 
 def test_seat_counts_count_only_what_takes_or_holds_a_seat_now(course, cohort, other_cohort):
-    """`with_seat_counts` (SQL subqueries): each row below is counted, or not, for a reason."""
+    """`with_seat_counts` (the one seat count): each row below is counted, or not, for a reason."""
     now = timezone.now()
     for status in Enrollment.Status:
         factories.enrol(factories.make_user(f"{status}@example.com"), cohort, status=status)

@@ -7,7 +7,7 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from forum import services, tasks
+from forum import notifications, services, tasks
 from forum.models import ForumProfile, Subscription
 from tests import factories
 from tests.forum.conftest import make_topic
@@ -83,7 +83,7 @@ def test_unfollow_link_in_the_email_asks_then_unfollows_the_one_topic(
 
 
 def test_a_forged_unsubscribe_token_is_404(client, learner):
-    token = services.unsubscribe_token(learner.pk)
+    token = notifications.unsubscribe_token(learner.pk)
     assert (
         client.post(reverse("forum:email_unsubscribe", args=[token[:-2] + "xx"])).status_code == 404
     )
@@ -331,7 +331,7 @@ def test_circle_topics_in_the_digest_carry_no_title_circle_name_poster_or_text(
     mailoutbox.clear()  # the open topic's author was told right away
 
     with django_capture_on_commit_callbacks(execute=True):
-        assert services.send_digest(user_id=circle_member.pk)
+        assert notifications.send_digest(user_id=circle_member.pk)
 
     (message,) = mailoutbox
     assert "2 topics" in message.subject
@@ -459,7 +459,7 @@ def test_settings_page_changes_the_email_choice(client_for, learner, topic):
 
 
 def test_unused_unsubscribe_token_for_a_deleted_topic_still_answers(client, learner, topic):
-    token = services.unsubscribe_token(learner.pk, topic_id=987654)
+    token = notifications.unsubscribe_token(learner.pk, topic_id=987654)
     assert client.post(reverse("forum:email_unsubscribe", args=[token])).status_code == 200
 
 

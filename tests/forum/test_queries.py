@@ -16,10 +16,7 @@ def count_queries(client, url):
     from django.core.cache import cache
 
     client.get(url)  # first visit creates the read state
-    # Counted with nothing cached: a page whose fragments are all cached makes fewer queries
-    # (a topic page skips reading its posts whole), and which are cached depends on the visits
-    # before, not on the data's size.
-    cache.clear()
+    cache.clear()  # the rate limiter's and the sessions' entries: counted with nothing cached
     with CaptureQueriesContext(connection) as ctx:
         response = client.get(url)
     assert response.status_code == 200
@@ -67,12 +64,12 @@ def test_forum_pages_use_the_same_queries_for_10_and_1000_posts(
     assert max(large.values()) <= 12, large
 
 
-@pytest.mark.parametrize("persona", ["learner", "instructor"])  # cached articles, and not
+@pytest.mark.parametrize("persona", ["learner", "instructor"])  # without and with moderation
 def test_a_topic_page_rendered_afresh_needs_no_query_per_post_or_author(
     request, client_for, category, learner, cohort, persona
 ):
-    """The posts are read with only the fields their articles show (POST_ARTICLE_FIELDS): with
-    nothing cached, a page of twenty posts by twenty authors takes the queries of ten."""
+    """The posts are read with only the fields their articles show (POST_ARTICLE_FIELDS): a
+    page of twenty posts by twenty authors takes the queries of ten."""
     from django.core.cache import cache
 
     c = client_for(request.getfixturevalue(persona))

@@ -21,15 +21,15 @@ _ENTRY_LINK = re.compile(r'href="[^"?]*/library/(\d+)/"')
 
 
 def shown_entries(response) -> list[LibraryEntry]:
-    """The entries of a library page's cards, in the order shown (the page's rows are
-    rendered HTML, cached for every member)."""
-    ids = [int(pk) for card in response.context["cards"] for pk in _ENTRY_LINK.findall(card)]
+    """The entries of a library page's cards, in the order shown (read from the page's HTML)."""
+    ids = [int(pk) for pk in _ENTRY_LINK.findall(response.content.decode())]
     found = LibraryEntry.objects.in_bulk(ids)
     return [found[pk] for pk in ids]
 
 
-def snippet_of(card: str) -> str:
-    return card.split('class="qa-snippet">')[1].split("</p>")[0]
+def snippet_of(response) -> str:
+    """The snippet of the first card on a library page."""
+    return response.content.decode().split('class="qa-snippet">')[1].split("</p>")[0]
 
 
 def make_lesson(course, **fields) -> Lesson:

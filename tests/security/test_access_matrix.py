@@ -202,6 +202,8 @@ ACCESS: dict[str, dict[str, str]] = {
     # The person's own link from waitlist and offer emails: a page that asks, for anyone.
     "leave-waitlist/<token:token>/": TOKEN,
     "stripe/webhook/": row(POST, POST, POST, POST, POST, POST),
+    # Zoom's signed events (issue 26); without ZOOM_WEBHOOK_SECRET_TOKEN a POST is 404.
+    "zoom/webhook/": row(POST, POST, POST, POST, POST, POST),
     # Lessons: the course's learners and staff; everyone else 404.
     "lessons/search/": SIGNED_IN,
     "courses/<slug:course_slug>/lessons/<slug:slug>/": OWN_COURSE,

@@ -73,7 +73,7 @@ def test_an_inline_script_with_the_response_nonce_runs(page, live_server):
 
     def handle(route):
         response = route.fetch()
-        nonce = re.search(r"'nonce-([\w-]+)'", response.headers["content-security-policy"])
+        nonce = re.search(r"'nonce-([\w+/=-]+)'", response.headers["content-security-policy"])
         seen["nonce"] = nonce.group(1)
         body = response.text().replace(
             "</body>", f"<script nonce='{nonce.group(1)}'>window.allowed = 'yes'</script></body>"

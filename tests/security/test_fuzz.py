@@ -271,6 +271,52 @@ def test_the_stripe_webhook_refuses_random_bodies(client, world):
     attempt()
 
 
+ZOOM_BODIES = [
+    b"{}",
+    b"[]",
+    b'{"event": "endpoint.url_validation", "payload": {"plainToken": 5}}',
+    b'{"event": "recording.completed", "event_ts": 1e400, "payload": {"object": {"id": {}}}}',
+    b'{"event": "meeting.participant_joined", "payload": {"object": {"participant": 3}}}',
+    b'{"event": "meeting.ended", "payload": []}',
+]
+
+
+def test_the_zoom_webhook_refuses_random_bodies_and_signatures(client, world):
+    """Issue 26: whatever arrives, /zoom/webhook/ answers 200, 400 or 401, never 500; only a
+    correctly signed, recent event may be 200."""
+    import time
+
+    from django.test import override_settings
+
+    from tests.fakezoom import WEBHOOK_SECRET, sign
+
+    @FUZZ
+    @given(
+        body=st.one_of(st.binary(max_size=300), st.sampled_from(ZOOM_BODIES)),
+        timestamp=st.one_of(
+            st.none(), st.text(max_size=20), st.integers().map(str), st.just("now")
+        ),
+        signature=st.one_of(st.none(), st.text(max_size=80), st.just("sign")),
+    )
+    def attempt(body, timestamp, signature):
+        headers = {}
+        if timestamp == "now":
+            timestamp = str(int(time.time()))
+        if timestamp is not None:
+            headers["HTTP_X_ZM_REQUEST_TIMESTAMP"] = timestamp
+        if signature == "sign":
+            signature = sign(body, timestamp or "", WEBHOOK_SECRET)
+        if signature is not None:
+            headers["HTTP_X_ZM_SIGNATURE"] = signature
+        response = client.post("/zoom/webhook/", body, content_type="application/json", **headers)
+        assert response.status_code in (200, 400, 401), response.status_code
+        if response.status_code == 200:
+            assert signature == sign(body, timestamp or "", WEBHOOK_SECRET)
+
+    with override_settings(ZOOM_WEBHOOK_SECRET_TOKEN=WEBHOOK_SECRET):
+        attempt()
+
+
 # Malformed values in every URL, query string and form ------------------------------------
 #
 # Values no page is written for, as they arrive on the wire (percent-encoded). REFUSED ones,

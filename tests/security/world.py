@@ -19,6 +19,7 @@ from ce.models import (
 )
 from courses import services as course_services
 from courses.models import Offer, WaitlistEntry
+from forum import notifications as forum_notifications
 from forum import services as forum_services
 from forum.models import Category, Post, Topic
 from lessons.models import Lesson
@@ -134,7 +135,7 @@ def world(course, cohort, learner, other_learner, instructor, staff, outsider) -
         infographic_token=newsletter_subscriptions.infographic_url(infographic).rsplit("/", 2)[1],
         offer=offer,
         waitlist_entry=WaitlistEntry.objects.get(email=learner.email),
-        forum_unsubscribe_token=forum_services.unsubscribe_token(learner.pk, topic.pk),
+        forum_unsubscribe_token=forum_notifications.unsubscribe_token(learner.pk, topic.pk),
         feed_token=learner.feed_token,
         circle_topic_title="Circle-only-case-8812",
         certificate_code=certificate.code,

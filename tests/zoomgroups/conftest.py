@@ -7,6 +7,7 @@ import pytest
 
 from courses.models import Enrollment
 from tests import factories
+from tests.fakezoom import fake_zoom  # noqa: F401  (fixture: Zoom against a local fake)
 from zoomgroups import services
 
 NEW_YORK = zoneinfo.ZoneInfo("America/New_York")

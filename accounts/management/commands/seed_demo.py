@@ -1,4 +1,5 @@
 import importlib
+from typing import Any
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
@@ -20,7 +21,7 @@ DEMO_MODULES = [
 class Command(BaseCommand):
     help = "Load demo content (idempotent: running it twice changes nothing). Development only."
 
-    def handle(self, *args, **options) -> None:
+    def handle(self, *args: Any, **options: Any) -> None:
         if not settings.DEBUG:
             raise CommandError(
                 "seed_demo creates accounts with known passwords; it runs only with DEBUG on."

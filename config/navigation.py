@@ -1,10 +1,11 @@
-"""The site's main navigation, built from the URLs that exist and what the user may open."""
+"""The site's main navigation, built from the URLs that exist and what the user may open (a
+context processor: it asks `courses` who is a member, so it lives with the settings)."""
 
-import functools
+from typing import Any
 
 from django.conf import settings
 from django.http import HttpRequest
-from django.urls import NoReverseMatch, get_script_prefix, get_urlconf, reverse
+from django.urls import NoReverseMatch, reverse
 
 from courses.models import is_member
 
@@ -27,37 +28,21 @@ LAYOUT_URL_NAMES = {
 }
 
 
-@functools.cache
-def nav_urls(urlconf: str | None, script_prefix: str) -> tuple[tuple[str, str, str], ...]:
-    """(label, URL, audience) of the items whose URL exists: reversed once per process and
-    URLconf (the prefix is part of the key because `reverse` prepends it)."""
-    items = []
-    for label, url_name, audience in NAV_ITEMS:
-        try:
-            items.append((label, reverse(url_name, urlconf=urlconf), audience))
-        except NoReverseMatch:
-            continue
-    return tuple(items)
-
-
-@functools.cache
-def layout_urls(urlconf: str | None, script_prefix: str) -> dict[str, str]:
-    """`LAYOUT_URL_NAMES` reversed once per process and URLconf (see `nav_urls`)."""
-    return {key: reverse(name, urlconf=urlconf) for key, name in LAYOUT_URL_NAMES.items()}
-
-
-def nav_items(request: HttpRequest) -> list[dict]:
+def nav_items(request: HttpRequest) -> list[dict[str, Any]]:
+    """The menu items this user may open, in order; an item whose URL does not exist is left out."""
     user = getattr(request, "user", None)
     signed_in = bool(user and user.is_authenticated)
     items = []
-    for label, url, audience in nav_urls(
-        get_urlconf() or settings.ROOT_URLCONF, get_script_prefix()
-    ):
+    for label, url_name, audience in NAV_ITEMS:
         if audience in ("member", "learner") and not signed_in:
             continue
         if audience == "learner" and not is_member(user):
             continue
         if audience == "staff" and not (signed_in and user is not None and user.is_staff):
+            continue
+        try:
+            url = reverse(url_name)
+        except NoReverseMatch:
             continue
         items.append(
             {"label": label, "url": url, "current": request.path.startswith(url) and url != "/"}
@@ -65,10 +50,10 @@ def nav_items(request: HttpRequest) -> list[dict]:
     return items
 
 
-def site_context(request: HttpRequest) -> dict:
+def site_context(request: HttpRequest) -> dict[str, Any]:
     return {
         "nav_items": nav_items(request),
-        "layout_urls": layout_urls(get_urlconf() or settings.ROOT_URLCONF, get_script_prefix()),
+        "layout_urls": {key: reverse(name) for key, name in LAYOUT_URL_NAMES.items()},
         "contact_email": settings.CONTACT_EMAIL,
         "debug": settings.DEBUG,
     }
