@@ -2,11 +2,13 @@
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
-DEV_ENV := DEBUG=1 DATABASE_URL= REDIS_URL= CELERY_BROKER_URL= EMAIL_URL=console://
 HOST ?= 127.0.0.1
 PORT ?= 8000
+# Links in emails and feeds name the address `make run` serves on (PORT=8101 links to 8101).
+DEV_ENV := DEBUG=1 DATABASE_URL= REDIS_URL= CELERY_BROKER_URL= EMAIL_URL=console:// \
+	SITE_URL=http://$(HOST):$(PORT)
 
-.PHONY: help install run test lint fmt check serve worker beat migrate lock clean
+.PHONY: help install run test lint fmt check serve worker beat migrate lock clean backup restore-check smoke
 
 help:
 	@echo "make run     set up everything and serve the demo site at http://$(HOST):$(PORT)"
@@ -16,6 +18,9 @@ help:
 	@echo "make serve   production mode: gunicorn + Celery worker + beat (needs .env)"
 	@echo "make worker  a Celery worker;  make beat  the Celery scheduler"
 	@echo "make lock    recompile the locked requirements from requirements*.in"
+	@echo "make backup  dump the database (and list the media bucket) into BACKUP_DIR (needs .env)"
+	@echo "make restore-check  restore the newest dump into a scratch database and check it"
+	@echo "make smoke   the production smoke test: make serve with DEBUG=0, then pages and an email"
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -54,7 +59,7 @@ fmt: install
 check: install
 	$(DEV_ENV) $(BIN)/python manage.py check
 	$(DEV_ENV) $(BIN)/python manage.py makemigrations --check --dry-run
-	$(BIN)/mypy accounts courses lessons zoomgroups qa forum newsletter ce lib config audit outbox
+	$(BIN)/mypy accounts courses lessons zoomgroups qa forum newsletter lib config audit outbox ce
 
 # Production mode: reads .env (see .env.example), collects static files, migrates, then runs
 # the Procfile: gunicorn, a Celery worker and Celery beat.
@@ -62,6 +67,17 @@ serve: install
 	$(BIN)/honcho run $(BIN)/python manage.py collectstatic --noinput -v0
 	$(BIN)/honcho run $(BIN)/python manage.py migrate --noinput
 	$(BIN)/honcho start
+
+# Backups (README, "Backups"): read .env like `make serve`; scripts/backup.sh says what they do.
+backup:
+	$(BIN)/honcho run scripts/backup.sh
+
+restore-check:
+	$(BIN)/honcho run scripts/restore-check.sh
+
+# The production smoke test CI runs (scripts/smoke.py): needs PostgreSQL and Redis on loopback.
+smoke: install
+	$(BIN)/python scripts/smoke.py
 
 worker: install
 	$(BIN)/celery -A config worker -l info

@@ -1,8 +1,10 @@
 from typing import Any
 
 from allauth.account.adapter import DefaultAccountAdapter
+from allauth.core import context as allauth_context
 from allauth.mfa.adapter import DefaultMFAAdapter
 from allauth.mfa.models import Authenticator
+from django.contrib.sites.shortcuts import get_current_site
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest
 from django.urls import reverse
@@ -17,6 +19,15 @@ class AccountAdapter(DefaultAccountAdapter):
     of in the request."""
 
     def send_mail(self, template_prefix: str, email: str, context: dict[str, Any]) -> None:
+        # The context allauth's own send_mail adds: its templates name the site ("register
+        # an account on How Therapy Works") and build links from the request.
+        request = allauth_context.request
+        context = {
+            "request": request,
+            "email": email,
+            "current_site": get_current_site(request),
+            **context,
+        }
         message = self.render_mail(template_prefix, email, context)
         html = next(
             (

@@ -5,7 +5,8 @@ class AccountsConfig(AppConfig):
     name = "accounts"
 
     def ready(self) -> None:
-        from accounts import mfa, roles
+        from accounts import mfa, roles, sites
 
         roles.connect()
         mfa.connect()
+        sites.connect()

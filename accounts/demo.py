@@ -1,14 +1,24 @@
-"""Demo accounts for `manage.py seed_demo`. Known passwords: development only."""
+"""Demo accounts for `manage.py seed_demo`. Known passwords: development only.
 
-from allauth.account.models import EmailAddress
-from allauth.mfa.models import Authenticator
-from allauth.mfa.recovery_codes.internal.auth import RecoveryCodes
-from allauth.mfa.totp.internal.auth import TOTP, format_hotp_value, hotp_value
-from django.contrib.auth.models import Group
-from django.core.management.base import OutputWrapper
+`demo_code()` runs without Django (the README's one-liner has no settings module), so this
+module imports Django and allauth only inside the functions that need the database.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import struct
+import time
+from typing import TYPE_CHECKING
 
 from accounts import roles
-from accounts.models import User
+
+if TYPE_CHECKING:
+    from django.core.management.base import OutputWrapper
+
+    from accounts.models import User
 
 DEMO_ACCOUNTS = [
     # email, password, display name, credentials, role group, is_staff
@@ -25,24 +35,39 @@ DEMO_ACCOUNTS = [
 DEMO_TOTP_SECRET = "HTWDEMOHTWDEMOHTWDEMOHTWDEMOHTWD"  # noqa: S105  (development only)
 
 
-def demo_code() -> str:
-    import time
-
-    code: str = format_hotp_value(hotp_value(DEMO_TOTP_SECRET, int(time.time()) // 30))
-    return code
+def demo_code(at: float | None = None) -> str:
+    """The demo staff's current six-digit code (RFC 6238: HMAC-SHA1, 30-second steps), the
+    one allauth's MFA_TOTP defaults accept."""
+    counter = int(time.time() if at is None else at) // 30
+    key = base64.b32decode(DEMO_TOTP_SECRET, casefold=True)
+    digest = hmac.new(key, struct.pack(">Q", counter), hashlib.sha1).digest()
+    offset = digest[-1] & 0x0F
+    value = struct.unpack(">I", digest[offset : offset + 4])[0] & 0x7FFFFFFF
+    return f"{value % 1_000_000:06d}"
 
 
 def give_demo_authenticator(user: User) -> None:
+    from allauth.mfa.models import Authenticator
+    from allauth.mfa.recovery_codes.internal.auth import RecoveryCodes
+    from allauth.mfa.totp.internal.auth import TOTP
+
     if not Authenticator.objects.filter(user=user, type=Authenticator.Type.TOTP).exists():
         TOTP.activate(user, DEMO_TOTP_SECRET)
         RecoveryCodes.activate(user)
 
 
 def demo_user(email: str) -> User:
+    from accounts.models import User
+
     return User.objects.get(email=email)
 
 
 def seed(stdout: OutputWrapper) -> None:
+    from allauth.account.models import EmailAddress
+    from django.contrib.auth.models import Group
+
+    from accounts.models import User
+
     for email, password, name, credentials, role, is_staff in DEMO_ACCOUNTS:
         user, created = User.objects.get_or_create(
             email=email,

@@ -13,6 +13,15 @@ app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
 
 
+@app.on_after_configure.connect
+def inline_broker(sender: Celery, **kwargs: object) -> None:
+    """Without CELERY_BROKER_URL tasks run inline (settings: CELERY_TASK_ALWAYS_EAGER), yet
+    Celery still takes a producer for them: give it kombu's in-process transport, not the
+    default AMQP on localhost it would warn about ("No hostname was supplied")."""
+    if not sender.conf.broker_url:
+        sender.conf.broker_url = "memory://localhost/"
+
+
 @worker_init.connect
 def use_task_timeouts(**kwargs: object) -> None:
     """A worker's database connections wait longer than a web request's (DB_TASK_*): sent

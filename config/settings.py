@@ -39,6 +39,14 @@ if not SECRET_KEY:
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "127.0.0.1,localhost" if DEBUG else "")
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
 SITE_URL = env("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
+# The site's name in emails ("register an account on How Therapy Works"); the Sites record
+# takes it and SITE_URL's host after every migrate (accounts/sites.py).
+SITE_NAME = env("SITE_NAME", "How Therapy Works")
+# The fixed name in the ids podcast apps and calendars keep for life (episode guids
+# `https://<it>/lessons/<id>/podcast`, event UIDs `groupsession-<id>@<it>`): not SITE_URL's
+# host, so a new domain or scheme does not duplicate every episode and event. A site that
+# published ids before this setting keeps them by setting it to the host it served on then.
+STABLE_ID_DOMAIN = env("STABLE_ID_DOMAIN", "howtherapyworks.com")
 
 INSTALLED_APPS = [
     "accounts",
@@ -338,6 +346,8 @@ INSTRUCTOR_EMAIL = env("INSTRUCTOR_EMAIL", "instructor@howtherapyworks.example")
 # Q&A: a question waiting longer than this many days is overdue in the instructor's queue.
 QA_ANSWER_TARGET_DAYS = env_int("QA_ANSWER_TARGET_DAYS", 7)
 CONTACT_EMAIL = env("CONTACT_EMAIL", "hello@howtherapyworks.example")
+# Where a reader's reply to any of the site's emails goes (a person reads it); "" for none.
+EMAIL_REPLY_TO = env("EMAIL_REPLY_TO", CONTACT_EMAIL)
 # Where the mailto: of TIFT's List-Unsubscribe header goes (someone must honour it by hand).
 NEWSLETTER_UNSUBSCRIBE_EMAIL = env("NEWSLETTER_UNSUBSCRIBE_EMAIL", CONTACT_EMAIL)
 

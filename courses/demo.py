@@ -106,6 +106,23 @@ def season_name(day: dt.date) -> str:
     return f"{season} {day.year}"
 
 
+# Trimester 3's run is a small pilot, full: its one seat is offered to the first person on the
+# waitlist, so the course page shows "full, join the waitlist" (and the others show seats).
+SEAT_CAPS = {1: 24, 2: 24, 3: 1}
+
+
+def run_dates(number: int, today: dt.date, now: dt.datetime) -> tuple[dt.date, dt.datetime]:
+    """(starts_on, enrolment_closes_at). Trimester 1, the demo learner's, is under way: it
+    began on the Monday before the Friday four weeks ago, so four of its ten Friday groups
+    are past (zoomgroups/demo.py schedules them from the run's first Friday) and late
+    enrolment stays open three more weeks. The others start later, one after the other."""
+    if number == 1:
+        this_friday = today + dt.timedelta(days=(4 - today.weekday()) % 7)
+        return this_friday - dt.timedelta(weeks=4, days=4), now + dt.timedelta(weeks=3)
+    starts = today + dt.timedelta(days=14 + 120 * (number - 1))
+    return starts, now + dt.timedelta(days=90 + 120 * (number - 1))
+
+
 def seed(stdout: OutputWrapper) -> None:
     now = timezone.now()
     today = timezone.localdate()
@@ -122,7 +139,7 @@ def seed(stdout: OutputWrapper) -> None:
             },
         )
         courses.append(course)
-        starts = today + dt.timedelta(days=14 + 120 * (number - 1))
+        starts, closes = run_dates(number, today, now)
         Cohort.objects.get_or_create(
             course=course,
             slug="current-run",
@@ -131,8 +148,8 @@ def seed(stdout: OutputWrapper) -> None:
                 "starts_on": starts,
                 "ends_on": starts + dt.timedelta(weeks=12),
                 "enrolment_opens_at": now - dt.timedelta(days=7),
-                "enrolment_closes_at": now + dt.timedelta(days=90 + 120 * (number - 1)),
-                "seat_cap": 24,
+                "enrolment_closes_at": closes,
+                "seat_cap": SEAT_CAPS[number],
                 "price_cents": 95000,
                 "currency": "usd",
                 "status": Cohort.Status.OPEN,
@@ -171,9 +188,9 @@ def seed_enrolment(stdout: OutputWrapper) -> None:
     trimester = {course.number: course for course in Course.objects.filter(number__in=[1, 2, 3])}
     for position, (number, name, email) in enumerate(
         [
+            (3, "Alex Moreno", "alex.moreno@demo.test"),
             (3, "Morgan Ellis", "morgan.ellis@demo.test"),
             (3, "Riley Chen", "riley.chen@demo.test"),
-            (1, "Alex Moreno", "alex.moreno@demo.test"),
         ],
         start=1,
     ):
@@ -184,15 +201,16 @@ def seed_enrolment(stdout: OutputWrapper) -> None:
             defaults={"name": name, "position": position, "message": "Any run works for me."},
         )
     first_run = Cohort.objects.get(course=trimester[1], slug="current-run")
-    entry = WaitlistEntry.objects.get(course=trimester[1], email="alex.moreno@demo.test")
+    pilot_run = Cohort.objects.get(course=trimester[3], slug="current-run")
+    entry = WaitlistEntry.objects.get(course=trimester[3], email="alex.moreno@demo.test")
     if not Offer.objects.filter(waitlist_entry=entry).exists():
         Offer.objects.create(
-            cohort=first_run,
+            cohort=pilot_run,
             waitlist_entry=entry,
             name=entry.name,
             email=entry.email,
-            price_cents=first_run.price_cents,
-            currency=first_run.currency,
+            price_cents=pilot_run.price_cents,
+            currency=pilot_run.currency,
             expires_at=now + dt.timedelta(hours=48),
         )
         WaitlistEntry.objects.filter(pk=entry.pk).update(status=WaitlistEntry.Status.OFFERED)

@@ -100,12 +100,14 @@ class PodcastFeed(Feed[Lesson, User]):
         return self.request.build_absolute_uri(item.get_absolute_url())
 
     def item_guid(self, item: Lesson) -> str:
-        return f"{settings.SITE_URL}/lessons/{item.pk}/podcast"
+        """For life: podcast apps tell episodes apart by it. The form of the URL-based guids
+        published before, on a fixed host (settings.STABLE_ID_DOMAIN), not SITE_URL's."""
+        return f"https://{settings.STABLE_ID_DOMAIN}/lessons/{item.pk}/podcast"
 
     item_guid_is_permalink = False
 
     def item_pubdate(self, item: Lesson) -> dt.datetime:
-        return item.created_at
+        return item.podcast_published_at or item.created_at
 
     def item_enclosures(self, item: Lesson) -> list[Enclosure]:
         if item.podcast_file:

@@ -136,7 +136,7 @@ class Lesson(models.Model):
         upload_to=upload_audio_to,
         blank=True,
         validators=[uploads.audio],
-        help_text="MP3, M4A, OGG or WAV, at most 200 MB.",
+        help_text="MP3 or M4A (AAC), at most 200 MB: what Apple Podcasts and Spotify play.",
     )
     podcast_url = models.URLField(
         "podcast audio link", blank=True, help_text="Or a link to the audio file elsewhere."
@@ -151,6 +151,12 @@ class Lesson(models.Model):
         blank=True, null=True, help_text="For example 00:42:10."
     )
     podcast_transcript = models.TextField("transcript", blank=True)
+    podcast_published_at = models.DateTimeField(
+        "episode published",
+        null=True,
+        blank=True,
+        help_text="The episode's date in the podcast feed; set when its audio is first added.",
+    )
 
     free_preview = models.BooleanField(
         default=False, help_text="Anyone, also visitors, may read this lesson."
@@ -186,6 +192,8 @@ class Lesson(models.Model):
         text = html.unescape(strip_tags(self.chapter.replace("><", "> <")))
         self.chapter_text = " ".join(text.split())
         self.material_count = sum(self.has_material(m) for m in MATERIALS)
+        if self.podcast_published_at is None and self.has_material("podcast"):
+            self.podcast_published_at = timezone.now()
         if self.podcast_file and not self.podcast_url:
             with contextlib.suppress(OSError, ValueError):  # a file missing from storage
                 self.podcast_bytes = self.podcast_file.size

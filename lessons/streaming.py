@@ -3,7 +3,8 @@
 One range per request (what players send): `bytes=START-END`, `bytes=START-` or `bytes=-N`.
 A satisfiable range answers 206 with Content-Range; a malformed or unsatisfiable one 416;
 no Range header (or several ranges) the whole file with 200. Every answer says
-`Accept-Ranges: bytes`.
+`Accept-Ranges: bytes`. A file served from local storage carries an ETag and Last-Modified,
+so podcast apps revalidate (304 Not Modified) and resume only the same file (If-Range).
 
 Files in a private bucket (FILE_STORAGE=s3) are not streamed through the web process, which
 would hold one of its threads for the length of every film: after the view's access check the
@@ -13,6 +14,8 @@ Captions are the exception (`redirect=False`): a <track> from another origin nee
 they are small. A file that is gone is a 404; a bucket that does not answer, a 503.
 """
 
+import datetime as dt
+import hashlib
 import re
 from collections.abc import Iterator
 from typing import Literal
@@ -25,6 +28,8 @@ from django.http import (
     HttpResponseRedirect,
     StreamingHttpResponse,
 )
+from django.utils.http import http_date
+from django.views.decorators.http import condition
 
 from lib import uploads
 
@@ -95,11 +100,48 @@ def serve_file(
         return uploads.storage_unavailable(exc)
 
 
+def file_validators(field_file: File[bytes], size: int) -> tuple[str, dt.datetime | None]:
+    """A strong ETag (from the stored name, size and modification time: a replaced file gets
+    a new one) and the modification time, when the storage knows it."""
+    try:
+        modified: dt.datetime | None = field_file.storage.get_modified_time(  # type: ignore[attr-defined]
+            field_file.name
+        ).replace(microsecond=0)
+    except (NotImplementedError, OSError):
+        modified = None
+    key = f"{field_file.name}\0{size}\0{modified.isoformat() if modified else ''}"
+    return hashlib.sha256(key.encode()).hexdigest()[:32], modified
+
+
 def _serve(
     request: HttpRequest, field_file: File[bytes], content_type: str
 ) -> HttpResponse | StreamingHttpResponse:
     size = field_file.size
-    wanted = parse_range(request.headers.get("Range", ""), size)
+    etag, modified = file_validators(field_file, size)
+
+    @condition(etag_func=lambda request: etag, last_modified_func=lambda request: modified)
+    def respond(request: HttpRequest) -> HttpResponse | StreamingHttpResponse:
+        ranged = _range_applies(request, etag, modified)
+        response = _ranged(request, field_file, content_type, size, ranged=ranged)
+        return uploads.served_from_our_origin(response)
+
+    return respond(request)  # a 304 has no body: the stored answer's headers stay in force
+
+
+def _range_applies(request: HttpRequest, etag: str, modified: dt.datetime | None) -> bool:
+    """If-Range: the range is for this very file (its ETag or date), else send it whole."""
+    if_range = request.headers.get("If-Range", "").strip()
+    if not if_range:
+        return True
+    return if_range == f'"{etag}"' or (
+        modified is not None and if_range == http_date(modified.timestamp())
+    )
+
+
+def _ranged(
+    request: HttpRequest, field_file: File[bytes], content_type: str, size: int, *, ranged: bool
+) -> HttpResponse | StreamingHttpResponse:
+    wanted = parse_range(request.headers.get("Range", "") if ranged else "", size)
     response: HttpResponse | StreamingHttpResponse
     if wanted is False:
         response = HttpResponse(status=416)
@@ -121,4 +163,4 @@ def _serve(
     response["Accept-Ranges"] = "bytes"
     if wanted:
         response["Content-Range"] = f"bytes {start}-{end}/{size}"
-    return uploads.served_from_our_origin(response)
+    return response

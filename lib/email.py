@@ -9,6 +9,7 @@ Notifications must never carry private text (a question, an answer, a post): pas
 links in the context, not content.
 """
 
+import re
 import smtplib
 import socket
 from typing import Any
@@ -17,6 +18,7 @@ from django.conf import settings
 from django.core.mail import EmailMultiAlternatives, get_connection
 from django.core.mail.backends.base import BaseEmailBackend
 from django.template.loader import render_to_string
+from django.utils.html import escape, linebreaks, urlize
 
 # Errors worth another try later: the server or the network was briefly unavailable.
 TRANSIENT_ERRORS = (
@@ -67,6 +69,25 @@ def render_email(name: str, context: dict[str, Any]) -> tuple[str, str, str]:
     return subject, text, html
 
 
+HTML_START = re.compile(r"<html\b[^>]*>", re.IGNORECASE)
+
+
+def html_document(html: str, text: str, subject: str) -> str:
+    """A whole HTML document with a <head>, a charset and a <title> (the subject), as mail
+    clients and the W3C checker expect: `html` as it is when it has a head, given one when
+    it lacks it, and the plain text (escaped, links made clickable) when it is empty."""
+    head = f'<head><meta charset="utf-8"><title>{escape(subject)}</title></head>'
+    if not html.strip():
+        body = urlize(linebreaks(text), autoescape=True)
+        return f'<!doctype html>\n<html lang="en">{head}\n<body>\n{body}\n</body>\n</html>\n'
+    if re.search(r"<head\b", html, re.IGNORECASE):
+        return html
+    start = HTML_START.search(html)
+    if start is None:
+        return f'<!doctype html>\n<html lang="en">{head}\n<body>\n{html}\n</body>\n</html>\n'
+    return html[: start.end()] + head + html[start.end() :]
+
+
 def build_message(
     *,
     subject: str,
@@ -77,16 +98,22 @@ def build_message(
     headers: dict[str, str] | None = None,
     connection: BaseEmailBackend | None = None,
 ) -> EmailMultiAlternatives:
+    """Every message has a plain-text and an HTML part, and replies go to EMAIL_REPLY_TO
+    unless `headers` name another Reply-To."""
+    headers = dict(headers or {})
+    reply_to = []
+    if settings.EMAIL_REPLY_TO and not any(key.lower() == "reply-to" for key in headers):
+        reply_to = [settings.EMAIL_REPLY_TO]
     message = EmailMultiAlternatives(
         subject=subject,
         body=text,
         from_email=from_email or settings.DEFAULT_FROM_EMAIL,
         to=to,
-        headers=headers or {},
+        headers=headers,
+        reply_to=reply_to,
         connection=connection,
     )
-    if html:
-        message.attach_alternative(html, "text/html")
+    message.attach_alternative(html_document(html, text, subject), "text/html")
     return message
 
 

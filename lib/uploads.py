@@ -44,6 +44,8 @@ def _sniff(head: bytes) -> str | None:
         return "image/webp"
     if head.startswith(b"RIFF") and head[8:12] == b"WAVE":
         return "audio/wav"
+    if len(head) > 1 and head[0] == 0xFF and head[1] & 0xF6 == 0xF0:
+        return "audio/aac"  # raw AAC in ADTS frames (layer bits 00), not an MP3 frame
     if head.startswith(b"ID3") or (len(head) > 1 and head[0] == 0xFF and head[1] & 0xE0 == 0xE0):
         return "audio/mpeg"
     if head.startswith(b"OggS"):
@@ -65,6 +67,7 @@ class UploadValidator:
     label: str
     accepted: tuple[str, ...]
     max_bytes: int
+    names: str = ""  # what the refusal names, e.g. "MP3 or M4A (AAC)"; else from `accepted`
 
     def __call__(self, upload: File[bytes]) -> None:
         if upload is None:
@@ -83,11 +86,13 @@ class UploadValidator:
             head = head.encode()
         kind = _sniff(head)
         if kind not in self.accepted:
-            names = ", ".join(sorted({a.split("/")[1].upper() for a in self.accepted}))
+            kinds = sorted({a.split("/")[1].upper() for a in self.accepted})
+            names = self.names or ", ".join(kinds)
             raise ValidationError(f"This is not a {self.label} file we accept ({names}).")
 
 
-audio = UploadValidator("audio", ("audio/mpeg", "audio/mp4", "audio/ogg", "audio/wav"), 200 * MB)
+# Podcast episodes: the formats Apple Podcasts and Spotify play (issue 24, point 10).
+audio = UploadValidator("podcast audio", ("audio/mpeg", "audio/mp4"), 200 * MB, "MP3 or M4A (AAC)")
 video = UploadValidator("video", ("video/mp4", "video/webm"), 1024 * MB)
 captions = UploadValidator("caption (WebVTT)", ("text/vtt",), 2 * MB)
 image = UploadValidator("image", ("image/png", "image/jpeg", "image/gif", "image/webp"), 10 * MB)

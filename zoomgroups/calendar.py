@@ -2,8 +2,9 @@
 
 Times are written in UTC (DTSTART:20270319T160000Z), which every calendar app converts to the
 viewer's zone correctly, across daylight-saving changes, without needing a VTIMEZONE. Each event
-keeps the UID `groupsession-<id>@<host>` for life; SEQUENCE rises when the time or topic changes
-and LAST-MODIFIED follows the last edit, so subscribed calendars update the event in place.
+keeps the UID `groupsession-<id>@<settings.STABLE_ID_DOMAIN>` for life (not SITE_URL's host,
+which may change); SEQUENCE rises when the time or topic changes and LAST-MODIFIED follows the
+last edit, so subscribed calendars update the event in place.
 Events link to the site's Friday groups page: the join link is never in a calendar.
 """
 
@@ -12,7 +13,6 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable
 from typing import TYPE_CHECKING
-from urllib.parse import urlparse
 
 from django.conf import settings
 from django.urls import reverse
@@ -26,8 +26,7 @@ CONTENT_TYPE = "text/calendar; charset=utf-8"
 
 
 def event_uid(session: GroupSession) -> str:
-    host = urlparse(settings.SITE_URL).hostname or "howtherapyworks"
-    return f"groupsession-{session.pk}@{host}"
+    return f"groupsession-{session.pk}@{settings.STABLE_ID_DOMAIN}"
 
 
 def build_calendar(sessions: Iterable[GroupSession], *, name: str) -> bytes:

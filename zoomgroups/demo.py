@@ -1,7 +1,9 @@
 """Demo Friday groups for `manage.py seed_demo`: ten sessions per demo cohort. Idempotent.
 
-The demo learner's cohort gets four past sessions (with recordings, three attended) and six
-upcoming ones, whatever the cohort's dates, so every state of the page is there to look at.
+Every run's sessions are its Fridays from the first one on or after its start, so they fall
+within its dates. The demo learner's run is under way (courses/demo.py): its past sessions
+have recordings (all but the second attended) and the next one an RSVP, so every state of
+the page is there to look at.
 """
 
 import datetime as dt
@@ -12,7 +14,7 @@ from django.utils import timezone
 from accounts.models import User
 from courses.models import Cohort
 from zoomgroups import services
-from zoomgroups.models import RSVP, Attendance, GroupSession, program_tz
+from zoomgroups.models import RSVP, Attendance, GroupSession
 
 TOPICS = {
     1: [
@@ -52,7 +54,6 @@ TOPICS = {
         "Review and questions",
     ],
 }
-PAST = 4
 
 
 def first_friday(on_or_after: dt.date) -> dt.date:
@@ -61,16 +62,11 @@ def first_friday(on_or_after: dt.date) -> dt.date:
 
 def seed(stdout: OutputWrapper) -> None:
     learner = User.objects.filter(email="learner@demo.test").first()
-    today = timezone.now().astimezone(program_tz()).date()
     for cohort in Cohort.objects.select_related("course"):
         if GroupSession.objects.filter(cohort=cohort).exists():
             continue
         is_learners = bool(learner and cohort.enrollments.filter(user=learner).exists())
-        start = (
-            first_friday(today) - dt.timedelta(weeks=PAST)
-            if is_learners
-            else first_friday(cohort.starts_on)
-        )
+        start = first_friday(cohort.starts_on)
         topics = TOPICS.get(cohort.course.number, TOPICS[1])
         sessions = services.schedule_sessions(
             cohort=cohort,
@@ -78,6 +74,7 @@ def seed(stdout: OutputWrapper) -> None:
             topic="Friday group",
         )
         now = timezone.now()
+        next_session = next((s for s in sessions if s.ends_at >= now), None)
         for number, session in enumerate(sessions, start=1):
             session.topic = topics[number - 1]
             session.join_url = f"https://zoom.example/j/{123000000 + cohort.pk * 100 + number}"
@@ -88,7 +85,7 @@ def seed(stdout: OutputWrapper) -> None:
             session.save()
             if is_learners and session.ends_at < now and number != 2:
                 Attendance.objects.get_or_create(session=session, user=learner)
-            if is_learners and session.ends_at >= now and number == PAST + 1:
+            if is_learners and session == next_session:  # the first one still to come
                 RSVP.objects.get_or_create(
                     session=session, user=learner, defaults={"response": "attending"}
                 )

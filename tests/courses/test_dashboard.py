@@ -32,9 +32,10 @@ def test_learner_sees_their_trimester_with_progress(client_for, learner, cohort,
     page = response.content.decode()
     assert response.status_code == 200
     assert cohort.name in page
-    # 3 of 8 materials (4 lessons × chapter + video) = 38%.
-    assert "38% of the materials used · 1 of 4 lessons complete" in page
-    assert '<progress class="meter"' in page and 'value="38"' in page
+    # Progress reads as lessons done (issue 24, point 8), not as a share of the materials.
+    assert "1 of 4 lessons done" in page
+    assert '<progress class="meter"' in page and 'max="4" value="1"' in page
+    assert "% of the materials" not in page
     assert "no-store" in response["Cache-Control"]
 
 
@@ -145,8 +146,8 @@ def test_staff_see_every_trimester_and_learners_only_their_own(
     learner_page = client_for(learner).get(DASHBOARD).content.decode()
 
     assert course.title in staff_page and "Another trimester" in staff_page
-    assert "25% of the materials used · 0 of 4 lessons complete" in staff_page  # 2 of 8
-    assert "0% of the materials used · 0 of 1 lesson complete" in staff_page
+    assert "0 of 4 lessons done" in staff_page  # materials used, but no lesson complete
+    assert "0 of 1 lesson done" in staff_page
     assert course.title in learner_page and "Another trimester" not in learner_page
 
 

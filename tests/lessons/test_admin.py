@@ -100,7 +100,9 @@ def test_admin_form_refuses_a_fake_audio_file(client_for, instructor, course):
         },
     )
     assert response.status_code == 200
-    assert "This is not a audio file we accept" in response.content.decode()
+    assert (
+        "This is not a podcast audio file we accept (MP3 or M4A (AAC))" in response.content.decode()
+    )
     assert not Lesson.objects.filter(slug="upload").exists()
 
 

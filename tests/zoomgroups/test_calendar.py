@@ -102,6 +102,7 @@ def test_ics_gives_the_right_instant_across_clock_changes(
 @time_machine.travel(dt.datetime(2027, 1, 4, tzinfo=dt.UTC), tick=False)
 def test_ics_event_links_to_the_site_and_has_a_stable_uid(client_for, learner, cohort, settings):
     settings.SITE_URL = "https://learn.example.com"
+    settings.STABLE_ID_DOMAIN = "learn.example.com"  # a site that published UIDs before it
     session = make_session(cohort)
     c = client_for(learner)
     url = reverse("zoomgroups:session_ics", args=[session.pk])

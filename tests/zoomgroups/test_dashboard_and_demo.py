@@ -61,6 +61,10 @@ def test_demo_seeds_ten_sessions_per_cohort_and_is_idempotent(settings, cohort, 
     accounts_demo.seed(io.StringIO())
     learner = accounts_demo.demo_user("learner@demo.test")
     factories.enrol(learner, cohort)
+    # The demo learner's run is under way, as courses/demo.py makes it: begun on the Monday
+    # before the Friday four weeks ago. Sessions follow the run's dates (issue 24, point 8).
+    cohort.starts_on, cohort.ends_on = dt.date(2026, 10, 26), dt.date(2027, 1, 18)
+    cohort.save(update_fields=["starts_on", "ends_on"])
 
     demo.seed(io.StringIO())
     demo.seed(io.StringIO())
@@ -72,3 +76,6 @@ def test_demo_seeds_ten_sessions_per_cohort_and_is_idempotent(settings, cohort, 
     assert all(s.recording_url for s in past)
     assert learner.group_attendances.count() == 3
     assert all(s.join_url.startswith("https://zoom.example/j/") for s in GroupSession.objects.all())
+    for run in (cohort, other_cohort):
+        for session in GroupSession.objects.filter(cohort=run):
+            assert run.starts_on <= session.starts_at.date() <= run.ends_on
