@@ -86,7 +86,9 @@ def test_a_worker_process_runs_a_task_from_redis(tmp_path, transactional_db):
     try:
         from celery import Celery
 
-        client = Celery(broker=redis_url)
+        # Not the current app: shared tasks of later tests must still find the site's own app
+        # (inline without a broker), not this client's.
+        client = Celery(broker=redis_url, set_as_current=False)
         client.send_task(
             "lib.email.send_message",
             kwargs={
