@@ -47,7 +47,9 @@ def sent(settings):
     sentry.init(DSN, environment="test", transport=capture)
     yield capture
     sentry_sdk.get_client().close()
-    sentry_sdk.init()  # no DSN: off again for the other tests
+    # Off again for the other tests: no DSN, and no integration left active, so the hooks
+    # the integrations patched into Django (once per process) do nothing.
+    sentry_sdk.init(default_integrations=False, auto_enabling_integrations=False)
 
 
 @pytest.mark.urls("tests.security.urls_sentry")
