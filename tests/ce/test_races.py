@@ -5,7 +5,7 @@ import pytest
 from ce import services
 from ce.models import Certificate
 from tests.ce.conftest import all_done
-from tests.courses.test_enrol_race import run_together
+from tests.threads import run_together
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 

@@ -1,37 +1,13 @@
 """The race for the last seats, with real threads against PostgreSQL: never over the cap."""
 
-import threading
-
 import pytest
-from django.db import connection
 
 from courses import services
 from courses.models import Enrollment, Offer, SeatHold, WaitlistEntry
 from tests import factories
+from tests.threads import run_together
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
-
-
-def run_together(targets) -> list:
-    """Start every target at once (a barrier), each on its own connection; return results."""
-    barrier = threading.Barrier(len(targets))
-    results: list = [None] * len(targets)
-
-    def run(i, target):
-        try:
-            barrier.wait()
-            results[i] = target()
-        except Exception as exc:  # the test inspects what each thread got
-            results[i] = exc
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=run, args=(i, t)) for i, t in enumerate(targets)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(timeout=60)
-    return results
 
 
 def test_concurrent_checkouts_for_the_last_seats_never_exceed_the_cap():

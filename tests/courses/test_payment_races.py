@@ -15,8 +15,8 @@ from django.utils import timezone
 from courses import services
 from courses.models import Cohort, Enrollment, SeatHold, StripeEvent
 from tests import factories
-from tests.courses.test_enrol_race import run_together
 from tests.fakestripe import WEBHOOK_SECRET, FakeStripe, new_id
+from tests.threads import run_together
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 ROUNDS = 20

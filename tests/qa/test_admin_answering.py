@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from audit.models import AuditEvent
 from qa.models import LibraryEntry
+from tests.conftest import skip_or_fail
 from tests.qa.conftest import CANARY, answer_question, make_entry, make_question
 from tests.security.test_mfa import code_for, sign_in_with_password, with_app
 
@@ -57,7 +58,7 @@ def test_library_entries_sharing_words_with_the_title_are_suggested(
     client_for, instructor, learner, is_postgres
 ):
     if not is_postgres:
-        pytest.skip("full-text search is PostgreSQL's")
+        skip_or_fail("REQUIRE_POSTGRES", "full-text search is PostgreSQL's")
     match = make_entry(title="Grief that hides behind anger")
     make_entry(title="Formulating the first session")
     draft = make_entry(title="Grief, a draft not yet published", published=False)

@@ -20,6 +20,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
+from tests.conftest import skip_or_fail
 from tests.qa.conftest import answer_question, make_question
 
 pytestmark = pytest.mark.django_db
@@ -30,7 +31,7 @@ QUEUE = reverse("admin:qa_question_changelist")
 @pytest.fixture(autouse=True)
 def _postgres_only(is_postgres):
     if not is_postgres:
-        pytest.skip("query plans are PostgreSQL's")
+        skip_or_fail("REQUIRE_POSTGRES", "query plans are PostgreSQL's")
 
 
 @pytest.fixture

@@ -2,41 +2,18 @@
 edit, a redelivered job) create one meeting; one event delivered twice at once is stored and
 handled once."""
 
-import threading
 import time
 
 import pytest
-from django.db import connection
 from django.test import Client
 
 from tests.fakezoom import deliver, participant
+from tests.threads import run_together
 from tests.zoomgroups.conftest import make_session
 from zoomgroups import services, zoom_sync
 from zoomgroups.models import Attendance, GroupSession, ZoomEvent, ZoomRegistrant
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
-
-
-def run_together(targets) -> list:
-    """Start every target at once (a barrier), each on its own connection; return results."""
-    barrier = threading.Barrier(len(targets))
-    results: list = [None] * len(targets)
-
-    def run(i, target):
-        try:
-            barrier.wait()
-            results[i] = target()
-        except Exception as exc:  # the test inspects what each thread got
-            results[i] = exc
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=run, args=(i, t)) for i, t in enumerate(targets)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(timeout=60)
-    return results
 
 
 def test_two_syncs_of_one_session_create_one_meeting(cohort, learner, fake_zoom):
