@@ -415,7 +415,12 @@ class LibraryEntry(models.Model):
         ordering = ["-published_at", "-created_at"]
         verbose_name = "library entry"
         verbose_name_plural = "library entries"
-        indexes = [models.Index(fields=["status", "-published_at"])]
+        indexes = [
+            models.Index(fields=["status", "-published_at"]),
+            # The library's topic and lesson counts (qa.views.browse_counts) join the published
+            # entries' ids: an index-only scan instead of reading every entry's full text.
+            models.Index(fields=["status", "id"], name="qa_libraryentry_status_id"),
+        ]
         constraints = [
             # Publishing needs both the asker's consent and the instructor's confirmation.
             models.CheckConstraint(

@@ -191,7 +191,8 @@ def browse_counts() -> tuple[Sequence[Mapping[str, Any]], Sequence[Mapping[str, 
     )
     lessons = list(
         Lesson.objects.filter(library_entries__status=LibraryEntry.Status.PUBLISHED)
-        .annotate(entry_count=Count("library_entries", distinct=True))
+        # One row per (lesson, entry) pair: no DISTINCT, which would sort every pair.
+        .annotate(entry_count=Count("library_entries"))
         .order_by("course__order", "order")
         .values("pk", "title", "course_id", "course__title", "entry_count")
     )

@@ -90,3 +90,30 @@ def test_two_learners_converse_and_staff_hide_a_reported_post(
     expect(page.get_by_text("Thank you, that helps.")).to_be_visible()
     page.screenshot(path=screenshot_dir / "forum-after-hiding.png", full_page=True)
     assert Topic.objects.get().post_count == 2
+
+
+def test_times_read_as_how_long_ago_with_the_moment_as_tooltip(
+    page, live_server, login_browser, learner, second_learner, category
+):
+    """The server writes each moment in the reader's time zone; static/js/times.js words it
+    relatively, so a cached post still says how long ago it was."""
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from forum import services as forum_services
+
+    topic = forum_services.create_topic(
+        category=category, author=second_learner, title="Aging", body="Old words", fmt="plain"
+    )
+    three_minutes_ago = timezone.now() - dt.timedelta(minutes=3, seconds=20)
+    Post.objects.filter(topic=topic).update(created_at=three_minutes_ago)
+    two_days_ago = timezone.now() - dt.timedelta(days=2, hours=5)
+    Topic.objects.filter(pk=topic.pk).update(created_at=two_days_ago)
+    login_browser(learner)
+    page.goto(f"{live_server.url}{topic.get_absolute_url()}")
+    moment = page.locator(f"#post-{topic.posts.get().pk} time")
+    expect(moment).to_have_text("3 minutes ago")
+    expect(moment).to_have_attribute("title", re.compile(r"\d{1,2} \w{3} \d{4}, \d\d:\d\d"))
+    page.goto(f"{live_server.url}{category.get_absolute_url()}")
+    expect(page.locator(".forum-topic time").first).to_have_text("2 days ago")

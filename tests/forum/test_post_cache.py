@@ -1,0 +1,103 @@
+"""A post's article is cached (Django's {% cache %}) by what it shows, so that every reader
+after the first gets it without rendering: an edit, a deletion, hiding, or a new name or
+handle shows at once; the reader's own parts (their actions, the "New" mark) are never
+shared; a private circle's posts never enter the cache."""
+
+from unittest import mock
+
+import pytest
+from django.core.cache import caches
+
+from forum import services
+from forum.models import ForumProfile, Post
+from tests.forum.conftest import make_topic
+
+pytestmark = pytest.mark.django_db
+
+
+def opening(topic) -> Post:
+    return topic.posts.order_by("id").first()
+
+
+def test_an_edit_deletion_or_hiding_shows_at_once(
+    client_for, learner, second_learner, staff, category
+):
+    topic = make_topic(category, learner, body="First words.")
+    reader = client_for(second_learner)
+    assert "First words." in reader.get(topic.get_absolute_url()).content.decode()
+
+    services.edit_post(post=opening(topic), body="Second thoughts.", fmt=Post.Format.PLAIN)
+    page = reader.get(topic.get_absolute_url()).content.decode()
+    assert "Second thoughts." in page and "First words." not in page
+    assert "edited</span>" in page
+
+    reply = services.create_reply(
+        topic=topic, author=second_learner, body="A reply to hide.", fmt="plain"
+    )
+    assert "A reply to hide." in client_for(learner).get(topic.get_absolute_url()).content.decode()
+    services.hide_post(post=reply, by=staff)
+    assert (
+        "A reply to hide." not in client_for(learner).get(topic.get_absolute_url()).content.decode()
+    )
+    staff_page = client_for(staff).get(topic.get_absolute_url()).content.decode()
+    assert "A reply to hide." in staff_page
+    assert "Hidden by staff — members do not see this" in staff_page
+
+    services.delete_post(post=opening(topic))
+    page = reader.get(topic.get_absolute_url()).content.decode()
+    assert "Second thoughts." not in page
+    assert "This post was deleted." in page
+
+
+def test_a_new_name_or_handle_shows_at_once(client_for, learner, second_learner, category):
+    topic = make_topic(category, learner, body="Words.")
+    reader = client_for(second_learner)
+    assert "Lee Learner" in reader.get(topic.get_absolute_url()).content.decode()
+    learner.display_name = "Lee Renamed"
+    learner.save(update_fields=["display_name"])
+    ForumProfile.objects.update_or_create(user=learner, defaults={"handle": "lee-renamed"})
+    page = reader.get(topic.get_absolute_url()).content.decode()
+    assert "Lee Renamed" in page and "@lee-renamed" in page
+    assert "Lee Learner" not in page
+
+
+def test_each_reader_gets_their_own_actions_and_new_marks(
+    client_for, learner, second_learner, category
+):
+    topic = make_topic(category, learner, body="Words.")
+    author_page = client_for(learner).get(topic.get_absolute_url()).content.decode()
+    assert ">Edit</a>" in author_page and ">Report</a>" not in author_page
+    other = client_for(second_learner)
+    first_visit = other.get(topic.get_absolute_url()).content.decode()
+    assert ">Report</a>" in first_visit and ">Edit</a>" not in first_visit
+    assert ">New</span>" in first_visit
+    assert ">New</span>" not in other.get(topic.get_absolute_url()).content.decode()
+
+
+def cached_values(client, url) -> list[str]:
+    """What the page's request stored in the cache."""
+    stored: list[str] = []
+    real_set = caches["default"].set
+
+    def recording_set(key, value, *args, **kwargs):
+        stored.append(str(value))
+        return real_set(key, value, *args, **kwargs)
+
+    with mock.patch.object(caches["default"], "set", recording_set):
+        assert client.get(url).status_code == 200
+    return stored
+
+
+def test_a_private_circles_posts_never_enter_the_cache(client_for, circle, circle_member):
+    topic = make_topic(circle, circle_member, title="Circle case", body="A private case note.")
+    reader = client_for(circle_member)
+    stored = cached_values(reader, topic.get_absolute_url())
+    assert not any("private case note" in value for value in stored)
+    assert "A private case note." in reader.get(topic.get_absolute_url()).content.decode()
+
+
+def test_an_open_categorys_post_is_cached(client_for, learner, second_learner, category):
+    """The control for the test above: the same check finds an open category's post."""
+    topic = make_topic(category, learner, body="An open question.")
+    stored = cached_values(client_for(second_learner), topic.get_absolute_url())
+    assert any("An open question." in value for value in stored)
