@@ -51,6 +51,6 @@ def qa_admin_summary(context: template.Context) -> dict[str, Any] | None:
     """Waiting and overdue counts for the admin index; None for those without Q&A access."""
     if not can_see_all_questions(_user(context)):
         return None
-    from qa.admin import waiting_summary
+    from qa.admin.questions import waiting_summary
 
     return waiting_summary()
