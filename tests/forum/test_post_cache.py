@@ -101,3 +101,43 @@ def test_an_open_categorys_post_is_cached(client_for, learner, second_learner, c
     topic = make_topic(category, learner, body="An open question.")
     stored = cached_values(client_for(second_learner), topic.get_absolute_url())
     assert any("An open question." in value for value in stored)
+
+
+def test_a_topic_rows_new_reply_title_and_state_show_at_once(
+    client_for, learner, second_learner, staff, category
+):
+    """A category's topic rows are cached the same way: by what they show."""
+    topic = make_topic(category, learner, title="First title", body="Words.")
+    url = category.get_absolute_url()
+    reader = client_for(second_learner)
+    page = reader.get(url).content.decode()
+    assert "First title" in page and "0 replies" in page and ">New</span>" in page
+
+    services.create_reply(topic=topic, author=second_learner, body="A reply.", fmt="plain")
+    page = reader.get(url).content.decode()
+    assert "1 reply" in page and "Last: Sam Second" in page
+    author_page = client_for(learner).get(url).content.decode()
+    assert ">New replies</a>" in author_page  # the author's own mark, not the reader's
+
+    services.edit_post(post=opening(topic), body="Words.", fmt="plain", title="Second title")
+    topic.refresh_from_db()
+    topic.is_pinned = True
+    topic.save(update_fields=["is_pinned"])
+    page = reader.get(url).content.decode()
+    assert "Second title" in page and "First title" not in page
+    assert '<span class="badge">Pinned</span>' in page
+    assert "forum-topic-new" not in page  # the reader has read everything since
+
+
+def test_a_private_circles_topic_rows_never_enter_the_cache(client_for, circle, circle_member):
+    make_topic(circle, circle_member, title="A private case title", body="Words.")
+    reader = client_for(circle_member)
+    stored = cached_values(reader, circle.get_absolute_url())
+    assert not any("private case title" in value for value in stored)
+    assert "A private case title" in reader.get(circle.get_absolute_url()).content.decode()
+
+
+def test_an_open_categorys_topic_rows_are_cached(client_for, learner, second_learner, category):
+    make_topic(category, learner, title="An open title", body="Words.")
+    stored = cached_values(client_for(second_learner), category.get_absolute_url())
+    assert any("An open title" in value for value in stored)
