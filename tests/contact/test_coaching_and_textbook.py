@@ -145,3 +145,8 @@ def test_only_an_https_address_is_accepted_as_the_textbook_link(url):
         course.full_clean()
 
     assert "textbook_url" in error.value.message_dict
+
+
+def test_the_coaching_page_needs_no_query_for_a_visitor(client, django_assert_num_queries):
+    with django_assert_num_queries(0):
+        assert client.get(reverse("coaching")).status_code == 200
