@@ -31,7 +31,8 @@ class ContactForm(forms.ModelForm[ContactMessage]):
             "message": forms.Textarea(attrs={"rows": 6}),
         }
         help_texts = {
-            "message": "Only staff read this. Please leave out anything about your clients.",
+            "message": "Needed for every topic but the waitlist. Only staff read it; please "
+            "leave out anything about your clients.",
         }
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:

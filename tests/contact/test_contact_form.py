@@ -276,3 +276,14 @@ def test_a_course_in_the_link_is_chosen_for_the_waitlist(client, course):
 
     assert f'<option value="{course.pk}" selected>' in html
     assert '<option value="waitlist" selected>' in html
+
+
+def test_the_contact_page_stays_within_the_learner_page_budget(client_for, learner):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    client = client_for(learner)
+    with CaptureQueriesContext(connection) as queries:
+        assert client.get(reverse("contact") + "?topic=waitlist&course=x").status_code == 200
+
+    assert len(queries) <= 12
