@@ -43,6 +43,9 @@ CE_PERMS = [
 # Outgoing email: what was sent, what waits, what failed, and "Send again".
 OUTBOX_PERMS = model_perms("outbox", "message", actions="view change")
 
+# Contact-form messages: read them, set their status, delete spam.
+CONTACT_PERMS = model_perms("contact", "contactmessage", actions="view change delete")
+
 ROLE_PERMISSIONS: dict[str, list[str]] = {
     INSTRUCTOR: [
         "accounts.view_user",
@@ -68,6 +71,7 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         *ZOOMGROUPS_PERMS,
         *CE_PERMS,
         *OUTBOX_PERMS,
+        *CONTACT_PERMS,
     ],
     STAFF: [
         "accounts.view_user",
@@ -93,6 +97,7 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         *CE_PERMS,
         # Outgoing email (Q&A notices only to those who may read questions: outbox.models).
         *OUTBOX_PERMS,
+        *CONTACT_PERMS,
     ],
 }
 

@@ -86,5 +86,9 @@ app.conf.beat_schedule["ce-purge-expired-certificates"] = {
     "task": "ce.tasks.purge_expired_certificates",
     "schedule": crontab(day_of_month=1, hour=3, minute=25),  # deleted accounts', after 6 years
 }
+app.conf.beat_schedule["contact-purge-old-messages"] = {
+    "task": "contact.tasks.purge_old_messages",
+    "schedule": crontab(hour=3, minute=55),  # contact-form messages past CONTACT_RETENTION_DAYS
+}
 
 __all__ = ["app", "crontab"]

@@ -25,6 +25,7 @@ LAYOUT_URL_NAMES = {
     "logout": "account_logout",
     "privacy": "privacy",
     "contact": "contact",
+    "coaching": "coaching",
 }
 
 

@@ -57,6 +57,7 @@ INSTALLED_APPS = [
     "forum",
     "newsletter",
     "ce",
+    "contact",
     "audit",
     "outbox",
     # The benchmarks' data (`seed_load`); no models or URLs, never imported by the site.
@@ -346,6 +347,8 @@ INSTRUCTOR_EMAIL = env("INSTRUCTOR_EMAIL", "instructor@howtherapyworks.example")
 # Q&A: a question waiting longer than this many days is overdue in the instructor's queue.
 QA_ANSWER_TARGET_DAYS = env_int("QA_ANSWER_TARGET_DAYS", 7)
 CONTACT_EMAIL = env("CONTACT_EMAIL", "hello@howtherapyworks.example")
+# Contact-form messages are deleted this many days after they arrive (beat, daily).
+CONTACT_RETENTION_DAYS = env_int("CONTACT_RETENTION_DAYS", 365)
 # Where a reader's reply to any of the site's emails goes (a person reads it); "" for none.
 EMAIL_REPLY_TO = env("EMAIL_REPLY_TO", CONTACT_EMAIL)
 # Where the mailto: of TIFT's List-Unsubscribe header goes (someone must honour it by hand).

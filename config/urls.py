@@ -2,7 +2,6 @@ from django.conf import settings
 from django.contrib import admin
 from django.core.exceptions import ImproperlyConfigured
 from django.urls import include, path, register_converter
-from django.views.generic import TemplateView
 
 from accounts import views as account_views
 from courses.views import catalog
@@ -17,7 +16,7 @@ urlpatterns = [
     path("", catalog.home, name="home"),
     path("healthz", health.healthz, name="healthz"),
     path("privacy/", account_views.privacy, name="privacy"),
-    path("contact/", TemplateView.as_view(template_name="pages/contact.html"), name="contact"),
+    path("", include("contact.urls")),
     # An account with staff powers confirms an emailed code before its first authenticator app
     # (accounts.mfa); the rest of allauth's pages as they come.
     path("accounts/2fa/totp/activate/", account_views.activate_totp, name="mfa_activate_totp"),

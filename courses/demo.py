@@ -93,6 +93,9 @@ TESTIMONIALS = [
     ),
 ]
 
+TEXTBOOK_TITLE = "How Therapy Works (the textbook)"
+TEXTBOOK_URL = "https://books.example/how-therapy-works"
+
 INSTRUCTOR_BIO = (
     "A clinical psychologist who has practised, supervised and taught psychotherapy for more "
     "than twenty-five years, and the author of the textbook this program follows.\n\n"
@@ -136,6 +139,9 @@ def seed(stdout: OutputWrapper) -> None:
                 "subtitle": subtitle,
                 "description": description,
                 "order": number,
+                # An example address: staff set the real one in the admin.
+                "textbook_title": TEXTBOOK_TITLE,
+                "textbook_url": TEXTBOOK_URL,
             },
         )
         courses.append(course)

@@ -81,6 +81,7 @@ def issue_context(issue: Issue, unsubscribe_url: str) -> dict[str, Any]:
         "body": issue.body,
         "issue_url": settings.SITE_URL + issue.get_absolute_url(),
         "archive_url": settings.SITE_URL + reverse("newsletter:archive"),
+        "coaching_url": settings.SITE_URL + reverse("coaching"),
         "unsubscribe_url": unsubscribe_url,
     }
 

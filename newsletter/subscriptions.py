@@ -125,6 +125,7 @@ def _send_welcome(subscriber: Subscriber) -> None:
             "infographic_url": infographic_url(infographic) if infographic else "",
             "infographic_days": settings.NEWSLETTER_INFOGRAPHIC_DAYS,
             "archive_url": settings.SITE_URL + reverse("newsletter:archive"),
+            "coaching_url": settings.SITE_URL + reverse("coaching"),
             "unsubscribe_url": subscriber.unsubscribe_url,
         },
         list_headers(subscriber),

@@ -4,6 +4,7 @@ testimonials; the run filter and busy message the other admin pages share."""
 from typing import TYPE_CHECKING, Any, cast
 
 from django.contrib import admin, messages
+from django.db import models
 from django.db.models import QuerySet
 from django.forms import ModelForm
 from django.http import HttpRequest
@@ -50,6 +51,7 @@ class CourseAdmin(admin.ModelAdmin[Course]):
     prepopulated_fields = {"slug": ["title"]}
     search_fields = ["title", "subtitle"]
     inlines = [LessonInline]
+    formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
 
     @admin.display(description="page")
     def view_on_site_link(self, course: Course) -> str:

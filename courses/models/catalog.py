@@ -7,6 +7,7 @@ import datetime as dt
 from typing import TYPE_CHECKING, Any, TypedDict
 
 from django.apps import apps
+from django.core.validators import URLValidator
 from django.db import models
 from django.db.models.functions import Coalesce
 from django.urls import reverse
@@ -57,6 +58,16 @@ class Course(models.Model):
     description = models.TextField(blank=True, help_text="Shown on the course page (HTML allowed).")
     slug = models.SlugField(unique=True)
     order = models.PositiveSmallIntegerField(default=0)
+    # The textbook the course follows is sold separately: a link, not a product here. No link
+    # is shown while `textbook_url` is empty.
+    textbook_title = models.CharField(
+        max_length=200, blank=True, help_text="Shown as the link's text, e.g. the book's title."
+    )
+    textbook_url = models.URLField(
+        blank=True,
+        validators=[URLValidator(schemes=["https"])],
+        help_text="Where to buy the textbook (https). Leave empty to show no link.",
+    )
 
     objects = CourseQuerySet.as_manager()
 
@@ -72,6 +83,10 @@ class Course(models.Model):
 
     def get_absolute_url(self) -> str:
         return reverse("courses:course", kwargs={"slug": self.slug})
+
+    @property
+    def textbook_label(self) -> str:
+        return self.textbook_title or "The course’s textbook"
 
     @property
     def progress_percent(self) -> int:

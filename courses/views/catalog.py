@@ -69,7 +69,9 @@ def home(request: HttpRequest) -> HttpResponse:
         "list[CourseWithOpenCohorts]",
         list(
             # What the cards and enrol options show: not the course pages' descriptions.
-            Course.objects.only("id", "number", "title", "subtitle", "slug").prefetch_related(
+            Course.objects.only(
+                "id", "number", "title", "subtitle", "slug", "textbook_title", "textbook_url"
+            ).prefetch_related(
                 Prefetch(
                     "lessons",
                     queryset=Lesson.objects.only("id", "course_id", "title").order_by(
@@ -90,8 +92,11 @@ def home(request: HttpRequest) -> HttpResponse:
         .only("display_name", "credentials", "bio")
         .first()
     )
+    # The FAQ links each textbook the courses follow once (sold separately; set by staff).
+    textbooks = {c.textbook_url: c.textbook_label for c in courses if c.textbook_url}
     context = {
         "courses": courses,
+        "textbooks": [{"url": url, "title": title} for url, title in textbooks.items()],
         "faq_items": FaqItem.objects.filter(published=True).only("question", "answer"),
         "testimonials": Testimonial.objects.filter(published=True).only("quote", "name", "role"),
         "instructor": instructor,

@@ -16,7 +16,17 @@ from accounts import services
 pytestmark = pytest.mark.django_db
 
 ROOT = Path(__file__).resolve().parents[2]
-APPS = ["accounts", "courses", "forum", "lessons", "lib", "newsletter", "qa", "zoomgroups"]
+APPS = [
+    "accounts",
+    "contact",
+    "courses",
+    "forum",
+    "lessons",
+    "lib",
+    "newsletter",
+    "qa",
+    "zoomgroups",
+]
 
 
 def page(client) -> str:
@@ -124,6 +134,7 @@ def test_the_export_covers_every_kind_of_data_the_page_lists(client_for, learner
         "financial_aid_requests",
         "newsletter",
         "emails",
+        "contact_messages",
     ]:
         assert section in data, section
 

@@ -150,6 +150,8 @@ ACCESS: dict[str, dict[str, str]] = {
     "healthz": EVERYONE,
     "privacy/": EVERYONE,
     "contact/": EVERYONE,
+    "contact/thanks/": EVERYONE,
+    "coaching/": EVERYONE,
     # allauth: sign-in pages for visitors, account pages for the signed-in.
     "accounts/login/": SIGNED_OUT_ONLY,
     "accounts/logout/": row(MOVED, OK, OK, OK, OK, OK),
