@@ -120,3 +120,25 @@ def sync_role_permissions(apps: Apps = global_apps, **kwargs: object) -> None:
 
 def connect() -> None:
     post_migrate.connect(sync_role_permissions, dispatch_uid="accounts.sync_role_permissions")
+
+
+def staff_emails_with(permission: str) -> list[str]:
+    """The addresses of active staff who hold `permission` ("app_label.codename") through a
+    role or directly, and of superusers; the contact inbox if there are none."""
+    from django.conf import settings
+    from django.contrib.auth.models import Permission
+    from django.db.models import Q
+
+    from accounts.models import User
+
+    app_label, codename = permission.split(".", 1)
+    perm = Permission.objects.filter(content_type__app_label=app_label, codename=codename)
+    emails = (
+        User.objects.filter(is_active=True, is_staff=True)
+        .filter(
+            Q(is_superuser=True) | Q(user_permissions__in=perm) | Q(groups__permissions__in=perm)
+        )
+        .values_list("email", flat=True)
+        .distinct()
+    )
+    return sorted(emails) or [settings.CONTACT_EMAIL]

@@ -6,12 +6,11 @@ from __future__ import annotations
 import datetime as dt
 
 from django.conf import settings
-from django.contrib.auth.models import Permission
 from django.db import transaction
-from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
 
+from accounts import roles
 from accounts.models import User
 from contact.models import ContactMessage
 from outbox.services import queue_email
@@ -20,18 +19,7 @@ from outbox.services import queue_email
 def staff_recipients() -> list[str]:
     """Who handles contact messages (the Staff and Instructor roles, superusers); the contact
     inbox if nobody does."""
-    perm = Permission.objects.filter(
-        content_type__app_label="contact", codename="change_contactmessage"
-    )
-    emails = (
-        User.objects.filter(is_active=True, is_staff=True)
-        .filter(
-            Q(is_superuser=True) | Q(user_permissions__in=perm) | Q(groups__permissions__in=perm)
-        )
-        .values_list("email", flat=True)
-        .distinct()
-    )
-    return sorted(emails) or [settings.CONTACT_EMAIL]
+    return roles.staff_emails_with("contact.change_contactmessage")
 
 
 @transaction.atomic

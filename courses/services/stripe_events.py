@@ -7,12 +7,11 @@ import datetime as dt
 import logging
 from typing import Any
 
-from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
 
+from accounts import roles
 from accounts.models import User
 from audit.models import AuditEvent
 from courses import payments
@@ -169,18 +168,7 @@ def _tell_not_kept(hold: SeatHold) -> None:
 
 def _staff_emails() -> list[str]:
     """Staff who manage enrolments (the Staff role, superusers); the contact inbox if none."""
-    from django.contrib.auth.models import Permission
-
-    perm = Permission.objects.filter(content_type__app_label="courses", codename="change_seathold")
-    emails = (
-        User.objects.filter(is_active=True, is_staff=True)
-        .filter(
-            Q(is_superuser=True) | Q(user_permissions__in=perm) | Q(groups__permissions__in=perm)
-        )
-        .values_list("email", flat=True)
-        .distinct()
-    )
-    return sorted(emails) or [settings.CONTACT_EMAIL]
+    return roles.staff_emails_with("courses.change_seathold")
 
 
 def _tell_staff(hold: SeatHold, reason: str) -> None:
