@@ -5,6 +5,7 @@ from django.urls import include, path, register_converter
 from django.views.generic import TemplateView
 
 from accounts import views as account_views
+from config import search
 from courses.views import catalog
 from lib import converters, health
 from zoomgroups import webhooks as zoom_webhooks
@@ -17,6 +18,7 @@ urlpatterns = [
     path("", catalog.home, name="home"),
     path("healthz", health.healthz, name="healthz"),
     path("privacy/", account_views.privacy, name="privacy"),
+    path("search/", search.search, name="search"),
     path("contact/", TemplateView.as_view(template_name="pages/contact.html"), name="contact"),
     # An account with staff powers confirms an emailed code before its first authenticator app
     # (accounts.mfa); the rest of allauth's pages as they come.
