@@ -179,10 +179,11 @@ def test_more_results_of_one_kind_come_in_pages(client_for, learner, course):
     assert "kind=lessons" in overview
 
     first = page_for(client, kind="lessons")
-    second = page_for(client, kind="lessons", page=2)
-    assert first.count('class="search-hit-title"') == 20
-    assert second.count('class="search-hit-title"') == 6
-    assert "26 results in Lessons" in first
+    last = page_for(client, kind="lessons", page=3)
+    assert first.count('class="search-hit-title"') == 10
+    assert last.count('class="search-hit-title"') == 6
+    assert "26 results in Lessons, page 1 of 3" in first
+    assert 'rel="next"' in first and 'rel="prev"' in last
 
 
 @pytest.mark.parametrize(
@@ -206,7 +207,7 @@ def test_a_query_that_cannot_be_searched_says_why_next_to_the_field(
 @pytest.mark.parametrize(
     "q",
     ["'", '"unclosed', "a & | ! :* <>", "-", "or or", "(avoidance", "avoidance:*", "é ß 漢字",
-     "%_\\", "<script>alert(1)</script>"],
+     "%_\\", "<script>alert(1)</script>", "the and of", "a:b c&d", "naïve café"],
 )  # fmt: skip
 def test_odd_queries_answer_a_page_never_a_500(client_for, learner, corpus, q):
     response = client_for(learner).get(SEARCH, {"q": q, "kind": "nonsense", "page": "x"})
@@ -293,3 +294,19 @@ def test_postgres_search_uses_the_indexes(learner):
             "'qa_libraryentry_search_gin', 'forum_post_search_gin', 'qa_question_search')"
         )
         assert len(cursor.fetchall()) == 4
+
+
+def test_the_production_access_log_leaves_out_query_strings_and_referrers():
+    """gunicorn's default line has the request line (%(r)s, with the query) and the referrer
+    (%(f)s: the search URL again, on the result opened next)."""
+    import runpy
+    from pathlib import Path
+
+    conf = runpy.run_path(str(Path(__file__).resolve().parent.parent / "gunicorn.conf.py"))
+    line_format = conf["access_log_format"]
+    atoms = {"h": "1.2.3.4", "l": "-", "u": "-", "t": "[now]", "m": "GET", "U": "/search/",
+             "H": "HTTP/1.1", "s": "200", "b": "10", "a": "Firefox", "q": "q=secret",
+             "r": "GET /search/?q=secret HTTP/1.1", "f": "/search/?q=secret"}  # fmt: skip
+    line = line_format % atoms
+    assert "/search/" in line
+    assert "secret" not in line
