@@ -110,6 +110,13 @@ def test_the_learner_never_finds_what_the_pages_would_not_show(client_for, learn
     assert "Draft avoidance entry" not in page  # not published
 
 
+def test_a_topic_hidden_by_staff_leaves_the_results(client_for, learner, corpus):
+    from forum.models import Topic
+
+    Topic.objects.filter(title="Open avoidance topic").update(is_hidden=True)
+    assert "Open avoidance topic" not in page_for(client_for(learner))
+
+
 def test_a_circle_member_finds_the_circle(client_for, learner, corpus):
     CircleMembership.objects.create(category=corpus, user=learner)
     assert "Circle avoidance topic" in page_for(client_for(learner))
