@@ -35,3 +35,6 @@ timeout = _statement_timeout + 15 if _statement_timeout else 120
 graceful_timeout = timeout
 
 accesslog = "-"
+# The access log names the path, never the query string nor the referring page: a search
+# (/search/?q=…) is the person's own and may quote their private questions (README, "Search").
+access_log_format = '%(h)s %(l)s %(u)s %(t)s "%(m)s %(U)s %(H)s" %(s)s %(b)s "%(a)s"'

@@ -45,4 +45,7 @@ def benchmark_pages(learner: User) -> list[tuple[str, str]]:
         ("topic_last", f"{topic}?page=last"),
         ("forum_search", f"{reverse('forum:search')}?q={FORUM_QUERY}"),
         ("library_search", f"{reverse('qa:library')}?q={LIBRARY_QUERY}"),
+        # The site search (issue 24): every kind at once, then one kind's first page.
+        ("site_search", f"{reverse('search')}?q={FORUM_QUERY}"),
+        ("site_search_forum", f"{reverse('search')}?q={FORUM_QUERY}&kind=forum"),
     ]

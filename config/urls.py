@@ -4,6 +4,7 @@ from django.core.exceptions import ImproperlyConfigured
 from django.urls import include, path, register_converter
 
 from accounts import views as account_views
+from config import search
 from courses.views import catalog
 from lib import converters, health
 from zoomgroups import webhooks as zoom_webhooks
@@ -17,6 +18,7 @@ urlpatterns = [
     path("healthz", health.healthz, name="healthz"),
     path("privacy/", account_views.privacy, name="privacy"),
     path("", include("contact.urls")),
+    path("search/", search.search, name="search"),
     # An account with staff powers confirms an emailed code before its first authenticator app
     # (accounts.mfa); the rest of allauth's pages as they come.
     path("accounts/2fa/totp/activate/", account_views.activate_totp, name="mfa_activate_totp"),

@@ -11,12 +11,14 @@ from typing import TypedDict, cast
 
 from django.contrib.postgres.search import SearchHeadline, SearchQuery, SearchRank
 from django.db import connection
-from django.db.models import F, Q, QuerySet
+from django.db.models import F, Q, QuerySet, TextField, Value
+from django.db.models.functions import Concat
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 from django_stubs_ext import WithAnnotations
 
 from lessons.models import Lesson, LessonQuerySet
+from lib import search as sitesearch
 
 START, STOP = "\ue000", "\ue001"
 MAX_RESULTS = 30
@@ -94,3 +96,61 @@ def search_lessons(lessons: LessonQuerySet, query: str) -> list[Hit]:
         Hit(lesson, highlight(_plain_snippet(lesson.chapter_text or lesson.summary, terms)))
         for lesson in matches
     ]
+
+
+# The site search (lib/search.py, config/search.py) --------------------------------------
+
+# What a lesson result shows; the chapter and transcript are read only without PostgreSQL,
+# where the snippet is cut in Python.
+SITE_FIELDS = ("id", "title", "slug", "summary", "course__id", "course__slug", "course__number",
+               "course__title", "course__order", "order")  # fmt: skip
+
+
+def site_matches(user: object, query: sitesearch.Query) -> QuerySet[Lesson]:
+    """Lessons `user` may open (`Lesson.objects.visible_to`) matching `query`, best first:
+    titles, summaries, chapters and podcast transcripts."""
+    lessons = Lesson.objects.visible_to(user).select_related("course")
+    if connection.vendor == "postgresql":
+        words = query.for_postgres()
+        text = Concat(
+            "summary", Value(" "), "chapter_text", Value(" "), "podcast_transcript",
+            output_field=TextField(),
+        )  # fmt: skip
+        return (
+            lessons.filter(search_vector=words)
+            .only(*SITE_FIELDS)
+            .annotate(
+                rank=SearchRank(F("search_vector"), words),
+                headline=sitesearch.headline(text, query),
+            )
+            .order_by("-rank", "course__order", "order", "id")
+        )
+    return (
+        lessons.filter(query.contains("title", "summary", "chapter_text", "podcast_transcript"))
+        .only(*SITE_FIELDS, "chapter_text", "podcast_transcript")
+        .order_by("course__order", "order", "id")
+    )
+
+
+def site_hit(lesson: Lesson, query: sitesearch.Query) -> sitesearch.Hit:
+    found = getattr(lesson, "headline", None)
+    snippet = (
+        sitesearch.highlight(found)
+        if found is not None
+        else sitesearch.plain_snippet(
+            [lesson.summary, lesson.chapter_text, lesson.podcast_transcript], query
+        )
+    )
+    return sitesearch.Hit(
+        title=lesson.title,
+        url=lesson.get_absolute_url(),
+        snippet=snippet,
+        context=f"Trimester {lesson.course.number} · {lesson.course.title}",
+    )
+
+
+SEARCH_SECTIONS = [
+    sitesearch.Section(
+        kind="lessons", label="Lessons", order=10, matches=site_matches, hit=site_hit
+    )
+]

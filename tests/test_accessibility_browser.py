@@ -146,6 +146,7 @@ def learner_paths(learner: User) -> list[str]:
         category.get_absolute_url(),
         topic.get_absolute_url(),
         "/forum/search/?q=emotion",
+        "/search/?q=emotion",
         "/profile/",
         "/ce/",
         f"/ce/{lesson.course.slug}/",

@@ -39,6 +39,8 @@ PAGES = [
     "topic_last",
     "forum_search",
     "library_search",
+    "site_search",
+    "site_search_forum",
 ]
 
 

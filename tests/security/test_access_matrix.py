@@ -106,6 +106,9 @@ def url_for(route: str, w: World) -> str:
             "accounts/password/reset/key/1-not-a-key/"
         ),
         "admin/(?P<url>.*)$": "admin/no-such-page/",
+        # Words of the learner's question and of the circle's topic: their text must not
+        # reach anyone else's results (the checks of every page below).
+        "search/": "search/?q=quixote+or+circle+or+psychopathology",
         (
             "admin/^(?P<app_label>auth|accounts|courses|lessons|zoomgroups|qa|forum"
             "|newsletter|sites|account|mfa)/$"
@@ -152,6 +155,8 @@ ACCESS: dict[str, dict[str, str]] = {
     "contact/": EVERYONE,
     "contact/thanks/": EVERYONE,
     "coaching/": EVERYONE,
+    # The site search: anyone signed in; what it finds follows the rows below (test at the end).
+    "search/": SIGNED_IN,
     # allauth: sign-in pages for visitors, account pages for the signed-in.
     "accounts/login/": SIGNED_OUT_ONLY,
     "accounts/logout/": row(MOVED, OK, OK, OK, OK, OK),
@@ -342,3 +347,42 @@ def test_a_free_preview_lesson_is_open_to_everyone(request, world):
     url = reverse("lessons:lesson", args=[lesson.course.slug, lesson.slug])
     for persona in PERSONAS:
         assert client_as(request, persona).get(url).status_code == 200, persona
+
+
+# The site search finds what the pages above show, and nothing else (issue 24): the words of
+# each private thing in `world`, and who finds it (the link to it among the results).
+# Questions: only one's own, also for the instructor, who reads others' in the admin only.
+SEARCH_FINDS = {
+    "question": row(None, True, False, False, False, False),
+    "lesson": row(None, True, False, False, True, True),
+    "entry": row(None, True, True, False, True, True),
+    "circle": row(None, False, False, False, True, True),
+    "hidden": row(None, False, False, False, True, True),
+}
+
+
+@pytest.mark.parametrize("persona", [p for p in PERSONAS if p != "visitor"])
+def test_the_site_search_finds_only_what_the_person_may_open(request, world, persona):
+    from forum import services as forum_services
+    from forum.models import Post
+
+    hidden = forum_services.create_reply(
+        topic=world.topic, author=world.post.author, body="Zebra-hidden-4410", fmt="plain"
+    )
+    forum_services.hide_post(post=hidden, by=request.getfixturevalue("staff"))
+    circle_post = Post.objects.get(topic__title=world.circle_topic_title)
+    things = {
+        "question": ("quixote", world.question.get_absolute_url()),
+        "lesson": ("psychopathology", world.lesson.get_absolute_url()),
+        "entry": ("de-identified", world.entry.get_absolute_url()),
+        "circle": ("circle", circle_post.get_absolute_url()),
+        "hidden": ("zebra", hidden.get_absolute_url()),
+    }
+    client = client_as(request, persona)
+    found = {}
+    for name, (words, url) in things.items():
+        response = client.get(reverse("search"), {"q": words})
+        assert response.status_code == 200
+        found[name] = f'href="{url}"' in response.content.decode()
+
+    assert found == {name: finds[persona] for name, finds in SEARCH_FINDS.items()}

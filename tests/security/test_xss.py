@@ -139,6 +139,7 @@ def test_questions_title_and_text(request, world: World, sink):
         assert question.title.startswith(marker(n))
         yield me, reverse("qa:my_questions")
         yield me, reverse("qa:question", args=[question.pk])
+        yield me, reverse("search") + f"?q={marker(n)}"
         yield instructor, reverse("qa:question", args=[question.pk])
         yield instructor, reverse("admin:qa_question_changelist")
         yield instructor, reverse("admin:qa_question_change", args=[question.pk])
@@ -183,6 +184,7 @@ def test_forum_topics(request, world: World, sink):
         yield reader, reverse("forum:category", args=[world.category.slug])
         yield reader, reverse("forum:index")
         yield reader, reverse("forum:search") + f"?q={marker(n)}"
+        yield reader, reverse("search") + f"?q={marker(n)}"
         yield me, reverse("forum:edit", args=[topic.first_post_id])
 
     sink.run(submit, pages)
@@ -299,3 +301,17 @@ def test_signup_form_echoes_values_safely(sink):
 
     sink.run(submit, lambda n: [])
     sink.assert_clean()
+
+
+def test_site_search_queries_are_shown_back_inert(request, world: World):
+    """The query is shown back in the field, the title and the messages of the search page."""
+    me = client_as(request, "learner")
+    problems = []
+    for n, vector in enumerate(VECTORS):
+        response = me.get(reverse("search"), {"q": f"{marker(n)} {vector}"})
+        assert response.status_code == 200
+        body = body_of(response)
+        assert marker(n) in body
+        if found := dangerous_markup(body):
+            problems.append((vector, found))
+    assert problems == []

@@ -1,0 +1,69 @@
+"""One search over everything a person may see (/search/): the sections the apps contribute in
+their own `search.py` (`SEARCH_SECTIONS`, lib/search.py), found through their AppConfigs.
+
+Without a kind, the page shows the best few results of every section; `?kind=forum` pages
+through one section. The query stays in the URL (it is the person's own search, and a link
+to it can be kept), and the page is never stored by a shared cache (`never_cache`: private,
+no-store): questions are private.
+"""
+
+from __future__ import annotations
+
+from importlib import import_module
+from typing import Any
+
+from django.apps import apps
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.utils.module_loading import module_has_submodule
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET
+
+from lib.search import Query, SearchForm, Section
+
+PREVIEW = 5  # results of each section on the page of all sections
+# Results on a page of one section. A lesson's headline is cut from its whole chapter and
+# transcript (~6 ms each at seed_load's chapter length), so a page is kept short.
+PER_PAGE = 10
+
+
+def search_sections() -> list[Section]:
+    """Every installed app's `search.SEARCH_SECTIONS`, in their `order`."""
+    sections: list[Section] = []
+    for config in apps.get_app_configs():
+        if module_has_submodule(config.module, "search"):
+            sections += getattr(import_module(f"{config.name}.search"), "SEARCH_SECTIONS", [])
+    return sorted(sections, key=lambda section: section.order)
+
+
+@never_cache
+@login_required
+@require_GET
+def search(request: HttpRequest) -> HttpResponse:
+    form = SearchForm(request.GET if "q" in request.GET else None)
+    sections = search_sections()
+    chosen = next((s for s in sections if s.kind == request.GET.get("kind")), None)
+    context: dict[str, Any] = {"form": form, "chosen": chosen, "groups": [], "page": None}
+    if form.is_valid():
+        query = Query(form.cleaned_data["q"])
+        context["query"] = query.text
+        if chosen is not None:
+            page = Paginator(chosen.matches(request.user, query), PER_PAGE).get_page(
+                request.GET.get("page", "")[:12]
+            )
+            context["page"] = page
+            context["hits"] = [chosen.hit(row, query) for row in page.object_list]
+        else:
+            for section in sections:
+                rows = list(section.matches(request.user, query)[: PREVIEW + 1])
+                context["groups"].append(
+                    {
+                        "section": section,
+                        "hits": [section.hit(row, query) for row in rows[:PREVIEW]],
+                        "more": len(rows) > PREVIEW,
+                    }
+                )
+            context["found"] = any(group["hits"] for group in context["groups"])
+    return render(request, "search.html", context)

@@ -1,0 +1,186 @@
+"""The site search's shared parts (templates/search.html): the query a person typed, checked
+and cleaned; the sections the apps contribute; and snippets highlighted safely.
+
+Each app that has something to find contributes `SEARCH_SECTIONS` in its own `search.py`
+(lessons, qa, forum); config/search.py puts them on one page. A section's `matches` starts
+from the app's own access rule (`visible_to(user)` and the like), so search shows exactly what
+the pages show.
+
+On PostgreSQL a section ranks stored (GIN-indexed) search vectors and cuts a headline in the
+database; elsewhere (SQLite, `make run`) every word must appear as a substring, and the
+snippet is cut in Python. Headlines come back with private markers around the matches: the
+text is escaped first, then only the markers become <mark>, so no content reaches the page
+unescaped.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import unicodedata
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from django import forms
+from django.contrib.postgres.search import SearchHeadline, SearchQuery
+from django.db.models import Expression, Q, QuerySet
+from django.utils.html import escape
+from django.utils.safestring import SafeString, mark_safe
+
+MAX_LENGTH = 200
+# Around matches in headlines; control characters that no form lets through in a title.
+START, STOP = "\x02", "\x03"
+# A common word can match much of the forum: only the newest matches of a section are ranked,
+# so that a search costs the same however large the site grows.
+CANDIDATES = 500
+_WORD = re.compile(r"\w", re.UNICODE)
+
+
+@dataclass(frozen=True)
+class Query:
+    """What a person searches for: `text` as PostgreSQL's web-search syntax reads it
+    (words, "a phrase", or, -word)."""
+
+    text: str
+
+    def for_postgres(self) -> SearchQuery:
+        return SearchQuery(self.text, search_type="websearch", config="english")
+
+    def alternatives(self) -> list[list[str]]:
+        """The query as word lists, any of which matches when all its words do (without
+        PostgreSQL: quotes are ignored, "or" separates alternatives, -words are dropped)."""
+        groups: list[list[str]] = [[]]
+        for word in self.text.replace('"', " ").lower().split():
+            if word == "or":
+                groups.append([])
+            elif not word.startswith("-") and _WORD.search(word):
+                groups[-1].append(word)
+        return [group for group in groups if group]
+
+    def words(self) -> list[str]:
+        return [word for group in self.alternatives() for word in group]
+
+    def contains(self, *fields: str) -> Q:
+        """Without PostgreSQL: every word of an alternative in one of `fields`."""
+        condition = Q(pk__in=[])
+        for group in self.alternatives():
+            every = Q()
+            for word in group:
+                anywhere = Q(pk__in=[])
+                for name in fields:
+                    anywhere |= Q(**{f"{name}__icontains": word})
+                every &= anywhere
+            condition |= every
+        return condition
+
+
+def clean_query(raw: str) -> str:
+    """Printable characters, single spaces: what is searched and shown back."""
+    text = "".join(c if c.isprintable() else " " for c in unicodedata.normalize("NFC", raw))
+    return " ".join(text.split())
+
+
+class SearchForm(forms.Form):
+    q = forms.CharField(label="Search for", required=False, strip=False)
+
+    def clean_q(self) -> str:
+        raw: str = self.cleaned_data["q"]
+        text = clean_query(raw)
+        if not text:
+            raise forms.ValidationError("Type a word or two to search for.")
+        if len(text) > MAX_LENGTH:
+            raise forms.ValidationError(
+                f"Keep your search to {MAX_LENGTH} characters (this one has {len(text)})."
+            )
+        if not Query(text).words():
+            raise forms.ValidationError("Search for words: use letters or numbers.")
+        return text
+
+
+@dataclass
+class Hit:
+    """One result as the search page shows it."""
+
+    title: str
+    url: str
+    snippet: SafeString
+    context: str = ""
+    when: dt.datetime | None = None
+
+
+@dataclass(frozen=True)
+class Section:
+    """One kind of result. `matches(user, query)` returns what `user` may see that matches,
+    best first; `hit(row, query)` turns one of its rows into a Hit."""
+
+    kind: str
+    label: str
+    order: int
+    matches: Callable[[Any, Query], QuerySet[Any]]
+    hit: Callable[[Any, Query], Hit]
+
+
+def headline(expression: str | Expression, query: Query, max_words: int = 30) -> SearchHeadline:
+    """A PostgreSQL headline of `expression` with the private markers around matches."""
+    return SearchHeadline(
+        expression,
+        query.for_postgres(),
+        config="english",
+        start_sel=START,
+        stop_sel=STOP,
+        max_words=max_words,
+        min_words=12,
+        max_fragments=2,
+        fragment_delimiter=" … ",
+    )
+
+
+def newest_matches(rows: QuerySet[Any], query: Query, *order: str) -> QuerySet[Any]:
+    """Ids of the newest `CANDIDATES` rows whose stored `search_vector` matches (PostgreSQL)."""
+    return (
+        rows.filter(search_vector=query.for_postgres()).order_by(*order).values("id")[:CANDIDATES]
+    )
+
+
+def highlight(text: str) -> SafeString:
+    """Escape `text`, then turn the markers (only they) into <mark>…</mark>."""
+    escaped = str(escape(text))
+    opened = False
+    out = []
+    for piece in re.split(f"([{START}{STOP}])", escaped):
+        if piece == START and not opened:
+            out.append("<mark>")
+            opened = True
+        elif piece == STOP and opened:
+            out.append("</mark>")
+            opened = False
+        elif piece not in (START, STOP):
+            out.append(piece)
+    if opened:
+        out.append("</mark>")
+    return mark_safe("".join(out))  # noqa: S308 - escaped above; only balanced <mark> added
+
+
+def plain_snippet(texts: Iterable[str], query: Query, width: int = 220) -> SafeString:
+    """Without PostgreSQL: an excerpt of the first of `texts` that contains a word of the
+    query (or the start of the first text), with the words marked."""
+    texts = [" ".join(t.replace(START, " ").replace(STOP, " ").split()) for t in texts if t]
+    words = sorted(set(query.words()), key=len, reverse=True)
+    text, at = (texts[0] if texts else ""), -1
+    for candidate in texts:
+        found = [p for w in words if (p := candidate.lower().find(w)) >= 0]
+        if found:
+            text, at = candidate, min(found)
+            break
+    start = max(0, at - width // 3) if at > 0 else 0
+    if start:
+        start = text.find(" ", start) + 1 or start
+    end = min(len(text), start + width)
+    if end < len(text) and " " in text[start:end]:
+        end = text.rfind(" ", start, end)
+    excerpt = text[start:end]
+    if words:
+        pattern = re.compile("|".join(re.escape(w) for w in words), re.IGNORECASE)
+        excerpt = pattern.sub(lambda m: f"{START}{m.group(0)}{STOP}", excerpt)
+    return highlight(("… " if start else "") + excerpt + (" …" if end < len(text) else ""))

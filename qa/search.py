@@ -1,0 +1,102 @@
+"""What the site search (lib/search.py) finds in Q&A: the published Q&A Video Library, for the
+members who may browse it, and the person's own questions — never anyone else's, also for
+staff who may read every question in the admin."""
+
+from __future__ import annotations
+
+from django.contrib.postgres.search import SearchRank
+from django.db import connection
+from django.db.models import F, QuerySet, TextField, Value
+from django.db.models.functions import Concat
+
+from lib import search as sitesearch
+from qa.models import QUESTION_SEARCH_VECTOR, LibraryEntry, Question
+
+
+def library_matches(user: object, query: sitesearch.Query) -> QuerySet[LibraryEntry]:
+    """Published entries (for members, `LibraryEntry.objects.visible_to`), best first."""
+    entries = LibraryEntry.objects.visible_to(user).published()
+    if connection.vendor == "postgresql":
+        words = query.for_postgres()
+        newest = sitesearch.newest_matches(entries, query, "-published_at", "-id")
+        text = Concat("question", Value(" "), "answer_plain", output_field=TextField())
+        return (
+            LibraryEntry.objects.filter(id__in=newest)
+            .only("id", "title", "published_at")
+            .annotate(
+                rank=SearchRank(F("search_vector"), words),
+                headline=sitesearch.headline(text, query),
+            )
+            .order_by("-rank", "-published_at", "-id")
+        )
+    return (
+        entries.filter(query.contains("title", "question", "answer_plain"))
+        .only("id", "title", "published_at", "question", "answer_plain")
+        .order_by("-published_at", "-id")
+    )
+
+
+def library_hit(entry: LibraryEntry, query: sitesearch.Query) -> sitesearch.Hit:
+    found = getattr(entry, "headline", None)
+    return sitesearch.Hit(
+        title=str(entry),
+        url=entry.get_absolute_url(),
+        snippet=sitesearch.highlight(found)
+        if found is not None
+        else sitesearch.plain_snippet([entry.question, entry.answer_plain], query),
+        context="Q&A Video Library",
+        when=entry.published_at,
+    )
+
+
+def question_matches(user: object, query: sitesearch.Query) -> QuerySet[Question]:
+    """The person's own questions (`Question.objects.visible_to`, then only theirs)."""
+    if not getattr(user, "is_authenticated", False):
+        return Question.objects.none()
+    mine = Question.objects.visible_to(user).filter(asker_id=getattr(user, "pk", None))
+    mine = mine.only("id", "title", "status", "created_at", "text")
+    if connection.vendor == "postgresql":
+        words = query.for_postgres()
+        # The expression of the GIN index `qa_question_search` (QuestionQuerySet.search).
+        return (
+            mine.alias(text_search=QUESTION_SEARCH_VECTOR)
+            .filter(text_search=words)
+            .annotate(
+                rank=SearchRank(QUESTION_SEARCH_VECTOR, words),
+                headline=sitesearch.headline("text", query),
+            )
+            .defer("text")
+            .order_by("-rank", "-created_at", "-id")
+        )
+    return mine.filter(query.contains("title", "text")).order_by("-created_at", "-id")
+
+
+def question_hit(question: Question, query: sitesearch.Query) -> sitesearch.Hit:
+    found = getattr(question, "headline", None)
+    return sitesearch.Hit(
+        title=question.title,
+        url=question.get_absolute_url(),
+        snippet=sitesearch.highlight(found)
+        if found is not None
+        else sitesearch.plain_snippet([question.text], query),
+        context=f"Your question · {question.get_status_display()}",
+        when=question.created_at,
+    )
+
+
+SEARCH_SECTIONS = [
+    sitesearch.Section(
+        kind="library",
+        label="Q&A Video Library",
+        order=20,
+        matches=library_matches,
+        hit=library_hit,
+    ),
+    sitesearch.Section(
+        kind="questions",
+        label="Your questions",
+        order=40,
+        matches=question_matches,
+        hit=question_hit,
+    ),
+]
