@@ -57,6 +57,7 @@ INSTALLED_APPS = [
     "forum",
     "newsletter",
     "ce",
+    "bookmarks",
     "audit",
     "outbox",
     # The benchmarks' data (`seed_load`); no models or URLs, never imported by the site.

@@ -32,6 +32,7 @@ PACKAGES = [
     "zoomgroups",
     "newsletter",
     "ce",
+    "bookmarks",
     "config",
 ]
 
