@@ -22,6 +22,7 @@ from lessons.forms import NoteForm, PositionForm
 from lessons.models import MATERIALS, Lesson, Note, Progress
 from lessons.search import search_lessons
 from lessons.streaming import serve_file
+from lib import drafts
 from lib.typed import AuthenticatedHttpRequest
 
 MATERIAL_LABELS = {"chapter": "chapter", "video": "video", "podcast": "podcast episode"}
@@ -115,7 +116,7 @@ def edit_note(request: AuthenticatedHttpRequest, course_slug: str, slug: str) ->
             messages.success(
                 request, "Your notes are saved." if note else "Your notes are deleted."
             )
-            return redirect(f"{lesson.get_absolute_url()}#notes")
+            return drafts.confirm_saved(redirect(f"{lesson.get_absolute_url()}#notes"))
         if htmx:
             return render(request, "lessons/_note_status.html", {"errors": form.errors["text"]})
         status = 400

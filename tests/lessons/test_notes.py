@@ -12,6 +12,7 @@ from django.urls import reverse
 
 from accounts import services as account_services
 from lessons.models import NOTE_MAX_LENGTH, Note
+from lib import drafts
 from tests import factories
 
 pytestmark = pytest.mark.django_db
@@ -49,6 +50,7 @@ def test_the_button_saves_without_javascript_and_returns_to_the_notes(client_for
     response = client_for(learner).post(note_url(lesson), {"text": SECRET})
     assert response.status_code == 302
     assert response["Location"] == f"{lesson.get_absolute_url()}#notes"
+    assert response.cookies[drafts.SAVED_COOKIE].value == "1"  # the browser forgets its copy
     assert Note.objects.get(user=learner, lesson=lesson).text == SECRET
 
 
