@@ -98,6 +98,7 @@ def test_notes_save_as_the_learner_types_and_say_when_they_could_not(
     page.goto(f"{live_server.url}{lesson.course.get_absolute_url()}")
     expect(page.get_by_role("heading", name="Your notes")).to_be_visible()
     expect(page.get_by_text("Try the two-chair exercise")).to_be_visible()
+    assert no_sideways_scroll(page)
     violations = serious(page, "course page with notes", "phone")
     assert not violations, report(violations)
     assert csp_errors == []
