@@ -59,7 +59,7 @@ fmt: install
 check: install
 	$(DEV_ENV) $(BIN)/python manage.py check
 	$(DEV_ENV) $(BIN)/python manage.py makemigrations --check --dry-run
-	$(BIN)/mypy accounts courses lessons zoomgroups qa forum newsletter lib config audit outbox ce contact
+	$(BIN)/mypy accounts courses lessons zoomgroups qa forum newsletter lib config audit outbox ce contact bookmarks
 
 # Production mode: reads .env (see .env.example), collects static files, migrates, then runs
 # the Procfile: gunicorn, a Celery worker and Celery beat.

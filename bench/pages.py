@@ -38,6 +38,10 @@ def benchmark_pages(learner: User) -> list[tuple[str, str]]:
         ("dashboard", reverse("courses:dashboard")),
         ("course", course.get_absolute_url()),
         ("lesson", lesson.get_absolute_url()),
+        (
+            "lesson_note",
+            reverse("lessons:note", kwargs={"course_slug": course.slug, "slug": lesson.slug}),
+        ),
         ("library", reverse("qa:library")),
         ("library_entry", entry.get_absolute_url()),
         ("forum_topics", long_topic.category.get_absolute_url()),

@@ -58,6 +58,7 @@ INSTALLED_APPS = [
     "newsletter",
     "ce",
     "contact",
+    "bookmarks",
     "audit",
     "outbox",
     # The benchmarks' data (`seed_load`); no models or URLs, never imported by the site.

@@ -33,6 +33,7 @@ urlpatterns = [
     path("forum/", include("forum.urls")),
     path("newsletter/", include("newsletter.urls")),
     path("", include("ce.urls")),
+    path("", include("bookmarks.urls")),
 ]
 
 # The database down or busy is a 503 that says so (lib/database.py); anything else the 500 page.

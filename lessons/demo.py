@@ -17,7 +17,7 @@ from django.utils.text import slugify
 
 from accounts.demo import demo_user
 from courses.models import Course
-from lessons.models import Lesson, Progress
+from lessons.models import Lesson, Note, Progress
 
 LESSONS = {
     1: [
@@ -173,5 +173,13 @@ def seed(stdout: OutputWrapper) -> None:
         )
         Progress.objects.create(
             user=learner, lesson=first[1], chapter_done_at=now, last_seen_at=now
+        )
+        Note.objects.create(
+            user=learner,
+            lesson=first[0],
+            text=(
+                "Avoided affect as the organiser of symptoms: look for what the client "
+                "steers away from just before the symptom shows up. Bring to Friday group."
+            ),
         )
     stdout.write(f"Lessons: {created} created, {Lesson.objects.count()} in all.")

@@ -282,6 +282,10 @@ class Progress(models.Model):
     podcast_done_at = models.DateTimeField(null=True, blank=True)
     completed_at = models.DateTimeField(null=True, blank=True)
     last_seen_at = models.DateTimeField(default=timezone.now)
+    # Where the learner stopped the video and the podcast (seconds): their players start
+    # there again, on any device (static/js/players.js).
+    video_position = models.PositiveIntegerField(default=0)
+    podcast_position = models.PositiveIntegerField(default=0)
 
     class Meta:
         verbose_name_plural = "progress"
@@ -309,3 +313,29 @@ class Progress(models.Model):
             self.completed_at = self.completed_at or now or timezone.now()
         else:
             self.completed_at = None
+
+
+# The longest note a learner may keep per lesson (characters).
+NOTE_MAX_LENGTH = 20_000
+
+
+class Note(models.Model):
+    """A learner's private notes on one lesson (issue 24). Clinical text: only its author
+    ever sees it. It is not in the admin, in logs, URLs, caches or anyone else's page; it is
+    in the author's data export and erased with the account (lessons/privacy.py)."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="lesson_notes"
+    )
+    lesson = models.ForeignKey(Lesson, on_delete=models.CASCADE, related_name="notes")
+    text = models.TextField(max_length=NOTE_MAX_LENGTH)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["user", "lesson"], name="note_one_per_user_lesson")
+        ]
+
+    def __str__(self) -> str:
+        return f"Note #{self.pk}"  # never the text: this name may reach a log

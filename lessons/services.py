@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from lessons.models import Lesson, Progress
+from lessons.models import Lesson, Note, Progress
 
 if TYPE_CHECKING:
     from accounts.models import User
@@ -61,3 +61,28 @@ def record_material(*, user: User, lesson: Lesson, material: str, done: bool = T
     progress.refresh_completion(lesson, now)
     progress.save()
     return progress
+
+
+def save_note(*, user: User, lesson: Lesson, text: str) -> Note | None:
+    """Keep the learner's note on the lesson as it is now; an empty note is deleted."""
+    if not text.strip():
+        Note.objects.filter(user=user, lesson=lesson).delete()
+        return None
+    note, _ = Note.objects.update_or_create(user=user, lesson=lesson, defaults={"text": text})
+    return note
+
+
+# Longer than any lesson's video or episode: a position past it is not a position.
+MAX_POSITION_SECONDS = 24 * 60 * 60
+
+
+def save_position(*, user: User, lesson: Lesson, material: str, seconds: int) -> None:
+    """Remember where the learner stopped the lesson's video or podcast (any device)."""
+    if material not in ("video", "podcast") or not lesson.has_material(material):
+        raise ValueError(f"The lesson has no {material} player.")
+    field = f"{material}_position"
+    if not Progress.objects.filter(user=user, lesson=lesson).update(**{field: seconds}):
+        with transaction.atomic():
+            progress = _progress_for_update(user, lesson)
+            setattr(progress, field, seconds)
+            progress.save(update_fields=[field])

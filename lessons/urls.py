@@ -12,6 +12,12 @@ urlpatterns = [
         views.record_progress,
         name="progress",
     ),
+    path("courses/<slug:course_slug>/lessons/<slug:slug>/notes/", views.edit_note, name="note"),
+    path(
+        "courses/<slug:course_slug>/lessons/<slug:slug>/position/",
+        views.position,
+        name="position",
+    ),
     path(
         "courses/<slug:course_slug>/lessons/<slug:slug>/media/<str:kind>",
         views.lesson_media,

@@ -18,9 +18,11 @@ from accounts.models import User
 from courses.models import has_course_access, is_program_staff
 from lessons import services
 from lessons.feeds import PodcastFeed
-from lessons.models import MATERIALS, Lesson, Progress
+from lessons.forms import NoteForm, PositionForm
+from lessons.models import MATERIALS, Lesson, Note, Progress
 from lessons.search import search_lessons
 from lessons.streaming import serve_file
+from lib import drafts
 from lib.typed import AuthenticatedHttpRequest
 
 MATERIAL_LABELS = {"chapter": "chapter", "video": "video", "podcast": "podcast episode"}
@@ -77,8 +79,71 @@ def lesson(request: HttpRequest, course_slug: str, slug: str) -> HttpResponse:
         position=index + 1,
         lesson_total=len(siblings),
         can_record=progress is not None,
+        **note_context(request, lesson, preview=preview),
     )
     return render(request, "lessons/lesson.html", context)
+
+
+def note_context(request: HttpRequest, lesson: Lesson, *, preview: bool) -> dict[str, Any]:
+    """The learner's own note form on the lesson page (nobody else's note, ever)."""
+    if not request.user.is_authenticated or preview:
+        return {}
+    note = Note.objects.filter(user=request.user, lesson=lesson).only("text", "updated_at").first()
+    return {
+        "note": note,
+        "note_form": NoteForm(initial={"text": note.text if note else ""}),
+    }
+
+
+@never_cache
+@login_required
+@require_http_methods(["GET", "POST"])
+def edit_note(request: AuthenticatedHttpRequest, course_slug: str, slug: str) -> HttpResponse:
+    """Save the learner's note on the lesson: as they type (htmx, answered with the saved
+    status) or with the form's button (without JavaScript). The text travels only in the
+    POST body and is never logged."""
+    lesson = get_lesson(request, course_slug, slug)
+    htmx = bool(request.headers.get("HX-Request"))
+    note = Note.objects.filter(user=request.user, lesson=lesson).first()
+    if request.method == "POST":
+        form = NoteForm(request.POST)
+        if form.is_valid():
+            note = services.save_note(
+                user=request.user, lesson=lesson, text=form.cleaned_data["text"]
+            )
+            if htmx:
+                return render(request, "lessons/_note_status.html", {"note": note, "saved": True})
+            messages.success(
+                request, "Your notes are saved." if note else "Your notes are deleted."
+            )
+            return drafts.confirm_saved(redirect(f"{lesson.get_absolute_url()}#notes"))
+        if htmx:
+            return render(request, "lessons/_note_status.html", {"errors": form.errors["text"]})
+        status = 400
+    else:
+        form = NoteForm(initial={"text": note.text if note else ""})
+        status = 200
+    context = {"lesson": lesson, "note": note, "note_form": form}
+    return render(request, "lessons/note.html", context, status=status)
+
+
+@never_cache
+@login_required
+@require_POST
+def position(request: AuthenticatedHttpRequest, course_slug: str, slug: str) -> HttpResponse:
+    """Where the learner stopped the video or podcast (sent every few seconds while it plays,
+    on pause and when the page is left): the player starts there on any device."""
+    lesson = get_lesson(request, course_slug, slug)
+    form = PositionForm(request.POST)
+    if not form.is_valid() or not lesson.has_material(form.cleaned_data["material"]):
+        return HttpResponse("Send a material (video or podcast) and seconds.", status=400)
+    services.save_position(
+        user=request.user,
+        lesson=lesson,
+        material=form.cleaned_data["material"],
+        seconds=int(form.cleaned_data["seconds"]),
+    )
+    return HttpResponse(status=204)
 
 
 @never_cache

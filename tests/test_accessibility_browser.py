@@ -135,6 +135,7 @@ def learner_paths(learner: User) -> list[str]:
         "/dashboard/",
         lesson.course.get_absolute_url(),
         lesson.get_absolute_url(),
+        f"{lesson.get_absolute_url()}notes/",
         "/groups/",
         f"/groups/{session.pk}/",
         "/questions/",

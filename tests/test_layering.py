@@ -2,7 +2,7 @@
 the layers below it, and product code never imports the benchmarks.
 
     lib  →  audit, outbox  →  accounts  →  courses, lessons, qa, forum, zoomgroups, newsletter,
-    ce, contact  →  config
+    ce, contact, bookmarks  →  config
 
 `lib/` is shared topic modules that know no app; audit and outbox are platform apps every
 other app may record into; accounts knows only those (each app contributes its part of the
@@ -26,7 +26,7 @@ LAYERS: list[tuple[str, ...]] = [
     ("lib",),
     ("audit", "outbox"),
     ("accounts",),
-    ("courses", "lessons", "qa", "forum", "zoomgroups", "newsletter", "ce", "contact"),
+    ("courses", "lessons", "qa", "forum", "zoomgroups", "newsletter", "ce", "contact", "bookmarks"),
     ("config",),
 ]
 RANK = {package: rank for rank, packages in enumerate(LAYERS) for package in packages}

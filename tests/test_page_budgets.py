@@ -32,6 +32,7 @@ PAGES = [
     "dashboard",
     "course",
     "lesson",
+    "lesson_note",
     "library",
     "library_entry",
     "forum_topics",

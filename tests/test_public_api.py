@@ -33,6 +33,7 @@ PACKAGES = [
     "newsletter",
     "ce",
     "contact",
+    "bookmarks",
     "config",
 ]
 

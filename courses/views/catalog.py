@@ -13,6 +13,7 @@ from django.views.decorators.cache import never_cache
 
 from accounts.models import User
 from accounts.roles import INSTRUCTOR
+from bookmarks.models import Bookmark
 from courses.models import (
     Cohort,
     CohortQuerySet,
@@ -23,7 +24,7 @@ from courses.models import (
     has_course_access,
     is_member,
 )
-from lessons.models import Lesson, Progress
+from lessons.models import Lesson, Note, Progress
 from lib.typed import AuthenticatedHttpRequest
 from zoomgroups.services import next_session_for
 
@@ -46,6 +47,10 @@ SYLLABUS_FIELDS = ("id", "course_id", "order", "slug", "title", "summary", "free
 # Partials other features provide; a page includes them once they exist.
 ENROL_CTA_TEMPLATE = "courses/enrol/_cta.html"
 NEWSLETTER_SIGNUP_TEMPLATE = "newsletter/_signup_form.html"
+
+
+# The dashboard lists this many saved items, newest first.
+SAVED_ITEMS_SHOWN = 30
 
 
 def optional_template(name: str) -> str | None:
@@ -133,12 +138,31 @@ def course(request: HttpRequest, slug: str) -> HttpResponse:
         }
         for lesson in lessons
     ]
+    notes = []
+    if request.user.is_authenticated:
+        # The learner's own notes (nobody else's, staff included), in syllabus order.
+        by_lesson = {
+            n.lesson_id: n
+            for n in Note.objects.filter(user=request.user, lesson__course=course).only(
+                "lesson_id", "text", "updated_at"
+            )
+        }
+        notes = [
+            {
+                "lesson": lesson,
+                "note": by_lesson[lesson.pk],
+                "open": has_access or lesson.free_preview,
+            }
+            for lesson in lessons
+            if lesson.pk in by_lesson
+        ]
     response = render(
         request,
         "courses/course.html",
         {
             "course": course,
             "rows": rows,
+            "notes": notes,
             "has_access": has_access,
             "cohort": course.open_cohorts[0] if course.open_cohorts else None,
             "enrol_cta_template": optional_template(ENROL_CTA_TEMPLATE),
@@ -214,5 +238,7 @@ def dashboard(request: AuthenticatedHttpRequest) -> HttpResponse:
         "continue_card": continue_card,
         "podcast_feed_url": request.build_absolute_uri(feed_path),
         "next_group_session": next_session_for(user),
+        # What the learner saved for later and may still open (one query).
+        "saved_items": list(Bookmark.objects.shown_to(user)[:SAVED_ITEMS_SHOWN]),
     }
     return render(request, "courses/dashboard.html", context)

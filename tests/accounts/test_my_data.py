@@ -14,10 +14,11 @@ from django.urls import reverse
 from django.utils import timezone
 
 from accounts import services
+from bookmarks.models import Bookmark
 from courses.models import Enrollment, FinancialAidRequest, WaitlistEntry
 from forum import services as forum_services
 from forum.models import Category, ForumProfile, Post, Report, Subscription, Topic
-from lessons.models import Progress
+from lessons.models import Note, Progress
 from newsletter.models import Subscriber
 from qa.models import Answer, LibraryEntry, Question, Reply
 from tests import factories
@@ -195,10 +196,13 @@ def test_export_query_count_does_not_grow_with_the_data(
         )
         lesson = factories.make_lesson(course)
         Progress.objects.create(user=learner, lesson=lesson)
+        Note.objects.create(user=learner, lesson=lesson, text=f"Note {n}")
+        Bookmark.objects.create(user=learner, lesson=lesson)
 
     assert count() == before
-    # 4 of them read the CE records (ce/privacy.py, issue 25), 1 the contact messages (issue 24)
-    assert before <= 23
+    # 4 of them read the CE records (ce/privacy.py, issue 25), 1 the contact messages and 2 the
+    # lesson notes and the saved-for-later items (issue 24).
+    assert before <= 25
 
 
 # Delete: the confirmation step -------------------------------------------------------------

@@ -15,6 +15,7 @@ DEMO_MODULES = [
     "forum.demo",
     "newsletter.demo",
     "ce.demo",
+    "bookmarks.demo",
 ]
 
 

@@ -1,0 +1,217 @@
+"""The learner tools in a real browser (issue 24, point 4): notes saved as one types, with a
+visible saved / not-saved status; the podcast starting where it stopped on another device, at
+the chosen speed; save for later without JavaScript; the printed chapter; at a phone's width
+and without serious accessibility violations."""
+
+import io
+import re
+import wave
+
+import pytest
+from django.core.files.base import ContentFile
+from playwright.sync_api import expect
+
+from bookmarks.models import Bookmark
+from lessons.models import Note, Progress
+from tests import factories
+from tests.test_accessibility_browser import report, serious
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+PHONE = {"width": 390, "height": 844}
+
+
+def silence(seconds: int) -> bytes:
+    """A WAV file of `seconds` of silence: something Chromium plays and seeks offline."""
+    buffer = io.BytesIO()
+    with wave.open(buffer, "wb") as out:
+        out.setnchannels(1)
+        out.setsampwidth(1)
+        out.setframerate(8000)
+        out.writeframes(b"\x80" * 8000 * seconds)
+    return buffer.getvalue()
+
+
+@pytest.fixture
+def world():
+    course = factories.make_course(1, title="How Therapy Works", slug="how-therapy-works")
+    cohort = factories.make_cohort(course, name="Spring 2027", slug="spring-2027")
+    learner = factories.make_user("lee@example.com", display_name="Lee Learner")
+    factories.enrol(learner, cohort)
+    lesson = factories.make_lesson(
+        course,
+        title="Role of emotion",
+        slug="role-of-emotion",
+        video_url="",
+        chapter=(
+            "<h2>Why it matters</h2>"
+            + "<p>A paragraph of the chapter.</p>" * 8
+            + '<p>See <a href="https://example.org/further-reading">further reading</a>.</p>'
+        ),
+        podcast_transcript="Host: Welcome.",
+    )
+    lesson.podcast_file.save("episode.wav", ContentFile(silence(30)), save=True)
+    return learner, lesson
+
+
+def offline(page, live_server) -> None:
+    page.route(lambda url: not url.startswith(live_server.url), lambda route: route.abort())
+
+
+def no_sideways_scroll(page) -> bool:
+    return page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+
+
+def test_notes_save_as_the_learner_types_and_say_when_they_could_not(
+    page, live_server, login_browser, world, screenshot_dir
+):
+    learner, lesson = world
+    offline(page, live_server)
+    csp_errors = []
+    page.on("console", lambda m: "Content Security Policy" in m.text and csp_errors.append(m.text))
+    login_browser(learner)
+    page.set_viewport_size(PHONE)
+    page.goto(f"{live_server.url}{lesson.get_absolute_url()}")
+
+    notes = page.get_by_label("Your notes on this lesson")
+    notes.fill("Try the two-chair exercise with K.")
+    expect(page.locator("#note-status")).to_contain_text("Saved at")
+    assert (
+        Note.objects.get(user=learner, lesson=lesson).text == "Try the two-chair exercise with K."
+    )
+    assert no_sideways_scroll(page)
+    page.screenshot(path=screenshot_dir / "lesson-notes-phone.png", full_page=True)
+
+    # The connection drops: the status says so, and the text stays in the field.
+    page.route(re.compile(r".*/notes/$"), lambda route: route.abort())
+    notes.press_sequentially(" And shame.")
+    expect(page.locator("#note-status")).to_contain_text("Not saved")
+    expect(page.locator("#note-status")).to_have_class(re.compile("note-error"))
+    page.unroute(re.compile(r".*/notes/$"))
+    notes.press_sequentially(" Again.")
+    expect(page.locator("#note-status")).to_contain_text("Saved at")
+    assert Note.objects.get().text == "Try the two-chair exercise with K. And shame. Again."
+
+    # Back on the page later (any device): the note is there, and on the course page.
+    page.goto(f"{live_server.url}{lesson.get_absolute_url()}")
+    expect(notes).to_have_value("Try the two-chair exercise with K. And shame. Again.")
+    page.goto(f"{live_server.url}{lesson.course.get_absolute_url()}")
+    expect(page.get_by_role("heading", name="Your notes")).to_be_visible()
+    expect(page.get_by_text("Try the two-chair exercise")).to_be_visible()
+    assert no_sideways_scroll(page)
+    violations = serious(page, "course page with notes", "phone")
+    assert not violations, report(violations)
+    assert csp_errors == []
+
+
+def test_the_podcast_starts_where_it_stopped_on_another_device_at_the_chosen_speed(
+    browser, live_server, world
+):
+    learner, lesson = world
+    from django.conf import settings
+    from django.test import Client
+
+    def device():
+        c = Client()
+        c.force_login(learner)
+        context = browser.new_context(viewport=PHONE)
+        context.add_cookies(
+            [
+                {
+                    "name": settings.SESSION_COOKIE_NAME,
+                    "value": c.cookies[settings.SESSION_COOKIE_NAME].value,
+                    "url": live_server.url,
+                }
+            ]
+        )
+        return context.new_page()
+
+    phone = device()
+    phone.goto(f"{live_server.url}{lesson.get_absolute_url()}")
+    audio = phone.locator("#podcast-player")
+    phone.wait_for_function("document.querySelector('#podcast-player').readyState >= 1")
+    phone.get_by_label("Speed").select_option("1.5")
+    assert audio.evaluate("a => a.playbackRate") == 1.5
+    with phone.expect_response(re.compile(r".*/position/$")) as sent:
+        audio.evaluate("a => { a.currentTime = 12.4; }")  # paused: a seek is sent at once
+    assert sent.value.status == 204
+    assert Progress.objects.get(user=learner, lesson=lesson).podcast_position == 12
+
+    laptop = device()
+    laptop.goto(f"{live_server.url}{lesson.get_absolute_url()}")
+    laptop.wait_for_function(
+        "Math.floor(document.querySelector('#podcast-player').currentTime) === 12"
+    )
+    # The speed is this browser's choice; the other device starts at 1×.
+    assert laptop.get_by_label("Speed").input_value() == "1"
+    for p in (phone, laptop):
+        p.context.close()
+
+
+def test_save_for_later_works_without_javascript(browser, live_server, world):
+    learner, lesson = world
+    from django.conf import settings
+    from django.test import Client
+
+    c = Client()
+    c.force_login(learner)
+    context = browser.new_context(java_script_enabled=False, viewport=PHONE)
+    context.add_cookies(
+        [
+            {
+                "name": settings.SESSION_COOKIE_NAME,
+                "value": c.cookies[settings.SESSION_COOKIE_NAME].value,
+                "url": live_server.url,
+            }
+        ]
+    )
+    page = context.new_page()
+    page.goto(f"{live_server.url}{lesson.get_absolute_url()}")
+    # Without JavaScript the controls that need it are not offered; the form still is.
+    expect(page.locator(".player-speed")).to_be_hidden()
+    expect(page.locator(".print-chapter")).to_be_hidden()
+    expect(page.get_by_role("button", name="Save notes")).to_be_visible()
+    page.get_by_role("button", name="Save for later").click()
+    expect(page.get_by_text("Saved for later: your dashboard lists it.")).to_be_visible()
+    assert Bookmark.objects.filter(user=learner, lesson=lesson).exists()
+    page.goto(f"{live_server.url}/dashboard/")
+    saved = page.locator("section", has=page.get_by_role("heading", name="Saved for later"))
+    expect(saved.get_by_role("link", name="Role of emotion")).to_be_visible()
+    assert no_sideways_scroll(page)
+    page.goto(f"{live_server.url}{lesson.get_absolute_url()}")
+    page.get_by_role("button", name="Remove from saved").click()
+    assert not Bookmark.objects.exists()
+    context.close()
+
+
+def test_the_printed_lesson_is_its_chapter(page, live_server, login_browser, world, tmp_path):
+    learner, lesson = world
+    offline(page, live_server)
+    login_browser(learner)
+    page.goto(f"{live_server.url}{lesson.get_absolute_url()}")
+    expect(page.get_by_role("button", name="Print the chapter")).to_be_visible()
+    violations = serious(page, "lesson page with the tools", "desktop")
+    assert not violations, report(violations)
+
+    page.emulate_media(media="print")
+    for hidden in [
+        ".site-header",
+        ".site-footer",
+        "#notes",
+        "#podcast",
+        ".lesson-pager",
+        ".print-chapter",
+        ".save-for-later",
+        ".material-nav",
+    ]:
+        expect(page.locator(hidden).first).to_be_hidden()
+    expect(page.locator(".chapter")).to_be_visible()
+    link_after = page.evaluate(
+        "getComputedStyle(document.querySelector('.chapter a'), '::after').content"
+    )
+    assert "https://example.org/further-reading" in link_after
+    assert page.evaluate(
+        "getComputedStyle(document.querySelector('.chapter')).fontFamily"
+    ).startswith("Georgia")
+    pdf = page.pdf(path=str(tmp_path / "chapter.pdf"))
+    assert pdf.startswith(b"%PDF")
