@@ -38,7 +38,7 @@ def post_matches(user: object, query: sitesearch.Query) -> QuerySet[Post]:
         posts.filter(query.contains("body", "topic__title"))
         .select_related("topic__category", "author")
         .only(*RESULT_FIELDS, "body")
-        .order_by("-id")
+        .order_by("-id")[: sitesearch.CANDIDATES]
     )
 
 

@@ -31,7 +31,7 @@ def _no_rate_limit(settings):
 def test_forum_search_ranks_only_the_newest_matches_and_says_so(
     client_for, learner, category, monkeypatch
 ):
-    monkeypatch.setattr("forum.views.search.SEARCH_CANDIDATES", 3)
+    monkeypatch.setattr("lib.search.CANDIDATES", 3)
     topic = forum_services.create_topic(
         category=category, author=learner, title="Shame", body="shame one", fmt="markdown"
     )
