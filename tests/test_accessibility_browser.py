@@ -147,6 +147,7 @@ def learner_paths(learner: User) -> list[str]:
         topic.get_absolute_url(),
         "/forum/search/?q=emotion",
         "/profile/",
+        "/profile/emails/",
         "/ce/",
         f"/ce/{lesson.course.slug}/",
         f"/ce/{lesson.course.slug}/post-test/",
