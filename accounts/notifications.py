@@ -98,13 +98,16 @@ class EmailSettingsForm(forms.Form):
     def __init__(self, *args: Any, user: User, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.user = user
-        self.owners: list[tuple[Any, list[str]]] = [(save_own, [])]
-        switches = own_switches(user)
-        self.owners[0][1].extend(s.name for s in switches)
+        # An app's own switch comes first in its section (the forum's replies, then mentions).
+        switches: list[Switch] = []
+        self.owners: list[tuple[Any, list[str]]] = []
         for part in parts():
             theirs = part.switches(user)
             self.owners.append((part.save, [s.name for s in theirs]))
             switches.extend(theirs)
+        own = own_switches(user)
+        self.owners.append((save_own, [s.name for s in own]))
+        switches.extend(own)
         self.switches = switches
         for switch in switches:
             self.fields[switch.name] = switch.field

@@ -60,3 +60,25 @@ def test_an_address_without_an_account_gets_the_news_without_an_off_link(
     assert "Turn off these emails" not in message.body
     assert "List-Unsubscribe" not in message.extra_headers
     assert "/profile/emails/" in message.body
+
+
+def test_no_lapsed_offer_news_when_turned_off(
+    outsider, course, small, mailoutbox, django_capture_on_commit_callbacks
+):
+    import datetime as dt
+
+    import time_machine
+    from django.utils import timezone
+
+    EmailSettings.turn_off(user_id=outsider.pk, kind="waitlist_news")
+    services.join_waitlist(course=course, cohort=None, name="Out", email=outsider.email)
+    services.join_waitlist(course=course, cohort=None, name="Next", email="next@example.com")
+    services.offer_free_seats(cohort_id=small.pk)
+    with (
+        time_machine.travel(timezone.now() + dt.timedelta(hours=49)),
+        django_capture_on_commit_callbacks(execute=True),
+    ):
+        assert services.sweep()["offers"] == 1
+
+    assert [m for m in mailoutbox if "passed on" in m.subject] == []
+    assert [m.to for m in mailoutbox if "seat is waiting" in m.subject] == [["next@example.com"]]

@@ -97,3 +97,14 @@ def test_recording_notice_carries_its_one_click_link(
     assert "recording is up" in message.body
     assert "Turn off these emails (A Friday group" in message.body
     assert "List-Unsubscribe" in message.extra_headers
+
+
+def test_the_groups_page_links_to_turning_reminders_off_for_every_session(
+    client_for, learner, session
+):
+    from django.urls import reverse
+
+    page = client_for(learner).get(reverse("zoomgroups:index")).content.decode()
+
+    assert "turn them off for every session" in page
+    assert reverse("accounts:email_settings") in page
