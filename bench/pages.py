@@ -45,4 +45,5 @@ def benchmark_pages(learner: User) -> list[tuple[str, str]]:
         ("topic_last", f"{topic}?page=last"),
         ("forum_search", f"{reverse('forum:search')}?q={FORUM_QUERY}"),
         ("library_search", f"{reverse('qa:library')}?q={LIBRARY_QUERY}"),
+        ("email_settings", reverse("accounts:email_settings")),
     ]

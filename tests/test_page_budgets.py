@@ -39,6 +39,7 @@ PAGES = [
     "topic_last",
     "forum_search",
     "library_search",
+    "email_settings",
 ]
 
 

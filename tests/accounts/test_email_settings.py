@@ -190,3 +190,17 @@ def test_deleting_the_account_erases_its_email_settings(client_for, learner):
     services.delete_account(user=learner, keep_forum_posts=False)
 
     assert not EmailSettings.objects.filter(user=learner).exists()
+
+
+def test_the_page_stays_within_the_learner_page_budget(
+    client_for, learner, django_assert_max_num_queries
+):
+    from newsletter.models import Subscriber
+
+    c = client_for(learner)
+    c.get(URL)
+    Subscriber.objects.create(email=learner.email, status="confirmed")
+    EmailSettings.turn_off(user_id=learner.pk, kind="waitlist_news")
+
+    with django_assert_max_num_queries(12):
+        assert c.get(URL).status_code == 200
