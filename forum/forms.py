@@ -47,7 +47,9 @@ class ComposerForm(forms.Form):
         body: str = self.cleaned_data["body"]
         handles = rendering.find_mentions(body)
         known = set(
-            ForumProfile.objects.filter(handle__in=handles).values_list("handle", flat=True)
+            ForumProfile.objects.filter(handle__in=handles, user__is_active=True).values_list(
+                "handle", flat=True
+            )
         )
         unknown = [f"@{h}" for h in handles if h not in known]
         if unknown:

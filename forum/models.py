@@ -20,7 +20,7 @@ from django.db.models.functions import Coalesce
 from django.urls import reverse
 from django.utils import timezone
 
-from courses.models import is_member, is_program_staff
+from courses.models import Enrollment, is_member, is_program_staff
 
 if TYPE_CHECKING:
     from accounts.models import User
@@ -97,8 +97,6 @@ class Category(models.Model):
         learners with an access-granting enrolment (in a private circle: its members only) —
         `visible_to` seen from the other side, for @mention suggestions. `staff_only` for a
         topic hidden by staff."""
-        from courses.models import Enrollment
-
         readers = Q(user__is_staff=True)
         if not staff_only:
             learners = Q(user__enrollments__status__in=Enrollment.ACCESS_STATUSES)
