@@ -11,6 +11,7 @@ from django.urls import reverse
 
 from accounts import mfa
 from lib import ratelimit
+from lib.email import with_footer
 from outbox.services import queue_rendered_email
 
 
@@ -37,9 +38,10 @@ class AccountAdapter(DefaultAccountAdapter):
             ),
             "",
         )
+        text, html = with_footer(message.body, html)
         queue_rendered_email(
             subject=message.subject,
-            text=message.body,
+            text=text,
             html=html,
             to=list(message.to),
             from_email=message.from_email,

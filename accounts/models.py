@@ -133,3 +133,59 @@ class User(AbstractBaseUser, PermissionsMixin):
     def closed_address(self) -> str:
         """The address this account gets when it is closed (`accounts.services.delete_account`)."""
         return f"deleted-{self.pk}@{CLOSED_ACCOUNT_DOMAIN}"
+
+
+class EmailSettingsQuerySet(models.QuerySet["EmailSettings"]):
+    def turned_off(self, kind: str) -> "EmailSettingsQuerySet":
+        """Rows of the people who turned the email `kind` (a field name) off."""
+        return self.filter(**{kind: False})
+
+
+class EmailSettings(models.Model):
+    """Which optional emails a person gets. No row means every one of them (the defaults);
+    senders ask `EmailSettings.wants(...)`, or exclude `email_settings__<kind>=False` from a
+    queryset of users.
+    Forum reply emails (forum.ForumProfile.email_mode) and the newsletter (newsletter.Subscriber)
+    keep their own switches; the settings page shows them all (accounts.notifications)."""
+
+    KINDS: ClassVar[dict[str, str]] = {
+        "forum_mentions": "Someone mentions you in the forum",
+        "group_reminders": "Friday group reminders (a day and an hour before each session)",
+        "group_recordings": "A Friday group's recording is up",
+        "answer_notices": "Your question has been answered",
+        "waitlist_news": "Waitlist news (joined, left, a held seat lapsed)",
+    }
+
+    user = models.OneToOneField("User", on_delete=models.CASCADE, related_name="email_settings")
+    forum_mentions = models.BooleanField(KINDS["forum_mentions"], default=True)
+    group_reminders = models.BooleanField(KINDS["group_reminders"], default=True)
+    group_recordings = models.BooleanField(KINDS["group_recordings"], default=True)
+    answer_notices = models.BooleanField(KINDS["answer_notices"], default=True)
+    waitlist_news = models.BooleanField(KINDS["waitlist_news"], default=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = EmailSettingsQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = "email settings"
+        verbose_name_plural = "email settings"
+
+    def __str__(self) -> str:
+        return f"email settings of {self.user_id}"
+
+    @classmethod
+    def wants(cls, *, kind: str, user_id: int | None = None, email: str = "") -> bool:
+        """Whether the account (by id, or by address for people who may have none) gets the
+        optional email `kind`. Someone without an account, or without a row, gets it."""
+        if kind not in cls.KINDS:
+            raise ValueError(f"unknown email kind {kind!r}")
+        rows = cls.objects.turned_off(kind)
+        if user_id is not None:
+            return not rows.filter(user_id=user_id).exists()
+        return not rows.filter(user__email__iexact=email).exists()
+
+    @classmethod
+    def turn_off(cls, *, user_id: int, kind: str) -> None:
+        if kind not in cls.KINDS:
+            raise ValueError(f"unknown email kind {kind!r}")
+        cls.objects.update_or_create(user_id=user_id, defaults={kind: False})

@@ -24,10 +24,11 @@ from typing import Any
 from allauth.account.models import EmailAddress
 from django.apps import apps
 
-from accounts.models import User
+from accounts.models import EmailSettings, User
 
 DELETION_PLAN = {
     "account.EmailAddress.user": "erased",
+    "accounts.EmailSettings.user": "erased",
     "mfa.Authenticator.user": "erased",
     "admin.LogEntry.user": "kept: staff actions in the admin (learners have none)",
 }
@@ -58,5 +59,6 @@ def export(user: User) -> dict[str, Any]:
 
 def erase(user: User, *, keep_posts: bool) -> None:
     EmailAddress.objects.filter(user=user).delete()
+    EmailSettings.objects.filter(user=user).delete()
     if apps.is_installed("allauth.mfa"):
         apps.get_model("mfa", "Authenticator").objects.filter(user=user).delete()

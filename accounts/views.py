@@ -7,16 +7,18 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import logout
 from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme, urlencode
 from django.views.decorators.cache import never_cache
+from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
-from accounts import mfa, services
+from accounts import mfa, notifications, services
 from accounts.forms import DeleteAccountForm, ProfileForm, SetupCodeForm
+from accounts.models import EmailSettings
 from lib import ratelimit
 from lib.typed import AuthenticatedHttpRequest
 from outbox import models as outbox
@@ -31,6 +33,35 @@ def profile(request: AuthenticatedHttpRequest) -> HttpResponse:
         messages.success(request, "Your profile is saved.")
         return redirect("accounts:profile")
     return render(request, "accounts/profile.html", {"form": form})
+
+
+@login_required
+@never_cache
+def email_settings(request: AuthenticatedHttpRequest) -> HttpResponse:
+    """Every email the person can get, with its switch; the ones that cannot be turned off."""
+    form = notifications.EmailSettingsForm(request.POST or None, user=request.user)
+    if request.method == "POST" and form.is_valid():
+        form.save()
+        messages.success(request, "Your email settings are saved.")
+        return redirect("accounts:email_settings")
+    return render(request, "accounts/email_settings.html", {"form": form})
+
+
+@csrf_exempt
+@never_cache
+def email_off(request: HttpRequest, token: str) -> HttpResponse:
+    """The one-click link of an optional email: no sign-in needed, the signed token is the
+    key. A GET asks (mail scanners follow links); a POST, from the page's button or a mail
+    client's RFC 8058 List-Unsubscribe-Post, turns that email off."""
+    parsed = notifications.read_off_token(token)
+    if parsed is None:
+        raise Http404
+    user_id, kind = parsed
+    done = request.method == "POST"
+    if done:
+        EmailSettings.turn_off(user_id=user_id, kind=kind)
+    context = {"done": done, "what": EmailSettings.KINDS[kind]}
+    return render(request, "accounts/email_off.html", context)
 
 
 @login_required

@@ -52,4 +52,5 @@ def benchmark_pages(learner: User) -> list[tuple[str, str]]:
         # The site search (issue 24): every kind at once, then one kind's first page.
         ("site_search", f"{reverse('search')}?q={FORUM_QUERY}"),
         ("site_search_forum", f"{reverse('search')}?q={FORUM_QUERY}&kind=forum"),
+        ("email_settings", reverse("accounts:email_settings")),
     ]

@@ -5,6 +5,7 @@ from typing import Any
 
 from django import forms
 
+from forum import rendering
 from forum.models import ForumProfile, Post, Report
 from lib.identifiers import find_identifiers, summary
 
@@ -39,6 +40,23 @@ class ComposerForm(forms.Form):
 
     def text_to_check(self) -> str:
         body: str = self.cleaned_data.get("body", "")
+        return body
+
+    def clean_body(self) -> str:
+        """A mention of a handle nobody has would reach nobody: say so, with the handle."""
+        body: str = self.cleaned_data["body"]
+        handles = rendering.find_mentions(body)
+        known = set(
+            ForumProfile.objects.filter(handle__in=handles, user__is_active=True).values_list(
+                "handle", flat=True
+            )
+        )
+        unknown = [f"@{h}" for h in handles if h not in known]
+        if unknown:
+            raise forms.ValidationError(
+                f"No member has the handle {', '.join(unknown)}. Check the spelling (typing @ "
+                "suggests members who can read this topic), or remove the @."
+            )
         return body
 
     def clean(self) -> dict[str, Any]:

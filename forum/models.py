@@ -20,7 +20,7 @@ from django.db.models.functions import Coalesce
 from django.urls import reverse
 from django.utils import timezone
 
-from courses.models import is_member, is_program_staff
+from courses.models import Enrollment, is_member, is_program_staff
 
 if TYPE_CHECKING:
     from accounts.models import User
@@ -91,6 +91,19 @@ class Category(models.Model):
 
     def get_absolute_url(self) -> str:
         return reverse("forum:category", kwargs={"slug": self.slug})
+
+    def reader_profiles(self, *, staff_only: bool = False) -> models.QuerySet[ForumProfile]:
+        """The forum profiles of the active accounts that may read this category: staff, and
+        learners with an access-granting enrolment (in a private circle: its members only) —
+        `visible_to` seen from the other side, for @mention suggestions. `staff_only` for a
+        topic hidden by staff."""
+        readers = Q(user__is_staff=True)
+        if not staff_only:
+            learners = Q(user__enrollments__status__in=Enrollment.ACCESS_STATUSES)
+            if self.is_private:
+                learners &= Q(user__forum_memberships__category=self)
+            readers |= learners
+        return ForumProfile.objects.filter(readers, user__is_active=True).distinct()
 
 
 class CircleMembership(models.Model):

@@ -17,6 +17,7 @@ from django.db import models, transaction
 from django.urls import reverse
 from django.utils import timezone
 
+from accounts.notifications import opt_out
 from forum import rendering
 from forum.models import ForumProfile, Post, Report, Subscription, Topic
 from forum.services import read_marker_for
@@ -152,7 +153,6 @@ def notify_subscribers(*, post_id: int) -> int:
                 "post_url": _absolute(post.get_absolute_url()),
                 "unfollow_url": _absolute(reverse("forum:email_unsubscribe", args=[topic_token])),
                 "unsubscribe_url": one_click,
-                "settings_url": _absolute(reverse("forum:settings")),
             },
             _unsubscribe_headers(one_click),
         )
@@ -182,6 +182,7 @@ def notify_mentions(*, post_id: int) -> int:
         ForumProfile.objects.filter(handle__in=handles, user__is_active=True)
         .exclude(user_id=post.author_id)
         .exclude(email_mode=ForumProfile.EmailMode.OFF)
+        .exclude(user__email_settings__forum_mentions=False)
         .exclude(user_id__in=followers_told)
         .select_related("user")
     )
@@ -190,7 +191,7 @@ def notify_mentions(*, post_id: int) -> int:
         user = profile.user
         if not _can_see(user, post.topic_id):
             continue
-        one_click = _absolute(reverse("forum:email_unsubscribe", args=[unsubscribe_token(user.pk)]))
+        off, headers = opt_out(user_id=user.pk, kind="forum_mentions")
         queue_email(
             "forum_mention",
             [user.email],
@@ -198,10 +199,9 @@ def notify_mentions(*, post_id: int) -> int:
                 "name": user.get_short_name(),
                 **_where(post.topic, post.author),
                 "post_url": _absolute(post.get_absolute_url()),
-                "unsubscribe_url": one_click,
-                "settings_url": _absolute(reverse("forum:settings")),
+                **off,
             },
-            _unsubscribe_headers(one_click),
+            headers,
         )
         sent += 1
     return sent
@@ -258,7 +258,6 @@ def send_digest(*, user_id: int, now: dt.datetime | None = None) -> bool:
             "name": user.get_short_name(),
             "items": items,
             "unsubscribe_url": one_click,
-            "settings_url": _absolute(reverse("forum:settings")),
         },
         _unsubscribe_headers(one_click),
     )

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from forum.views import following, moderation, posting, search, topics
+from forum.views import following, mentions, moderation, posting, search, topics
 
 app_name = "forum"
 
@@ -12,8 +12,10 @@ urlpatterns = [
     path("unsubscribe/<signed:token>/", following.email_unsubscribe, name="email_unsubscribe"),
     path("c/<slug:slug>/", topics.category, name="category"),
     path("c/<slug:slug>/new/", posting.new_topic, name="new_topic"),
+    path("c/<slug:slug>/mentions/", mentions.for_category, name="mentions_category"),
     path("t/<int:pk>/", topics.topic, name="topic"),
     path("t/<int:pk>/reply/", posting.reply, name="reply"),
+    path("t/<int:pk>/mentions/", mentions.for_topic, name="mentions_topic"),
     path("t/<int:pk>/unread/", topics.first_unread, name="first_unread"),
     path("t/<int:pk>/follow/", following.subscribe, name="subscribe"),
     path("t/<int:pk>/unfollow/", following.unsubscribe, name="unsubscribe"),

@@ -61,12 +61,29 @@ def describe_failure(exc: BaseException) -> str:
 
 
 def render_email(name: str, context: dict[str, Any]) -> tuple[str, str, str]:
-    """Render the subject, plain text and HTML of the message `name`."""
+    """Render the subject, plain text and HTML of the message `name`, with the footer."""
     context = {"site_url": settings.SITE_URL, **context}
     subject = " ".join(render_to_string(f"emails/{name}.subject.txt", context).split())
     text = render_to_string(f"emails/{name}.txt", context)
     html = render_to_string(f"emails/{name}.html", context)
-    return subject, text, html
+    return subject, *with_footer(text, html, context)
+
+
+BODY_END = re.compile(r"</body\s*>", re.IGNORECASE)
+
+
+def with_footer(text: str, html: str, context: dict[str, Any] | None = None) -> tuple[str, str]:
+    """`text` and `html` with the footer every email carries (`emails/_footer.*`): a link to
+    the email settings page and, when the context has an `off_url` (an optional email), the
+    one-click link that turns it off. An empty `html` stays empty (see html_document)."""
+    context = {"site_url": settings.SITE_URL, **(context or {})}
+    text = text.rstrip("\n") + "\n" + render_to_string("emails/_footer.txt", context)
+    if html.strip():
+        footer = render_to_string("emails/_footer.html", context)
+        ends = list(BODY_END.finditer(html))
+        at = ends[-1].start() if ends else len(html)
+        html = html[:at] + footer + html[at:]
+    return text, html
 
 
 HTML_START = re.compile(r"<html\b[^>]*>", re.IGNORECASE)

@@ -15,6 +15,7 @@ from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
 
+from accounts.notifications import optional_email
 from courses.models import is_member
 from outbox.services import queue_email
 from qa.models import Answer, LibraryEntry, Question, Reply, can_see_all_questions
@@ -34,8 +35,14 @@ def can_reply(user: User | object, question: Question) -> bool:
 
 
 def _notify_asker(question: Question, kind: str) -> None:
+    """Unless the asker turned answer notices off: the answer waits on their questions page."""
+    optional = optional_email("answer_notices", user_id=question.asker_id)
+    if optional is None:
+        return
+    off, headers = optional
     url = settings.SITE_URL + reverse("qa:question", kwargs={"pk": question.pk})
-    queue_email("qa_answered", [question.asker.email], {"question_url": url, "kind": kind})
+    context = {"question_url": url, "kind": kind, **off}
+    queue_email("qa_answered", [question.asker.email], context, headers)
     logger.info("Q&A: notified the asker of question %s (%s)", question.pk, kind)
 
 

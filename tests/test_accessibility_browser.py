@@ -149,6 +149,7 @@ def learner_paths(learner: User) -> list[str]:
         "/forum/search/?q=emotion",
         "/search/?q=emotion",
         "/profile/",
+        "/profile/emails/",
         "/ce/",
         f"/ce/{lesson.course.slug}/",
         f"/ce/{lesson.course.slug}/post-test/",

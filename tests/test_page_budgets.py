@@ -42,6 +42,7 @@ PAGES = [
     "library_search",
     "site_search",
     "site_search_forum",
+    "email_settings",
 ]
 
 

@@ -14,6 +14,7 @@ from django.db.models import QuerySet
 from django.urls import reverse
 from django.utils import timezone
 
+from accounts.notifications import opt_out
 from courses.models import Cohort, Enrollment
 from outbox.services import queue_email, queue_task
 from zoomgroups.models import (
@@ -297,13 +298,15 @@ def deliver_notice(*, session: GroupSession, user: User, kind: str) -> bool:
     could not send before the session starts is dropped: it would only confuse.
     """
     reminder = kind != ReminderSent.Kind.RECORDING
+    off, headers = opt_out(user_id=user.pk, kind=setting_of(kind))
     try:
         with transaction.atomic():
             ReminderSent.objects.create(session=session, user=user, kind=kind)
             queue_email(
                 f"zoomgroups_{'reminder' if reminder else 'recording'}",
                 [user.email],
-                email_context(session=session, user=user, kind=kind),
+                {**email_context(session=session, user=user, kind=kind), **off},
+                headers,
                 send_by=session.starts_at if reminder else None,
             )
     except IntegrityError:
@@ -311,10 +314,18 @@ def deliver_notice(*, session: GroupSession, user: User, kind: str) -> bool:
     return True
 
 
+def setting_of(kind: str) -> str:
+    """The switch of the email settings (accounts.EmailSettings) that turns `kind` off."""
+    return "group_recordings" if kind == ReminderSent.Kind.RECORDING else "group_reminders"
+
+
 def notice_recipients(session: GroupSession, kind: str) -> QuerySet[User]:
-    """Enrolled learners not yet sent `kind`; reminders also skip those who declined."""
-    users = enrolled_learners(session.cohort_id).exclude(
-        id__in=ReminderSent.objects.filter(session=session, kind=kind).values("user_id")
+    """Enrolled learners not yet sent `kind`, except those who turned such emails off;
+    reminders also skip those who said they can't come."""
+    users = (
+        enrolled_learners(session.cohort_id)
+        .exclude(id__in=ReminderSent.objects.filter(session=session, kind=kind).values("user_id"))
+        .exclude(**{f"email_settings__{setting_of(kind)}": False})
     )
     if kind != ReminderSent.Kind.RECORDING:
         users = users.exclude(

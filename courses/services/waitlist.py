@@ -12,6 +12,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from accounts.models import User
+from accounts.notifications import optional_email
 from courses.models import Cohort, Course, Enrollment, FinancialAidRequest, Offer, WaitlistEntry
 from courses.services.seats import (
     EnrolmentError,
@@ -79,16 +80,16 @@ def join_waitlist(
                 )
         except IntegrityError:
             return False
-    queue_email(
-        "waitlist_joined",
-        [email],
-        {
+    optional = optional_email("waitlist_news", email=email)
+    if optional is not None:
+        off, headers = optional
+        context = {
             "name": name,
             "course_title": course.title,
             "cohort_name": cohort.name if cohort else "",
             "leave_link": site_link(entry.get_leave_url()),
-        },
-    )
+        }
+        queue_email("waitlist_joined", [email], {**context, **off}, headers)
     if cohort is not None:
         _seat_changed(cohort.pk)
     return True
@@ -251,17 +252,17 @@ def _expire_offer(offer: Offer) -> None:
         ).update(status=WaitlistEntry.Status.LAPSED)
     aid = offer.aid_request_id is not None
     again = "courses:aid_request" if aid else "courses:waitlist"
-    queue_email(
-        "offer_lapsed",
-        [offer.email],
-        {
+    optional = optional_email("waitlist_news", email=offer.email)
+    if optional is not None:
+        off, headers = optional
+        context = {
             "name": offer.name,
             "course_title": cohort.course.title,
             "cohort_name": cohort.name,
             "aid": aid,
             "link": site_link(reverse(again, args=[cohort.course.slug])),
-        },
-    )
+        }
+        queue_email("offer_lapsed", [offer.email], {**context, **off}, headers)
 
 
 def _mark_offer_accepted(offer: Offer, user: User, now: dt.datetime) -> None:
@@ -320,16 +321,16 @@ def leave_waitlist(*, entry_id: int) -> bool:
     entry.status = WaitlistEntry.Status.REMOVED
     entry.save(update_fields=["status"])
     course = Course.objects.get(pk=course_id)
-    queue_email(
-        "waitlist_left",
-        [entry.email],
-        {
+    optional = optional_email("waitlist_news", email=entry.email)
+    if optional is not None:
+        off, headers = optional
+        context = {
             "name": entry.name,
             "course_title": course.title,
             "cohort_name": entry.cohort.name if entry.cohort else "",
             "link": site_link(reverse("courses:waitlist", args=[course.slug])),
-        },
-    )
+        }
+        queue_email("waitlist_left", [entry.email], {**context, **off}, headers)
     return True
 
 

@@ -83,6 +83,8 @@ def url_for(route: str, w: World) -> str:
         "forum/unsubscribe/<signed:token>/": f"forum/unsubscribe/{w.forum_unsubscribe_token}/",
         "forum/c/<slug:slug>/": f"forum/c/{w.category.slug}/",
         "forum/c/<slug:slug>/new/": f"forum/c/{w.category.slug}/new/",
+        "forum/c/<slug:slug>/mentions/": f"forum/c/{w.category.slug}/mentions/",
+        "profile/emails/off/<signed:token>/": f"profile/emails/off/{w.email_off_token}/",
         "newsletter/<int:number>/": f"newsletter/{w.issue.number}/",
         "newsletter/confirm/<signed:token>/": f"newsletter/confirm/{w.confirm_token}/",
         "newsletter/infographic/<signed:token>/": (
@@ -185,6 +187,9 @@ ACCESS: dict[str, dict[str, str]] = {
     # Profile and one's own data.
     "profile/": SIGNED_IN,
     "profile/feeds/reset/": SIGNED_IN_POST_ONLY,
+    # Every email and its switch; an email's one-click "off" link (no sign-in: the token).
+    "profile/emails/": SIGNED_IN,
+    "profile/emails/off/<signed:token>/": TOKEN,
     "profile/my-data.json": SIGNED_IN,
     "profile/delete/": SIGNED_IN,
     "profile/deleted/": EVERYONE,
@@ -240,6 +245,9 @@ ACCESS: dict[str, dict[str, str]] = {
     "forum/unsubscribe/<signed:token>/": TOKEN,
     "forum/c/<slug:slug>/": FORUM,
     "forum/c/<slug:slug>/new/": FORUM,
+    # @mention suggestions: members who may read the category or topic (JSON).
+    "forum/c/<slug:slug>/mentions/": FORUM,
+    "forum/t/<int:pk>/mentions/": FORUM,
     "forum/t/<int:pk>/": FORUM,
     "forum/t/<int:pk>/reply/": FORUM,
     "forum/t/<int:pk>/unread/": row(GONE, MOVED, MOVED, GONE, MOVED, MOVED),

@@ -9,6 +9,7 @@ from django.core.files.base import ContentFile
 from django.test import Client, RequestFactory
 from django.utils import timezone
 
+from accounts.notifications import off_token
 from ce.models import (
     Certificate,
     CourseCredit,
@@ -51,6 +52,7 @@ class World:
     offer: Offer
     waitlist_entry: WaitlistEntry
     forum_unsubscribe_token: str
+    email_off_token: str
     feed_token: str
     circle_topic_title: str
     certificate_code: str
@@ -136,6 +138,7 @@ def world(course, cohort, learner, other_learner, instructor, staff, outsider) -
         offer=offer,
         waitlist_entry=WaitlistEntry.objects.get(email=learner.email),
         forum_unsubscribe_token=forum_notifications.unsubscribe_token(learner.pk, topic.pk),
+        email_off_token=off_token(user_id=learner.pk, kind="group_reminders"),
         feed_token=learner.feed_token,
         circle_topic_title="Circle-only-case-8812",
         certificate_code=certificate.code,
