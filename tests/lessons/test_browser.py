@@ -178,7 +178,7 @@ def test_keyboard_user_keeps_focus_on_the_toggle_after_marking(page, live_server
 
 @pytest.mark.parametrize("who", ["learner", "visitor"])
 def test_the_video_player_loads_only_when_the_learner_presses_play(
-    page, live_server, login_browser, who
+    page, live_server, login_browser, who, screenshot_dir
 ):
     """Issue 24, point 11: a poster stands in for the YouTube or Vimeo player, so that opening
     a lesson asks nothing of another site; pressing play puts the player in its place."""
@@ -186,7 +186,11 @@ def test_the_video_player_loads_only_when_the_learner_presses_play(
     learner = factories.make_user("viewer@example.com")
     factories.enrol(learner, factories.make_cohort(course))
     lesson = factories.make_lesson(
-        course, slug="watch-it", video_url="https://vimeo.com/76979871", free_preview=True
+        course,
+        slug="watch-it",
+        title="Transference and the inner child: what the first sessions show",
+        video_url="https://vimeo.com/76979871",
+        free_preview=True,
     )
     outside: list[str] = []
 
@@ -199,6 +203,7 @@ def test_the_video_player_loads_only_when_the_learner_presses_play(
     page.route(lambda url: not url.startswith(live_server.url), elsewhere)
     if who == "learner":
         login_browser(learner)
+    page.set_viewport_size({"width": 390, "height": 844})
     page.goto(f"{live_server.url}{lesson.get_absolute_url()}")
     page.wait_for_load_state("networkidle")
 
@@ -206,6 +211,9 @@ def test_the_video_player_loads_only_when_the_learner_presses_play(
     expect(page.locator("#video iframe")).to_have_count(0)
     play = page.get_by_role("button", name=f"Play the video: {lesson.title}")
     expect(play).to_be_visible()
+    # A phone: the poster holds the long title and the button, and nothing scrolls sideways.
+    assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+    page.locator("#video").screenshot(path=screenshot_dir / f"lesson-video-poster-{who}.png")
 
     play.click()
 
