@@ -8,7 +8,7 @@ PORT ?= 8000
 DEV_ENV := DEBUG=1 DATABASE_URL= REDIS_URL= CELERY_BROKER_URL= EMAIL_URL=console:// \
 	SITE_URL=http://$(HOST):$(PORT)
 
-.PHONY: help install run test lint fmt check serve worker beat migrate lock clean backup restore-check smoke
+.PHONY: help install run test lint fmt check serve worker beat migrate lock clean backup restore-check smoke vnu lighthouse
 
 help:
 	@echo "make run     set up everything and serve the demo site at http://$(HOST):$(PORT)"
@@ -21,6 +21,8 @@ help:
 	@echo "make backup  dump the database (and list the media bucket) into BACKUP_DIR (needs .env)"
 	@echo "make restore-check  restore the newest dump into a scratch database and check it"
 	@echo "make smoke   the production smoke test: make serve with DEBUG=0, then pages and an email"
+	@echo "make vnu     fetch the W3C HTML checker (npm vnu-jar) for tests/test_html_validity.py"
+	@echo "make lighthouse  Lighthouse (mobile) on the main pages: bench/lighthouse.py, bench/README.md"
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -78,6 +80,18 @@ restore-check:
 # The production smoke test CI runs (scripts/smoke.py): needs PostgreSQL and Redis on loopback.
 smoke: install
 	$(BIN)/python scripts/smoke.py
+
+# The W3C HTML checker (Nu Html Checker) the HTML test runs with Java; npm puts it in
+# .cache/vnu (its install script, which would download a Java, is skipped: Java is installed).
+VNU_DIR ?= .cache/vnu
+vnu:
+	npm install --prefix $(VNU_DIR) --no-audit --no-fund --ignore-scripts vnu-jar@26.9.27
+
+# Lighthouse 12.2.3 (npm) on the main pages, against the benchmark's server and data.
+LIGHTHOUSE_DIR ?= .cache/lighthouse
+lighthouse: install
+	npm install --prefix $(LIGHTHOUSE_DIR) --no-audit --no-fund lighthouse@12.2.3
+	$(BIN)/python bench/lighthouse.py --lighthouse $(LIGHTHOUSE_DIR)/node_modules/.bin/lighthouse
 
 worker: install
 	$(BIN)/celery -A config worker -l info

@@ -77,9 +77,19 @@ def test_the_instructors_answer_in_the_admin_keeps_a_draft(client_for, instructo
     assert page.index("js/drafts.js") < page.index("django_prose_editor/")
 
 
-def test_every_page_loads_the_drafts_script(client):
-    # Saves are confirmed, and people sign out, on any page.
-    assert 'src="/static/js/drafts.js"' in client.get(reverse("home")).content.decode()
+def test_every_page_loads_the_script_that_forgets_drafts(client):
+    # Saves are confirmed, and people sign out, on any page: site.js forgets drafts there.
+    page = client.get(reverse("home")).content.decode()
+    assert 'src="/static/js/site.js"' in page
+    assert "js/drafts.js" not in page  # no long-text form here
+
+
+def test_pages_with_a_long_text_form_load_the_drafts_script(client_for, learner):
+    question = make_question(learner)
+    client = client_for(learner)
+
+    for url in (reverse("qa:ask"), question.get_absolute_url()):
+        assert 'src="/static/js/drafts.js"' in client.get(url).content.decode(), url
 
 
 # When the browser forgets them ---------------------------------------------------------------

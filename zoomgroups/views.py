@@ -152,6 +152,7 @@ def index(request: AuthenticatedHttpRequest) -> HttpResponse:
             "upcoming": cards[: len(upcoming)],
             "past": cards[len(upcoming) :],
             "past_page": past_page,
+            "uses_htmx": any(card.poll or card.may_rsvp for card in cards),
             "usage": usage_for(request.user),
             "feed_url": feed_url,
             "webcal_url": "webcal://" + feed_url.split("://", 1)[1],
@@ -174,6 +175,7 @@ def session_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     session = visible_session(request, pk)
     (card,) = cards_for([session], request.user, timezone.now())
     context = {"card": card, "session": session, **page_context(request)}
+    context["uses_htmx"] = card.poll or card.may_rsvp
     if request.headers.get("HX-Request"):
         return render(request, "zoomgroups/_session.html", context)
     return render(request, "zoomgroups/session.html", context)

@@ -1,3 +1,4 @@
+import datetime as dt
 from typing import Any
 
 from django import forms, template
@@ -16,6 +17,13 @@ FORM_FIELDS_TEMPLATE = "_form_fields.html"
 def sanitized(value: str | None) -> SafeString:
     """Render stored rich text: sanitized again with nh3 on the way out."""
     return safe_html(value)
+
+
+@register.filter(expects_localtime=True)
+def iso_datetime(value: dt.datetime | None) -> str:
+    """A <time datetime> value: ISO 8601 to the second. (`date:'c'` adds microseconds when
+    there are any, and HTML allows at most three digits of a second's fraction.)"""
+    return value.replace(microsecond=0).isoformat() if value else ""
 
 
 @register.simple_tag

@@ -4,11 +4,11 @@
 // a lost connection. The text never leaves the browser this way. A draft is forgotten when
 // the server confirms the save (the htw_draft_saved cookie on the page that follows the
 // submit), when it is discarded, after 30 days, and all drafts when someone signs out.
-// Loaded on every page: a save is confirmed, and a sign-out happens, on any of them.
+// Loaded only by the pages with such a form (templates/_drafts.html, and the admin); the
+// forgetting after a confirmed save or a sign-out is done by site.js, on every page.
 (() => {
-  const PREFIX = "htw-draft:";
+  const PREFIX = "htw-draft:"; // the same names as in site.js
   const PENDING = "htw-draft-pending"; // sessionStorage: the key this tab has just sent
-  const SAVED_COOKIE = "htw_draft_saved";
   const MAX_AGE_MS = 30 * 24 * 60 * 60 * 1000;
   const DELAY_MS = 400;
 
@@ -39,13 +39,6 @@
 
   function forget(key) {
     store.removeItem(PREFIX + key);
-  }
-
-  function forgetAll() {
-    for (let i = store.length - 1; i >= 0; i--) {
-      const name = store.key(i);
-      if (name && name.startsWith(PREFIX)) store.removeItem(name);
-    }
   }
 
   function setValue(field, value) {
@@ -137,37 +130,10 @@
     });
   }
 
-  // The page after this tab's submit: the server's cookie says the text was saved; without
-  // it (an error, the form again) the draft stays.
-  function settlePending() {
-    const pending = tabStore.getItem(PENDING);
-    if (pending === null) return;
-    tabStore.removeItem(PENDING);
-    if (!document.cookie.split("; ").some((c) => c.startsWith(`${SAVED_COOKIE}=`))) return;
-    forget(pending);
-    const secure = location.protocol === "https:" ? "; Secure" : "";
-    document.cookie = `${SAVED_COOKIE}=; Max-Age=0; Path=/; SameSite=Lax${secure}`;
-  }
-
-  function isSignOut(form) {
-    const action = form.getAttribute("action") || "";
-    return new URL(action, location.href).pathname.endsWith("/logout/");
-  }
-
-  // A shared computer: signing out (the site's or the admin's form) leaves no text behind.
-  document.addEventListener("submit", (event) => {
-    if (event.target instanceof HTMLFormElement && isSignOut(event.target)) forgetAll();
-  });
-
   function start() {
-    settlePending();
     for (const element of document.querySelectorAll("[data-draft-key]")) keep(element);
   }
 
   if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", start);
   else start();
-  // Back to a page kept in the browser's memory: a submit that left it did not save.
-  window.addEventListener("pageshow", (event) => {
-    if (event.persisted) settlePending();
-  });
 })();

@@ -1,7 +1,9 @@
-// Records progress on its own when a learner reaches the end of the chapter, of a video
-// (uploaded, or an embedded YouTube or Vimeo player) or of a podcast episode. The mark-done
-// buttons work without this file; it posts to the same endpoint with the same form fields
-// (and the CSRF token), and htmx swaps in the new status.
+// The lesson page. An embedded YouTube or Vimeo player loads only when the learner presses
+// play: until then the page shows a poster, and nothing is asked of the other site.
+// For a learner, records progress on its own when they reach the end of the chapter, of a
+// video (uploaded or embedded) or of a podcast episode. The mark-done buttons work without
+// this file; it posts to the same endpoint with the same form fields (and the CSRF token),
+// and htmx swaps in the new status.
 document.addEventListener("DOMContentLoaded", () => {
   const recorded = new Set();
 
@@ -37,8 +39,7 @@ document.addEventListener("DOMContentLoaded", () => {
 
   // An embedded YouTube or Vimeo player reports the end of the video by postMessage. We ask
   // it to (each provider has its own message format) and accept answers only from that frame.
-  const frame = document.querySelector("iframe[data-track-end]");
-  if (frame) {
+  function listenToPlayer(frame) {
     const origin = new URL(frame.src).origin;
     const vimeo = origin === "https://player.vimeo.com";
     let heard = false;
@@ -75,6 +76,25 @@ document.addEventListener("DOMContentLoaded", () => {
         (data.event === "onStateChange" && info === 0) ||
         (data.event === "infoDelivery" && info && info.playerState === 0);
       if (ended) record(frame.dataset.trackEnd);
+    });
+  }
+
+  for (const poster of document.querySelectorAll("[data-video-src]")) {
+    const play = poster.querySelector("button.video-play");
+    if (!play) continue;
+    play.hidden = false;
+    play.addEventListener("click", () => {
+      const frame = document.createElement("iframe");
+      frame.src = `${poster.dataset.videoSrc}&autoplay=1`;
+      frame.title = poster.dataset.videoTitle;
+      frame.dataset.trackEnd = "video";
+      frame.allow = "autoplay; fullscreen; picture-in-picture; encrypted-media";
+      frame.allowFullscreen = true;
+      frame.referrerPolicy = "strict-origin-when-cross-origin";
+      poster.replaceChildren(frame);
+      poster.classList.remove("video-poster");
+      listenToPlayer(frame);
+      frame.focus();
     });
   }
 

@@ -130,6 +130,7 @@ def test_an_embedded_player_reaching_the_end_records_the_video(
 
     login_browser(learner)
     page.goto(f"{live_server.url}{lesson.get_absolute_url()}")
+    page.get_by_role("button", name="Play the video").click()
 
     expect(page.get_by_text("✓ Video done")).to_be_visible()
     assert Progress.objects.get(user=learner, lesson=lesson).done_materials == ["video"]
@@ -144,6 +145,7 @@ def test_a_message_from_another_origin_records_nothing(page, live_server, login_
 
     login_browser(learner)
     page.goto(f"{live_server.url}{lesson.get_absolute_url()}")
+    page.get_by_role("button", name="Play the video").click()
     # The page itself (not the player's frame) claims the video ended.
     page.evaluate("window.postMessage(JSON.stringify({event: 'ended'}), '*')")
     page.wait_for_timeout(1000)
@@ -172,3 +174,53 @@ def test_keyboard_user_keeps_focus_on_the_toggle_after_marking(page, live_server
     page.keyboard.press("Enter")
     expect(page.get_by_role("button", name="Mark the video as done")).to_be_focused(timeout=15_000)
     assert "video" not in Progress.objects.get(user=learner, lesson=lesson).done_materials
+
+
+@pytest.mark.parametrize("who", ["learner", "visitor"])
+def test_the_video_player_loads_only_when_the_learner_presses_play(
+    page, live_server, login_browser, who, screenshot_dir
+):
+    """Issue 24, point 11: a poster stands in for the YouTube or Vimeo player, so that opening
+    a lesson asks nothing of another site; pressing play puts the player in its place."""
+    course = factories.make_course(1)
+    learner = factories.make_user("viewer@example.com")
+    factories.enrol(learner, factories.make_cohort(course))
+    lesson = factories.make_lesson(
+        course,
+        slug="watch-it",
+        title="Transference and the inner child: what the first sessions show",
+        video_url="https://vimeo.com/76979871",
+        free_preview=True,
+    )
+    outside: list[str] = []
+
+    def elsewhere(route):
+        outside.append(route.request.url)
+        route.fulfill(
+            status=200, content_type="text/html", body="<!doctype html><title>player</title>"
+        )
+
+    page.route(lambda url: not url.startswith(live_server.url), elsewhere)
+    if who == "learner":
+        login_browser(learner)
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.goto(f"{live_server.url}{lesson.get_absolute_url()}")
+    page.wait_for_load_state("networkidle")
+
+    assert outside == []
+    expect(page.locator("#video iframe")).to_have_count(0)
+    play = page.get_by_role("button", name=f"Play the video: {lesson.title}")
+    expect(play).to_be_visible()
+    # A phone: the poster holds the long title and the button, and nothing scrolls sideways.
+    assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+    page.locator("#video").screenshot(path=screenshot_dir / f"lesson-video-poster-{who}.png")
+
+    play.click()
+
+    frame = page.locator("#video iframe")
+    expect(frame).to_have_attribute("title", f"Video introduction: {lesson.title}")
+    expect(frame).to_have_attribute(
+        "src", re.compile(r"^https://player\.vimeo\.com/video/76979871\?dnt=1&autoplay=1$")
+    )
+    page.wait_for_load_state("networkidle")
+    assert outside and all(url.startswith("https://player.vimeo.com/") for url in outside)

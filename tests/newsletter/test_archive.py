@@ -1,6 +1,7 @@
 """The public archive, issue pages and the RSS feed show sent issues kept in the archive only."""
 
 import datetime as dt
+import re
 
 import pytest
 from django.urls import reverse
@@ -110,3 +111,14 @@ def test_the_infographic_has_no_public_address(client):
     Infographic.objects.create(title="Model", file=ContentFile(tiny_pdf("x"), name="model.pdf"))
 
     assert client.get("/newsletter/infographic/").status_code == 404
+
+
+def test_the_send_date_is_a_valid_html_datetime_without_microseconds(client, make_issue):
+    # HTML allows at most three digits of a second's fraction; date:'c' printed six.
+    sent = dt.datetime(2026, 11, 23, 10, 5, 7, 123456, tzinfo=dt.UTC)
+    make_issue(9, status="sent", sent_at=sent)
+
+    for url in (reverse("newsletter:archive"), reverse("newsletter:issue", args=[9])):
+        page = client.get(url).content.decode()
+        assert re.search(r'<time datetime="2026-11-23T\d\d:05:07[+-]\d\d:\d\d">', page), url
+        assert ".123456" not in page
