@@ -45,7 +45,10 @@ class ComposerForm(forms.Form):
     def clean_body(self) -> str:
         """A mention of a handle nobody has would reach nobody: say so, with the handle."""
         body: str = self.cleaned_data["body"]
-        handles = rendering.find_mentions(body)
+        fmt = self.data.get("format")
+        handles = rendering.mentions_shown(
+            body, fmt if fmt in Post.Format.values else Post.Format.MARKDOWN
+        )
         known = set(
             ForumProfile.objects.filter(handle__in=handles, user__is_active=True).values_list(
                 "handle", flat=True

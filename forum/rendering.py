@@ -8,6 +8,7 @@ page would be something private to link to.
 
 import re
 from collections.abc import Iterable
+from html import unescape
 
 import markdown
 import nh3
@@ -54,29 +55,45 @@ def find_mentions(body: str) -> list[str]:
     return seen[:10]
 
 
-def _mark_mentions(html: str, handles: Iterable[str]) -> str:
-    """Wrap known @handles found in text (outside code, pre and links) in a span."""
-    known = {h.lower() for h in handles}
-    if not known:
-        return html
+def _text_parts(html: str) -> tuple[list[str], list[int]]:
+    """`html` split into tags and text, and the indexes of the text outside code, pre and
+    links: where a mention is a mention."""
     parts = re.split(r"(<[^>]+>)", html)
     depth = 0
+    prose: list[int] = []
     for i, part in enumerate(parts):
         if part.startswith("<"):
             tag = re.match(r"</?\s*(\w+)", part)
             if tag and tag.group(1).lower() in {"code", "pre", "a"}:
                 depth += -1 if part.startswith("</") else 1
-            continue
-        if depth == 0:
-            parts[i] = MENTION.sub(
-                lambda m: (
-                    f'<span class="mention">@{m.group(1).lower()}</span>'
-                    if m.group(1).lower() in known
-                    else m.group(0)
-                ),
-                part,
-            )
+        elif depth == 0:
+            prose.append(i)
+    return parts, prose
+
+
+def _mark_mentions(html: str, handles: Iterable[str]) -> str:
+    """Wrap known @handles found in text (outside code, pre and links) in a span."""
+    known = {h.lower() for h in handles}
+    if not known:
+        return html
+    parts, prose = _text_parts(html)
+    for i in prose:
+        parts[i] = MENTION.sub(
+            lambda m: (
+                f'<span class="mention">@{m.group(1).lower()}</span>'
+                if m.group(1).lower() in known
+                else m.group(0)
+            ),
+            parts[i],
+        )
     return "".join(parts)
+
+
+def mentions_shown(body: str, fmt: str) -> list[str]:
+    """The handles a post of `body` would show as mentions: in its text as the page shows it,
+    not in code, links or anything the sanitizer removes (lower-cased, in order, at most 10)."""
+    parts, prose = _text_parts(render_body(body, fmt))
+    return find_mentions(" ".join(unescape(parts[i]) for i in prose))
 
 
 def render_body(body: str, fmt: str, *, handles: Iterable[str] = ()) -> str:

@@ -214,3 +214,33 @@ def test_the_mention_email_turns_mentions_off_in_one_click(
 
     assert not EmailSettings.wants(kind="forum_mentions", user_id=second_learner.pk)
     assert ForumProfile.objects.get(user=second_learner).email_mode == "immediate"
+
+
+def test_an_at_sign_in_code_or_in_what_the_sanitizer_drops_is_no_mention(
+    client_for, learner, category
+):
+    """Only what the post shows as a mention must name a member: not `@decorators` in code, an
+    address in a link, or CSS the sanitizer removes."""
+    from forum.models import Topic
+    from tests.forum.conftest import make_topic
+
+    topic = make_topic(category, learner)
+    c = client_for(learner)
+    for body in [
+        "Use `@property` here.",
+        "```\n@dataclass\n```",
+        "<style>@import 'x.css';</style> Plain words.",
+        "[mail](mailto:someone@example.com)",
+    ]:
+        response = c.post(
+            reverse("forum:reply", args=[topic.pk]),
+            {"body": body, "format": "markdown", "post_anyway": "on"},
+        )
+        assert response.status_code == 302, body
+    response = c.post(
+        reverse("forum:reply", args=[topic.pk]),
+        {"body": "Hello @nobody-here", "format": "markdown"},
+    )
+    assert response.status_code == 200
+    assert "No member has the handle @nobody-here" in response.content.decode()
+    assert Topic.objects.get(pk=topic.pk).post_count == 5

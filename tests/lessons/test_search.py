@@ -1,4 +1,5 @@
-"""Search across the lessons a person may open, with highlighted snippets."""
+"""The site search's lessons section (lessons/search.py): the lessons a person may open, with
+highlighted snippets. The old lesson search (/lessons/search/) leads there."""
 
 import pytest
 from django.urls import reverse
@@ -6,7 +7,7 @@ from django.urls import reverse
 from tests import factories
 
 pytestmark = pytest.mark.django_db
-SEARCH = reverse("lessons:search")
+SEARCH = reverse("search")
 
 
 @pytest.fixture
@@ -29,7 +30,7 @@ def lessons(course, other_course):
 
 
 def test_learner_finds_a_lesson_with_a_highlighted_snippet(client_for, learner, lessons):
-    response = client_for(learner).get(SEARCH, {"q": "shame"})
+    response = client_for(learner).get(SEARCH, {"q": "shame", "kind": "lessons"})
 
     page = response.content.decode()
     assert response.status_code == 200
@@ -39,12 +40,12 @@ def test_learner_finds_a_lesson_with_a_highlighted_snippet(client_for, learner, 
 
 
 def test_results_leave_out_lessons_of_other_courses(client_for, learner, lessons):
-    page = client_for(learner).get(SEARCH, {"q": "shame"}).content.decode()
+    page = client_for(learner).get(SEARCH, {"q": "shame", "kind": "lessons"}).content.decode()
     assert "Formulation" not in page
 
 
 def test_staff_search_every_course(client_for, staff, lessons):
-    page = client_for(staff).get(SEARCH, {"q": "shame"}).content.decode()
+    page = client_for(staff).get(SEARCH, {"q": "shame", "kind": "lessons"}).content.decode()
     assert "Formulation" in page
     assert "Shame and guilt" in page
 
@@ -54,7 +55,7 @@ def test_outsider_finds_only_free_previews(client_for, outsider, lessons, course
         course, title="Preview", chapter="<p>Shame, openly.</p>", free_preview=True
     )
 
-    page = client_for(outsider).get(SEARCH, {"q": "shame"}).content.decode()
+    page = client_for(outsider).get(SEARCH, {"q": "shame", "kind": "lessons"}).content.decode()
 
     assert "Preview" in page
     assert "Shame and guilt" not in page
@@ -65,7 +66,7 @@ def test_snippet_cannot_inject_markup(client_for, learner, course):
         course, title="Tags", chapter="<p>shame &lt;script&gt;alert(1)&lt;/script&gt;</p>"
     )
 
-    page = client_for(learner).get(SEARCH, {"q": "shame"}).content.decode()
+    page = client_for(learner).get(SEARCH, {"q": "shame", "kind": "lessons"}).content.decode()
 
     assert "<script>alert(1)" not in page
     assert "<mark>shame</mark>" in page
@@ -74,17 +75,23 @@ def test_snippet_cannot_inject_markup(client_for, learner, course):
 def test_empty_and_odd_queries_do_not_fail(client_for, learner, lessons):
     c = client_for(learner)
     for q in ["", "   ", "'", '"unclosed', "a & | ! :* <>", "x" * 5000]:
-        assert c.get(SEARCH, {"q": q}).status_code == 200
-    assert c.get(SEARCH, {"q": "\x00"}).status_code == 400  # lib/wellformed.py
+        assert c.get(SEARCH, {"q": q, "kind": "lessons"}).status_code == 200
+    assert c.get(SEARCH, {"q": "\x00", "kind": "lessons"}).status_code == 400  # lib/wellformed.py
 
 
 def test_no_match_shows_an_empty_state(client_for, learner, lessons):
-    page = client_for(learner).get(SEARCH, {"q": "zebra"}).content.decode()
-    assert "No lesson you can open matches" in page
+    page = client_for(learner).get(SEARCH, {"q": "zebra", "kind": "lessons"}).content.decode()
+    assert "Nothing in Lessons matches “zebra”" in page
+
+
+def test_the_old_lesson_search_leads_to_the_sites_search(client_for, learner, lessons):
+    old = client_for(learner).get(reverse("lessons:search"), {"q": "shame"})
+    assert old.status_code == 301
+    assert old["Location"] == f"{SEARCH}?q=shame&kind=lessons"
 
 
 def test_visitor_is_sent_to_sign_in(client):
-    assert client.get(SEARCH, {"q": "shame"}).status_code == 302
+    assert client.get(SEARCH, {"q": "shame", "kind": "lessons"}).status_code == 302
 
 
 def test_search_queries_do_not_grow(
@@ -94,11 +101,11 @@ def test_search_queries_do_not_grow(
         factories.make_lesson(course, chapter=f"<p>shame number {i}</p>")
     c = client_for(learner)
     with django_assert_max_num_queries(12) as small:
-        assert c.get(SEARCH, {"q": "shame"}).status_code == 200
+        assert c.get(SEARCH, {"q": "shame", "kind": "lessons"}).status_code == 200
     for i in range(27):
         factories.make_lesson(course, chapter=f"<p>shame again {i}</p>")
     with django_assert_num_queries(len(small.captured_queries)):
-        assert c.get(SEARCH, {"q": "shame"}).status_code == 200
+        assert c.get(SEARCH, {"q": "shame", "kind": "lessons"}).status_code == 200
 
 
 @pytest.mark.postgres
@@ -108,7 +115,7 @@ def test_postgres_full_text_search_ranks_stems_and_highlights(client_for, learne
         course, title="Other", chapter="<p>Something else; avoiding appears once.</p>"
     )
 
-    page = client_for(learner).get(SEARCH, {"q": "avoiding"}).content.decode()
+    page = client_for(learner).get(SEARCH, {"q": "avoiding", "kind": "lessons"}).content.decode()
 
     # Stemming: "avoiding" finds "avoid" and "Avoidance"; the title match ranks first.
     assert page.index("Avoidance") < page.index(">Other<")

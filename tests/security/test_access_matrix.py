@@ -68,6 +68,9 @@ def url_for(route: str, w: World) -> str:
         "leave-waitlist/<token:token>/": f"leave-waitlist/{w.waitlist_entry.leave_token}/",
         "courses/<slug:course_slug>/lessons/<slug:slug>/": lesson,
         "courses/<slug:course_slug>/lessons/<slug:slug>/progress/": lesson + "progress/",
+        "courses/<slug:course_slug>/lessons/<slug:slug>/notes/": lesson + "notes/",
+        "courses/<slug:course_slug>/lessons/<slug:slug>/position/": lesson + "position/",
+        "saved/<slug:kind>/<int:pk>/": f"saved/lesson/{w.lesson.pk}/",
         "courses/<slug:course_slug>/lessons/<slug:slug>/media/<str:kind>": lesson + "media/audio",
         "podcast/<token:token>/feed.xml": f"podcast/{w.feed_token}/feed.xml",
         "podcast/<token:token>/episodes/<int:pk>/audio": (
@@ -217,9 +220,14 @@ ACCESS: dict[str, dict[str, str]] = {
     # Zoom's signed events (issue 26); without ZOOM_WEBHOOK_SECRET_TOKEN a POST is 404.
     "zoom/webhook/": row(POST, POST, POST, POST, POST, POST),
     # Lessons: the course's learners and staff; everyone else 404.
-    "lessons/search/": SIGNED_IN,
+    # The old lesson search leads to the site search (its lessons section).
+    "lessons/search/": row(LOGIN, MOVED, MOVED, MOVED, MOVED, MOVED),
     "courses/<slug:course_slug>/lessons/<slug:slug>/": OWN_COURSE,
     "courses/<slug:course_slug>/lessons/<slug:slug>/progress/": SIGNED_IN_POST_ONLY,
+    # A learner's own notes on a lesson they may open (staff have their own, never others').
+    "courses/<slug:course_slug>/lessons/<slug:slug>/notes/": row(LOGIN, OK, GONE, GONE, OK, OK),
+    "courses/<slug:course_slug>/lessons/<slug:slug>/position/": SIGNED_IN_POST_ONLY,
+    "saved/<slug:kind>/<int:pk>/": SIGNED_IN_POST_ONLY,
     "courses/<slug:course_slug>/lessons/<slug:slug>/media/<str:kind>": OWN_COURSE,
     "podcast/<token:token>/feed.xml": TOKEN,
     "podcast/<token:token>/episodes/<int:pk>/audio": TOKEN,
