@@ -15,6 +15,7 @@ from django.views.decorators.http import (
 )
 
 from accounts.models import User
+from courses.locks import locked_page
 from courses.models import has_course_access, is_program_staff
 from lessons import services
 from lessons.feeds import PodcastFeed
@@ -50,10 +51,26 @@ def lesson_context(lesson: Lesson, progress: Progress | None, **extra: object) -
     }
 
 
+def locked_lesson(request: HttpRequest, course_slug: str, slug: str) -> HttpResponse:
+    """A lesson that exists but is not open to this person: the page that says why and how to
+    get in (its title and course are on the public course page); 404 when there is none."""
+    lesson = get_object_or_404(
+        Lesson.objects.select_related("course").only(
+            "id", "title", "slug", "course__id", "course__number", "course__title", "course__slug"
+        ),
+        course__slug=course_slug,
+        slug=slug,
+    )
+    return locked_page(request, area="lesson", course=lesson.course, lesson=lesson)
+
+
 @never_cache
 @require_GET
 def lesson(request: HttpRequest, course_slug: str, slug: str) -> HttpResponse:
-    lesson = get_lesson(request, course_slug, slug)
+    try:
+        lesson = get_lesson(request, course_slug, slug)
+    except Http404:
+        return locked_lesson(request, course_slug, slug)
     preview = is_program_staff(request.user) and request.GET.get("preview") == "learner"
     progress = None
     if request.user.is_authenticated and not preview:

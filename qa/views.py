@@ -14,6 +14,7 @@ from django.utils.safestring import mark_safe
 from django.views.decorators.cache import never_cache
 
 from audit.models import AuditEvent
+from courses.locks import locked_page
 from courses.models import Course, is_member
 from lessons.models import Lesson
 from lib import drafts, ratelimit
@@ -148,11 +149,6 @@ def question(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     return render(request, "qa/question.html", context)
 
 
-def _require_member(request: HttpRequest) -> None:
-    if not is_member(request.user):
-        raise Http404
-
-
 def highlight(text: str) -> str:
     """Escape a search headline, then mark the matches the database delimited."""
     escaped = escape(text)
@@ -218,7 +214,8 @@ def library_entries(query: str, topic: Topic | None, lesson: Any) -> QuerySet[Li
 @never_cache
 @login_required
 def library(request: AuthenticatedHttpRequest) -> HttpResponse:
-    _require_member(request)
+    if not is_member(request.user):
+        return locked_page(request, area="library")
     form = LibrarySearchForm(request.GET or None)
     filters = form.cleaned_data if form.is_valid() else {}
     topic = lesson = None
@@ -257,6 +254,8 @@ def library(request: AuthenticatedHttpRequest) -> HttpResponse:
 @never_cache
 @login_required
 def library_entry(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
+    if not is_member(request.user):  # the same page for every entry: it tells none apart
+        return locked_page(request, area="library")
     entry = get_object_or_404(
         LibraryEntry.objects.visible_to(request.user)
         # Not the search copies of the text; the related lessons' titles and links only, not

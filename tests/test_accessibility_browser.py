@@ -6,7 +6,8 @@ who uses a screen reader, a keyboard or a zoomed phone out: contrast, labels, na
 buttons, landmarks, headings, ids. Any violation of impact "serious" or "critical" fails the test
 with a list of rule, impact, page and the elements concerned. The Django admin is not checked:
 its markup is Django's. Two checks go beyond what axe sees on a loaded page: a form sent back with
-errors names every message on its field, and a keyboard alone gets past the menu on a phone.
+errors names every message on its field, and a keyboard alone opens, walks and closes the menu on
+a phone. Each page is checked in the light and the dark colour scheme.
 
 The world is the demo content (`manage.py seed_demo`): a course with a current run, lessons with a
 chapter, a video and a podcast, an enrolled learner with answered questions, the Q&A library, the
@@ -34,6 +35,8 @@ from zoomgroups.models import GroupSession
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 VIEWPORTS = {"phone": {"width": 390, "height": 844}, "desktop": {"width": 1280, "height": 900}}
+# Every page is checked in the light and the dark scheme (prefers-color-scheme, emulated).
+SCHEMES = ("light", "dark")
 FAILING_IMPACTS = {"serious", "critical"}
 # Third-party frames (the video players) are not ours to check, and axe would wait for each one
 # to answer; the <iframe> elements themselves (their titles) are still checked.
@@ -90,16 +93,30 @@ def serious(page, where: str, viewport: str) -> list[Violation]:
     ]
 
 
+def open_menu(page) -> None:
+    """On a narrow screen, open the folded menu, so that axe checks its links too."""
+    toggle = page.get_by_role("button", name="Menu")
+    if toggle.is_visible():
+        toggle.click()
+        expect(toggle).to_have_attribute("aria-expanded", "true")
+
+
 def audit(page, live_server, paths: list[str]) -> list[Violation]:
-    """Load each path at each viewport and collect axe's serious and critical violations."""
+    """Load each path at each viewport in each colour scheme, with the phone's menu open, and
+    collect axe's serious and critical violations."""
     found: list[Violation] = []
-    for viewport, size in VIEWPORTS.items():
-        page.set_viewport_size(size)
-        for path in paths:
-            response = page.goto(f"{live_server.url}{path}")
-            assert response is not None and response.ok, f"{path}: {response and response.status}"
-            page.wait_for_load_state("networkidle")
-            found += serious(page, path, viewport)
+    for scheme in SCHEMES:
+        page.emulate_media(color_scheme=scheme)
+        for viewport, size in VIEWPORTS.items():
+            page.set_viewport_size(size)
+            for path in paths:
+                response = page.goto(f"{live_server.url}{path}")
+                assert response is not None and response.ok, (
+                    f"{path}: {response and response.status}"
+                )
+                page.wait_for_load_state("networkidle")
+                open_menu(page)
+                found += serious(page, path, f"{viewport}, {scheme}")
     return found
 
 
@@ -200,8 +217,9 @@ def test_errors_after_a_failed_submit_are_tied_to_their_fields(page, live_server
 def test_a_keyboard_reaches_the_content_and_every_menu_link_on_a_phone(
     page, live_server, login_browser, world
 ):
-    """The first Tab shows the skip link, which moves focus to the content; on a phone the menu is
-    a strip that scrolls sideways, and each link scrolls into view as it takes the focus."""
+    """The first Tab shows the skip link, which moves focus to the content; on a phone the menu
+    is folded behind a Menu button, which Enter opens, and each link then takes the focus in
+    view; Escape folds it again and gives the focus back to the button."""
     offline(page, live_server)
     login_browser(world)
     page.set_viewport_size(VIEWPORTS["phone"])
@@ -217,7 +235,15 @@ def test_a_keyboard_reaches_the_content_and_every_menu_link_on_a_phone(
     page.goto(f"{live_server.url}/dashboard/")
     page.keyboard.press("Tab")  # the skip link
     page.keyboard.press("Tab")  # the brand, home
+    page.keyboard.press("Tab")
+    toggle = page.get_by_role("button", name="Menu")
+    expect(toggle).to_be_focused()
+    expect(toggle).to_have_attribute("aria-expanded", "false")
     menu = page.get_by_role("navigation", name="Main")
+    expect(menu).to_be_hidden()
+
+    page.keyboard.press("Enter")
+    expect(toggle).to_have_attribute("aria-expanded", "true")
     links = menu.get_by_role("link").all() + menu.get_by_role("button").all()
     assert len(links) >= 6
     for _ in links:
@@ -225,3 +251,8 @@ def test_a_keyboard_reaches_the_content_and_every_menu_link_on_a_phone(
         focused = page.locator(":focus")
         expect(focused).to_be_in_viewport()
         assert focused.evaluate("el => el.closest('nav') !== null"), focused.inner_text()
+
+    page.keyboard.press("Escape")
+    expect(toggle).to_be_focused()
+    expect(toggle).to_have_attribute("aria-expanded", "false")
+    expect(menu).to_be_hidden()

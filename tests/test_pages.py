@@ -46,8 +46,9 @@ def test_library_and_forum_links_only_for_those_who_may_open_them(client_for, le
     html = client.get(reverse("home")).content.decode()
     assert f'href="{library}"' not in html and f'href="{forum}"' not in html
     assert f'href="{reverse("courses:dashboard")}"' in html
-    # The links are hidden because those pages answer 404 to a signed-in non-learner.
-    assert client.get(forum).status_code == 404
+    # The links are hidden because those pages are locked to a signed-in non-learner: they
+    # answer with the page that says why and how to enrol.
+    assert client.get(forum).status_code == 403
 
 
 def test_staff_navigation_links_to_the_admin(client_for, staff):
@@ -83,3 +84,17 @@ def test_messages_are_announced_to_screen_readers(client_for, learner):
         follow=True,
     )
     assert 'role="status" aria-live="polite"' in response.content.decode()
+
+
+def test_the_menu_folds_behind_a_button_that_says_what_it_opens(client_for, learner):
+    """On a phone the menu is a disclosure (static/js/site.js): a real button, hidden until the
+    script shows it, that names the menu it opens and says whether it is open."""
+    html = client_for(learner).get(reverse("courses:dashboard")).content.decode()
+
+    assert (
+        '<button type="button" class="menu-toggle" aria-expanded="false" '
+        'aria-controls="site-menu" hidden>'
+    ) in html
+    menu = html[html.index('<div class="site-menu" id="site-menu">') :]
+    assert menu.index('<nav aria-label="Main"') < menu.index("Sign out") < menu.index("</nav>")
+    assert 'document.documentElement.classList.add("js")' in html  # folded before painting

@@ -8,9 +8,10 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.views.decorators.cache import never_cache
 
+from courses.locks import locked_page
 from courses.models import is_member, is_program_staff
 from forum import services
 from forum.forms import ComposerForm
@@ -40,12 +41,14 @@ class MemberRequest(HttpRequest):
 
 
 def member_required(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
-    """404 for anyone who is not a forum member; private pages are never cached."""
+    """Anyone who is not a forum member gets the page that says why the forum is locked to them
+    and how to get in — the same page at every forum address, so it tells nothing about what
+    exists there; private pages are never cached."""
 
     @functools.wraps(view)
     def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         if not is_member(request.user):
-            raise Http404
+            return locked_page(request, area="forum")
         return view(request, *args, **kwargs)
 
     return never_cache(wrapper)

@@ -9,6 +9,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.cache import never_cache
 
+from courses.locks import locked_page
 from courses.models import is_member, is_program_staff
 from forum import services
 from forum.forms import ComposerForm, SearchForm
@@ -40,10 +41,10 @@ POST_ARTICLE_FIELDS = (
 
 @never_cache
 def index(request: HttpRequest) -> HttpResponse:
-    """The forum's front page. Anyone else gets the 404 of every forum URL, with a word on who
-    the forum is for, since the main navigation links here."""
+    """The forum's front page. Anyone else gets the locked page of every forum URL, which says
+    why and how to get in (courses/locks.py)."""
     if not is_member(request.user):
-        return render(request, "forum/members_only.html", status=404)
+        return locked_page(request, area="forum")
     return _index(request)  # type: ignore[arg-type]
 
 

@@ -400,7 +400,7 @@ def test_waitlist_entry_of_a_buyer_is_marked_enrolled(client, buyer, cohort, fak
     assert WaitlistEntry.objects.get().status == WaitlistEntry.Status.ENROLLED
 
 
-def test_refund_webhook_makes_the_lessons_404_at_once(
+def test_refund_webhook_locks_the_lessons_at_once(
     client, client_for, buyer, cohort, fake_stripe, capture
 ):
     lesson = factories.make_lesson(cohort.course, title="Psychopathology", slug="psychopathology")
@@ -413,7 +413,10 @@ def test_refund_webhook_makes_the_lessons_404_at_once(
     charge = FakeStripe.charge(completed["data"]["object"]["payment_intent"], 1, 1)
     deliver(client, FakeStripe.event("charge.refunded", charge), capture)
 
-    assert learner_client.get(url).status_code == 404
+    response = learner_client.get(url)
+    assert response.status_code == 403  # the locked page, which says why
+    assert "was refunded" in response.content.decode()
+    assert lesson.chapter not in response.content.decode()
 
 
 def test_sweeper_task_is_on_the_beat_schedule_and_runs(buyer, cohort, fake_stripe):

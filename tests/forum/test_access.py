@@ -1,5 +1,6 @@
-"""Who may open what: every forum URL answers 404 to non-members, and private circles stay
-private. The `visible_to` QuerySet methods get one test per condition."""
+"""Who may open what: every forum URL answers non-members with the same locked page (why, and
+how to get in), which tells nothing about what exists there; private circles answer 404 to the
+members outside them. The `visible_to` QuerySet methods get one test per condition."""
 
 import pytest
 from django.urls import reverse
@@ -41,29 +42,58 @@ def forum_urls(category, topic):
     ]
 
 
-def assert_all_404(client, category, topic):
+LOCKED = "The Learner Exchange Forum is for enrolled learners"
+
+
+def assert_all_locked(client, category, topic, why):
     for method, url in forum_urls(category, topic):
         response = getattr(client, method)(url, {"body": "x", "reason": "other"})
-        assert response.status_code == 404, (method, url, response.status_code)
+        assert response.status_code == 403, (method, url, response.status_code)
+        page = response.content.decode()
+        assert LOCKED in page and why in page, (method, url)
+        assert category.name not in page and topic.title not in page, (method, url)
+        assert "no-store" in response["Cache-Control"]
 
 
-def test_visitor_gets_404_on_every_forum_url(client, category, topic):
-    assert_all_404(client, category, topic)
+def test_visitor_gets_the_locked_page_on_every_forum_url(client, category, topic):
+    assert_all_locked(client, category, topic, "Sign in to open the Learner Exchange Forum")
 
 
-def test_signed_in_non_member_gets_404_on_every_forum_url(client_for, outsider, category, topic):
-    assert_all_404(client_for(outsider), category, topic)
+def test_signed_in_non_member_gets_the_locked_page_on_every_forum_url(
+    client_for, outsider, category, topic
+):
+    assert_all_locked(
+        client_for(outsider), category, topic, "It opens when you enrol in any trimester"
+    )
 
 
-def test_refunded_learner_gets_404_on_every_forum_url(client_for, refunded, category, topic):
-    assert_all_404(client_for(refunded), category, topic)
+def test_refunded_learner_gets_the_locked_page_on_every_forum_url(
+    client_for, refunded, category, topic
+):
+    assert_all_locked(client_for(refunded), category, topic, "was refunded")
 
 
 def test_learner_loses_the_forum_the_moment_they_are_refunded(client_for, learner, topic):
     c = client_for(learner)
     assert c.get(reverse("forum:topic", args=[topic.pk])).status_code == 200
     learner.enrollments.update(status="refunded")
-    assert c.get(reverse("forum:topic", args=[topic.pk])).status_code == 404
+    response = c.get(reverse("forum:topic", args=[topic.pk]))
+    assert response.status_code == 403
+    assert "Your access ended on" in response.content.decode()
+    assert topic.title not in response.content.decode()
+
+
+def test_a_non_member_cannot_tell_a_circle_topic_from_one_that_does_not_exist(
+    client_for, outsider, circle_topic
+):
+    c = client_for(outsider)
+    circle_page = c.get(reverse("forum:topic", args=[circle_topic.pk]))
+    missing_page = c.get(reverse("forum:topic", args=[circle_topic.pk + 1000]))
+
+    assert circle_page.status_code == missing_page.status_code == 403
+    assert circle_page.templates[0].name == missing_page.templates[0].name
+    assert circle_topic.title not in circle_page.content.decode()
+    assert circle_topic.category.name not in circle_page.content.decode()
 
 
 def test_learner_who_is_not_in_the_circle_gets_404_on_every_circle_url(
@@ -288,14 +318,15 @@ def test_category_and_topic_pages_show_exactly_what_visible_to_allows(
 
 
 @pytest.mark.parametrize("persona", ["outsider", "refunded", None])
-def test_the_forum_front_page_is_a_404_that_says_who_the_forum_is_for(
+def test_the_forum_front_page_is_a_locked_page_that_says_who_the_forum_is_for(
     request, client_for, client, category, topic, persona
 ):
     c = client_for(request.getfixturevalue(persona)) if persona else client
 
     response = c.get(reverse("forum:index"))
 
-    assert response.status_code == 404
+    assert response.status_code == 403
     page = response.content.decode()
-    assert "The forum is for enrolled learners" in page
+    assert LOCKED in page
+    assert f'href="{reverse("home")}#program-title"' in page
     assert category.name not in page and topic.title not in page

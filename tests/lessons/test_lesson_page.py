@@ -48,19 +48,61 @@ def test_learner_reads_the_lesson(client_for, learner, lesson):
     assert response["Cache-Control"].count("no-store") == 1
 
 
-@pytest.mark.parametrize("persona", ["client", "outsider", "other_learner"])
-def test_people_without_access_get_404(request, client_for, lesson, persona):
+@pytest.mark.parametrize(
+    ("persona", "why"),
+    [
+        ("client", "Sign in to open this lesson"),
+        ("outsider", "This lesson opens when you enrol in a run of"),
+        ("other_learner", "This lesson opens when you enrol in a run of"),
+    ],
+)
+def test_people_without_access_get_the_locked_page_that_says_why(
+    request, client_for, lesson, persona, why
+):
     client = (
         request.getfixturevalue("client")
         if persona == "client"
         else client_for(request.getfixturevalue(persona))
     )
-    assert client.get(url(lesson)).status_code == 404
+    response = client.get(url(lesson))
+
+    assert response.status_code == 403
+    page = response.content.decode()
+    assert why in page and lesson.title in page
+    assert f'href="{lesson.course.get_absolute_url()}"' in page  # enrol or join the waitlist
+    assert lesson.summary not in page and "Chapter text" not in page
+    assert "no-store" in response["Cache-Control"]
 
 
-def test_refunded_learner_gets_404(client_for, learner, lesson):
+def test_refunded_learner_gets_the_locked_page_saying_their_access_ended(
+    client_for, learner, lesson
+):
     Enrollment.objects.filter(user=learner).update(status=Enrollment.Status.REFUNDED)
-    assert client_for(learner).get(url(lesson)).status_code == 404
+
+    response = client_for(learner).get(url(lesson))
+
+    assert response.status_code == 403
+    page = response.content.decode()
+    assert "Your access ended on" in page and "was refunded" in page
+    assert "Chapter text" not in page
+
+
+def test_cancelled_learner_gets_the_locked_page_saying_it_was_cancelled(
+    client_for, learner, lesson
+):
+    Enrollment.objects.filter(user=learner).update(status=Enrollment.Status.CANCELLED)
+
+    page = client_for(learner).get(url(lesson)).content.decode()
+
+    assert "Your access ended on" in page and "was cancelled" in page
+
+
+def test_the_lesson_media_of_a_locked_lesson_stay_404(client_for, outsider, lesson):
+    media = reverse(
+        "lessons:media",
+        kwargs={"course_slug": lesson.course.slug, "slug": lesson.slug, "kind": "video"},
+    )
+    assert client_for(outsider).get(media).status_code == 404
 
 
 def test_unknown_lesson_or_course_gets_404(client_for, learner, lesson):

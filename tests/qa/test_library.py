@@ -223,12 +223,17 @@ def test_visitor_is_sent_to_sign_in(client):
         assert client.get(url)["Location"].startswith(reverse("account_login"))
 
 
-def test_signed_in_non_member_gets_404(client_for, outsider):
+def test_signed_in_non_member_gets_the_locked_page_at_every_library_address(client_for, outsider):
     entry = make_entry()
     c = client_for(outsider)
 
-    assert c.get(LIBRARY).status_code == 404
-    assert c.get(reverse("qa:library_entry", args=[entry.pk])).status_code == 404
+    for url in [LIBRARY, reverse("qa:library_entry", args=[entry.pk]), "/library/999999/"]:
+        response = c.get(url)
+        assert response.status_code == 403, url
+        page = response.content.decode()
+        assert "The Q&amp;A Video Library is for enrolled learners" in page
+        assert "It opens when you enrol in any trimester" in page
+        assert entry.question not in page and entry.title not in page
 
 
 def test_member_reads_a_published_entry_with_its_video(client_for, learner, lesson):

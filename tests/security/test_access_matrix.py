@@ -9,6 +9,8 @@ Outcomes of a GET by each persona:
   MOVED  another redirect (to a canonical or next page)
   POST   405: the URL takes only POST
   DENIED 403 (allauth pages that refuse a signed-in or unauthorised person)
+  LOCKED 403 with the locked page: a lesson, the library or the forum, which exist but are
+         locked to this person, say why and what to do (courses/locks.py, issue 24)
 """
 
 import re
@@ -23,6 +25,7 @@ pytestmark = pytest.mark.django_db
 
 PERSONAS = ["visitor", "learner", "other_learner", "outsider", "instructor", "staff"]
 OK, LOGIN, GONE, MOVED, POST, DENIED = "OK", "LOGIN", "GONE", "MOVED", "POST", "DENIED"
+LOCKED = "LOCKED"
 
 
 def walk(patterns, prefix: str = ""):
@@ -45,6 +48,8 @@ def outcome(response) -> str:
         login = reverse("account_login")
         location = response["Location"]
         return LOGIN if location.startswith(login) or "/admin/login/" in location else MOVED
+    if code == 403 and any(t.name == "courses/locked.html" for t in response.templates):
+        return LOCKED
     return {404: GONE, 405: POST, 403: DENIED}.get(code, str(code))
 
 
@@ -141,11 +146,14 @@ def row(visitor, learner, other_learner, outsider, instructor, staff) -> dict[st
 
 EVERYONE = row(OK, OK, OK, OK, OK, OK)
 SIGNED_IN = row(LOGIN, OK, OK, OK, OK, OK)
-# The forum is for members (learners with access, and staff): anyone else gets 404.
-FORUM = row(GONE, OK, OK, GONE, OK, OK)
-FORUM_POST_ONLY = row(GONE, POST, POST, GONE, POST, POST)
+# The forum is for members (learners with access, and staff): anyone else gets the locked page,
+# the same at every forum address.
+FORUM = row(LOCKED, OK, OK, LOCKED, OK, OK)
+FORUM_POST_ONLY = row(LOCKED, POST, POST, LOCKED, POST, POST)
 # The learner's own course (lessons, Friday groups): not another course's learner, not outsiders.
 OWN_COURSE = row(GONE, OK, GONE, GONE, OK, OK)
+# A lesson's page: the others get the locked page (its title is on the public course page).
+LESSON = row(LOCKED, OK, LOCKED, LOCKED, OK, OK)
 # A secret-token URL (feeds, unsubscribe links): the token is the credential, for anyone.
 TOKEN = EVERYONE
 SIGNED_IN_POST_ONLY = row(LOGIN, POST, POST, POST, POST, POST)
@@ -222,7 +230,7 @@ ACCESS: dict[str, dict[str, str]] = {
     # Lessons: the course's learners and staff; everyone else 404.
     # The old lesson search leads to the site search (its lessons section).
     "lessons/search/": row(LOGIN, MOVED, MOVED, MOVED, MOVED, MOVED),
-    "courses/<slug:course_slug>/lessons/<slug:slug>/": OWN_COURSE,
+    "courses/<slug:course_slug>/lessons/<slug:slug>/": LESSON,
     "courses/<slug:course_slug>/lessons/<slug:slug>/progress/": SIGNED_IN_POST_ONLY,
     # A learner's own notes on a lesson they may open (staff have their own, never others').
     "courses/<slug:course_slug>/lessons/<slug:slug>/notes/": row(LOGIN, OK, GONE, GONE, OK, OK),
@@ -243,8 +251,8 @@ ACCESS: dict[str, dict[str, str]] = {
     "questions/": SIGNED_IN,
     "questions/ask/": SIGNED_IN,
     "questions/<int:pk>/": row(LOGIN, OK, GONE, GONE, OK, GONE),
-    "library/": row(LOGIN, OK, OK, GONE, OK, OK),
-    "library/<int:pk>/": row(LOGIN, OK, OK, GONE, OK, OK),
+    "library/": row(LOGIN, OK, OK, LOCKED, OK, OK),
+    "library/<int:pk>/": row(LOGIN, OK, OK, LOCKED, OK, OK),
     # Forum: members only.
     "forum/": FORUM,
     "forum/search/": FORUM,
@@ -258,13 +266,13 @@ ACCESS: dict[str, dict[str, str]] = {
     "forum/t/<int:pk>/mentions/": FORUM,
     "forum/t/<int:pk>/": FORUM,
     "forum/t/<int:pk>/reply/": FORUM,
-    "forum/t/<int:pk>/unread/": row(GONE, MOVED, MOVED, GONE, MOVED, MOVED),
+    "forum/t/<int:pk>/unread/": row(LOCKED, MOVED, MOVED, LOCKED, MOVED, MOVED),
     "forum/t/<int:pk>/follow/": FORUM_POST_ONLY,
     "forum/t/<int:pk>/unfollow/": FORUM_POST_ONLY,
-    "forum/post/<int:pk>/": row(GONE, MOVED, MOVED, GONE, MOVED, MOVED),
+    "forum/post/<int:pk>/": row(LOCKED, MOVED, MOVED, LOCKED, MOVED, MOVED),
     # Only the author edits or deletes (staff moderate in the admin).
-    "forum/post/<int:pk>/edit/": row(GONE, OK, GONE, GONE, GONE, GONE),
-    "forum/post/<int:pk>/delete/": row(GONE, OK, GONE, GONE, GONE, GONE),
+    "forum/post/<int:pk>/edit/": row(LOCKED, OK, GONE, LOCKED, GONE, GONE),
+    "forum/post/<int:pk>/delete/": row(LOCKED, OK, GONE, LOCKED, GONE, GONE),
     "forum/post/<int:pk>/quote/": FORUM,
     "forum/post/<int:pk>/report/": FORUM,
     # Staff moderation from the topic page (POST; 404 for anyone without the permission).
