@@ -54,7 +54,14 @@ def export(user: User) -> dict[str, Any]:
                 for a in EmailAddress.objects.filter(user=user).order_by("email")
             ],
         },
+        # Which optional emails the person gets (every one of them without a row).
+        "email_settings": _email_settings(user),
     }
+
+
+def _email_settings(user: User) -> dict[str, bool]:
+    chosen = EmailSettings.objects.filter(user=user).first()
+    return {kind: getattr(chosen, kind) if chosen else True for kind in EmailSettings.KINDS}
 
 
 def erase(user: User, *, keep_posts: bool) -> None:

@@ -200,9 +200,9 @@ def test_export_query_count_does_not_grow_with_the_data(
         Bookmark.objects.create(user=learner, lesson=lesson)
 
     assert count() == before
-    # 4 of them read the CE records (ce/privacy.py, issue 25), 1 the contact messages and 2 the
-    # lesson notes and the saved-for-later items (issue 24).
-    assert before <= 25
+    # 4 of them read the CE records (ce/privacy.py, issue 25), 1 the contact messages, 2 the
+    # lesson notes and the saved-for-later items, 1 the email settings (issue 24).
+    assert before <= 26
 
 
 # Delete: the confirmation step -------------------------------------------------------------
@@ -518,3 +518,16 @@ def test_staff_without_the_delete_permission_do_not_get_the_action(client_for, s
     )
     learner.refresh_from_db()
     assert learner.is_active
+
+
+def test_export_holds_the_email_settings(client_for, learner):
+    from accounts.models import EmailSettings
+
+    c = client_for(learner)
+    assert c.get(reverse("accounts:export")).json()["email_settings"] == dict.fromkeys(
+        EmailSettings.KINDS, True
+    )
+    EmailSettings.objects.create(user=learner, group_reminders=False)
+    settings = c.get(reverse("accounts:export")).json()["email_settings"]
+    assert settings["group_reminders"] is False
+    assert settings["answer_notices"] is True

@@ -135,6 +135,7 @@ def test_the_export_covers_every_kind_of_data_the_page_lists(client_for, learner
         "newsletter",
         "emails",
         "contact_messages",
+        "email_settings",
     ]:
         assert section in data, section
 
