@@ -29,6 +29,12 @@ def pages() -> dict[str, Callable[[Any], str]]:
         )
         return found.first().get_absolute_url()  # type: ignore[union-attr]
 
+    def lesson_pk(learner: Any) -> int:
+        found = Lesson.objects.filter(course__cohorts__enrollments__user=learner).order_by(
+            "course__order", "order"
+        )
+        return found.values_list("pk", flat=True)[0]
+
     def topic(learner: Any) -> str:
         # The demo's longest topic a learner may see: the forum page with the most to show.
         topic = Topic.objects.visible_to(learner).order_by("-post_count", "pk").first()
@@ -42,6 +48,15 @@ def pages() -> dict[str, Callable[[Any], str]]:
         "groups": lambda learner: reverse("zoomgroups:index"),
         "library": lambda learner: reverse("qa:library"),
         "newsletter": lambda learner: reverse("newsletter:archive"),
+        # Issue 24's new pages: the site search, a lesson's notes, the email settings, and the
+        # CE transcript of the learner's first trimester.
+        "search": lambda learner: reverse("search") + "?q=emotion",
+        "notes": lambda learner: lesson(learner) + "notes/",
+        "email_settings": lambda learner: reverse("accounts:email_settings"),
+        "transcript": lambda learner: reverse(
+            "ce:transcript",
+            args=[Lesson.objects.get(pk=lesson_pk(learner)).course.slug],
+        ),
     }
 
 

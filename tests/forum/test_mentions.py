@@ -85,11 +85,14 @@ def test_odd_input_is_an_empty_list_not_an_error(client_for, learner, topic, q):
     assert handles(client_for(learner).get(topic_url(topic, q))) == []
 
 
-def test_outsiders_and_non_members_of_a_circle_get_404(
+def test_outsiders_get_the_forums_locked_page_and_non_members_of_a_circle_404(
     client, client_for, outsider, learner, topic, circle_topic, circle
 ):
-    assert client.get(topic_url(topic)).status_code == 404
-    assert client_for(outsider).get(topic_url(topic)).status_code == 404
+    """As every forum address: the forum is locked to people who aren't members (403, with
+    nothing of the topic), and a circle does not exist for those outside it."""
+    for response in [client.get(topic_url(topic)), client_for(outsider).get(topic_url(topic))]:
+        assert response.status_code == 403
+        assert "handle" not in response.content.decode()
     assert client_for(learner).get(topic_url(circle_topic)).status_code == 404
     url = reverse("forum:mentions_category", args=[circle.slug])
     assert client_for(learner).get(url).status_code == 404
