@@ -2,8 +2,8 @@ from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import Http404, HttpResponse
-from django.shortcuts import get_object_or_404, redirect
+from django.http import Http404, HttpResponse, HttpResponseRedirect
+from django.shortcuts import get_object_or_404
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
@@ -30,8 +30,9 @@ def save(request: AuthenticatedHttpRequest, kind: str, pk: int) -> HttpResponse:
         Bookmark.objects.get_or_create(user=request.user, **on_target)
         messages.success(request, "Saved for later: your dashboard lists it.")
     back = request.POST.get("next", "")
-    if not url_has_allowed_host_and_scheme(
+    # Back to the page the form was on: a path of this site, never a view name or elsewhere.
+    if not back.startswith("/") or not url_has_allowed_host_and_scheme(
         back, allowed_hosts={request.get_host()}, require_https=request.is_secure()
     ):
         back = target.get_absolute_url()  # type: ignore[attr-defined]
-    return redirect(back)
+    return HttpResponseRedirect(back)

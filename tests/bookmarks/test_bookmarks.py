@@ -176,3 +176,19 @@ def test_bookmarks_are_in_the_data_export_and_erased_with_the_account(learner, l
     ]
     account_services.delete_account(user=learner, keep_forum_posts=False)
     assert not Bookmark.objects.exists()
+
+
+def test_a_next_that_is_not_a_path_of_this_site_leads_back_to_the_thing(
+    client_for, learner, course
+):
+    """`next` goes back to the page the form was on; anything else (a view name, a number,
+    another site) leads to the saved thing's own page, never to an error."""
+
+    lesson = factories.make_lesson(course)
+    c = client_for(learner)
+    url = reverse("bookmarks:save", args=["lesson", lesson.pk])
+    for odd in ["18446744073709551616", "home", "//evil.example/", "https://evil.example/"]:
+        response = c.post(url, {"next": odd})
+        assert response.status_code == 302, odd
+        assert response["Location"] == lesson.get_absolute_url(), odd
+    assert c.post(url, {"next": "/dashboard/"})["Location"] == "/dashboard/"

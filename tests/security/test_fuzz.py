@@ -364,7 +364,7 @@ def parameters(route: str) -> list[str]:
 def with_parameter(route: str, w: World, name: str | None = None, value: str = "") -> str:
     """The URL of `route` pointing at the learner's objects in `w`, with the parameter `name`
     (if any) set to `value`, which goes into the URL as it is (already percent-encoded)."""
-    kwargs = resolve(url_for(route, w)).kwargs
+    kwargs = resolve(url_for(route, w).split("?")[0]).kwargs  # the path (search has a query)
 
     def fill(match: re.Match) -> str:
         key = match.group(1) or match.group(2)
