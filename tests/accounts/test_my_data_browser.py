@@ -7,6 +7,7 @@ from playwright.sync_api import expect
 
 from accounts.models import User
 from qa.models import Question
+from tests.test_accessibility_browser import open_menu
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -38,6 +39,7 @@ def test_learner_downloads_their_data_then_deletes_the_account(
     page.get_by_role("button", name="Delete my account for good").click()
 
     expect(page.get_by_role("heading", name="Your account is deleted")).to_be_visible()
+    open_menu(page)  # folded on a phone
     expect(page.get_by_role("link", name="Sign in")).to_be_visible()
     assert not Question.objects.exists()
     assert not User.objects.get(pk=learner.pk).is_active

@@ -94,7 +94,7 @@ def test_ask_answer_read_publish_and_find(
     page.goto(f"{base}/")
     page.get_by_role("link", name="Q&A Library").click()
     page.get_by_label("Search the library").fill("feeling")
-    page.get_by_role("button", name="Search").click()
+    page.locator("#main").get_by_role("button", name="Search").click()
     page.get_by_role("link", name="Staying with a feeling the client moves away from").click()
     expect(page.get_by_text("Stay with the moment gently")).to_be_visible()
     expect(page.get_by_text("Client goes quiet after naming sadness")).to_have_count(0)
