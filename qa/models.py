@@ -28,6 +28,7 @@ from django.utils.html import strip_tags
 from django_prose_editor.fields import ProseEditorField
 
 from lessons.embeds import PROVIDERS, embed_url
+from lib import search as sitesearch
 
 if TYPE_CHECKING:
     from accounts.models import User
@@ -337,28 +338,19 @@ class LibraryEntryQuerySet(models.QuerySet["LibraryEntry"]):
                         ),
                         search_query,
                         config="english",
-                        start_sel=HIGHLIGHT_START,
-                        stop_sel=HIGHLIGHT_STOP,
+                        start_sel=sitesearch.START,
+                        stop_sel=sitesearch.STOP,
                         max_words=35,
                         min_words=15,
                     )
                 )
                 .order_by("-rank", "-published_at")
             )
-        match = (
-            models.Q(title__icontains=query)
-            | models.Q(question__icontains=query)
-            | models.Q(answer_plain__icontains=query)
-        )
-        return self.filter(match)
+        # As the site search: every word of the query, anywhere in the entry.
+        return self.filter(sitesearch.Query(query).contains("title", "question", "answer_plain"))
 
 
 SEARCH_CANDIDATES = 500
-
-# Markers the database puts around matches; the view escapes the text, then turns them into
-# <mark>. They are unlikely in prose and contain no HTML.
-HIGHLIGHT_START = "\x02"
-HIGHLIGHT_STOP = "\x03"
 
 
 class LibraryEntry(models.Model):

@@ -9,8 +9,6 @@ from django.core.paginator import Paginator
 from django.db.models import Count, Prefetch, Q, QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.utils.html import escape
-from django.utils.safestring import mark_safe
 from django.views.decorators.cache import never_cache
 
 from audit.models import AuditEvent
@@ -18,12 +16,11 @@ from courses.locks import locked_page
 from courses.models import Course, is_member
 from lessons.models import Lesson
 from lib import drafts, ratelimit
+from lib import search as sitesearch
 from lib.typed import AuthenticatedHttpRequest
 from qa import services
 from qa.forms import AskForm, LibrarySearchForm, ReplyForm
 from qa.models import (
-    HIGHLIGHT_START,
-    HIGHLIGHT_STOP,
     LibraryEntry,
     Question,
     Reply,
@@ -149,33 +146,6 @@ def question(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     return render(request, "qa/question.html", context)
 
 
-def highlight(text: str) -> str:
-    """Escape a search headline, then mark the matches the database delimited."""
-    escaped = escape(text)
-    return mark_safe(  # noqa: S308 - escaped above; only our own <mark> tags are added
-        escaped.replace(HIGHLIGHT_START, "<mark>").replace(HIGHLIGHT_STOP, "</mark>")
-    )
-
-
-def plain_snippet(text: str, query: str, width: int = 220) -> str:
-    """A highlighted excerpt around the first match, for databases without full text."""
-    position = text.lower().find(query.lower())
-    if position < 0:
-        return highlight(text[:width] + ("…" if len(text) > width else ""))
-    start = max(0, position - width // 3)
-    end = min(len(text), start + width)
-    excerpt = text[start:end]
-    offset = position - start
-    excerpt = (
-        excerpt[:offset]
-        + HIGHLIGHT_START
-        + excerpt[offset : offset + len(query)]
-        + HIGHLIGHT_STOP
-        + excerpt[offset + len(query) :]
-    )
-    return highlight(("…" if start else "") + excerpt + ("…" if end < len(text) else ""))
-
-
 def browse_counts() -> tuple[Sequence[Mapping[str, Any]], Sequence[Mapping[str, Any]]]:
     """The library's topics and lessons with their numbers of published entries."""
     topics = list(
@@ -231,9 +201,11 @@ def library(request: AuthenticatedHttpRequest) -> HttpResponse:
         for entry in page.object_list:
             headline = getattr(entry, "headline", None)
             entry.snippet = (
-                highlight(headline)
+                sitesearch.highlight(headline)
                 if headline is not None
-                else plain_snippet(f"{entry.question} {entry.answer_plain}", query)
+                else sitesearch.plain_snippet(
+                    [entry.question, entry.answer_plain], sitesearch.Query(query)
+                )
             )
     topics, lessons = browse_counts()
     params = request.GET.copy()
