@@ -244,6 +244,12 @@ def test_a_keyboard_reaches_the_content_and_every_menu_link_on_a_phone(
 
     page.keyboard.press("Enter")
     expect(toggle).to_have_attribute("aria-expanded", "true")
+    # First in the open menu: the site search, its box and its button.
+    for _ in range(2):
+        page.keyboard.press("Tab")
+        focused = page.locator(":focus")
+        expect(focused).to_be_in_viewport()
+        assert focused.evaluate("el => el.closest('form.site-search') !== null")
     links = menu.get_by_role("link").all() + menu.get_by_role("button").all()
     assert len(links) >= 6
     for _ in links:

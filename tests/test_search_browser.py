@@ -8,6 +8,7 @@ from playwright.sync_api import expect
 from tests.test_accessibility_browser import (
     VIEWPORTS,
     offline,
+    open_menu,
     report,
     serious,
 )
@@ -32,6 +33,7 @@ def test_a_learner_searches_from_the_header_and_gets_grouped_results(
     page.goto(f"{live_server.url}/dashboard/")
     assert no_sideways_scroll(page), "the dashboard scrolls sideways with the search box"
 
+    open_menu(page)  # on a phone the search box is in the folded menu
     box = page.get_by_role("search").get_by_label("Search the site")
     expect(box).to_be_visible()
     box.fill("emotion")
