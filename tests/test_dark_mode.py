@@ -41,12 +41,13 @@ def test_the_dark_scheme_gives_every_colour_variable_a_value():
 def without_print(css: str) -> str:
     """`css` without its `@media print` blocks: paper is black on white in either scheme."""
     while (start := css.find("@media print")) >= 0:
-        depth, at = 0, css.index("{", start)
-        for at in range(at, len(css)):
-            depth += {"{": 1, "}": -1}.get(css[at], 0)
-            if depth == 0:
+        depth, end = 0, css.index("{", start)
+        while True:
+            depth += {"{": 1, "}": -1}.get(css[end], 0)
+            if depth == 0 or end == len(css) - 1:
                 break
-        css = css[:start] + css[at + 1 :]
+            end += 1
+        css = css[:start] + css[end + 1 :]
     return css
 
 
