@@ -103,6 +103,7 @@ class WhenFilter(admin.SimpleListFilter):
 
 @admin.register(GroupSession)
 class GroupSessionAdmin(ProgramTimeMixin[GroupSession]):
+    list_per_page = 50  # a page that renders quickly and reads on a phone (bench/run_admin.py)
     list_display = [
         "topic",
         "cohort",

@@ -78,6 +78,7 @@ class RunFilter(admin.SimpleListFilter):
 
 @admin.register(Cohort)
 class CohortAdmin(admin.ModelAdmin[Cohort]):
+    list_per_page = 50  # a page that renders quickly and reads on a phone (bench/run_admin.py)
     list_display = [
         "__str__",
         "starts_on",

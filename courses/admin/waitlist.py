@@ -12,6 +12,7 @@ from courses.models import FinancialAidRequest, Offer, WaitlistEntry
 
 @admin.register(WaitlistEntry)
 class WaitlistEntryAdmin(admin.ModelAdmin[WaitlistEntry]):
+    list_per_page = 50  # a page that renders quickly and reads on a phone (bench/run_admin.py)
     list_display = ["name", "email", "course", "cohort", "status", "position", "created_at"]
     list_editable = ["position"]
     list_filter = ["status", "course", RunFilter]
@@ -48,6 +49,7 @@ class WaitlistEntryAdmin(admin.ModelAdmin[WaitlistEntry]):
 
 @admin.register(Offer)
 class OfferAdmin(admin.ModelAdmin[Offer]):
+    list_per_page = 50  # a page that renders quickly and reads on a phone (bench/run_admin.py)
     list_display = ["name", "email", "cohort", "price", "status", "expires_at", "created_at"]
     list_filter = ["status", "cohort__course", RunFilter]
     search_fields = ["name", "email"]
@@ -98,6 +100,7 @@ class OfferAdmin(admin.ModelAdmin[Offer]):
 
 @admin.register(FinancialAidRequest)
 class FinancialAidRequestAdmin(admin.ModelAdmin[FinancialAidRequest]):
+    list_per_page = 50  # a page that renders quickly and reads on a phone (bench/run_admin.py)
     list_display = [
         "name",
         "email",
