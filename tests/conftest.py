@@ -200,3 +200,19 @@ def login_browser(context, live_server):
         )
 
     return login
+
+
+@pytest.fixture
+def demo_learner(settings):
+    """The demo content (`manage.py seed_demo`) and its learner, `learner@demo.test`: the pages
+    the browser, page-weight and HTML-checker tests look at."""
+    import io
+
+    from django.core.management import call_command
+
+    from accounts.models import User
+
+    settings.DEBUG = True  # seed_demo refuses to run otherwise (it makes known passwords)
+    call_command("seed_demo", stdout=io.StringIO())
+    settings.DEBUG = False
+    return User.objects.get(email="learner@demo.test")

@@ -15,13 +15,11 @@ forum with its categories, long topics and replies, the Friday groups and newsle
 pages as people see them, not empty lists.
 """
 
-import io
 import re
 from dataclasses import dataclass
 
 import pytest
 from axe_playwright_python.sync_playwright import Axe
-from django.core.management import call_command
 from playwright.sync_api import expect
 
 from accounts.models import User
@@ -43,14 +41,6 @@ FAILING_IMPACTS = {"serious", "critical"}
 AXE_OPTIONS = {"resultTypes": ["violations"], "iframes": False}
 
 axe = Axe()
-
-
-@pytest.fixture
-def world(settings):
-    settings.DEBUG = True  # seed_demo refuses to run otherwise (it makes known passwords)
-    call_command("seed_demo", stdout=io.StringIO())
-    settings.DEBUG = False
-    return User.objects.get(email="learner@demo.test")
 
 
 @dataclass
@@ -174,7 +164,7 @@ def learner_paths(learner: User) -> list[str]:
     ]
 
 
-def test_public_pages_have_no_serious_accessibility_violations(page, live_server, world):
+def test_public_pages_have_no_serious_accessibility_violations(page, live_server, demo_learner):
     offline(page, live_server)
 
     violations = audit(page, live_server, public_paths())
@@ -183,12 +173,12 @@ def test_public_pages_have_no_serious_accessibility_violations(page, live_server
 
 
 def test_learner_pages_have_no_serious_accessibility_violations(
-    page, live_server, login_browser, world
+    page, live_server, login_browser, demo_learner
 ):
     offline(page, live_server)
-    login_browser(world)
+    login_browser(demo_learner)
 
-    violations = audit(page, live_server, learner_paths(world))
+    violations = audit(page, live_server, learner_paths(demo_learner))
 
     assert not violations, report(violations)
 
@@ -215,13 +205,13 @@ def test_errors_after_a_failed_submit_are_tied_to_their_fields(page, live_server
 
 
 def test_a_keyboard_reaches_the_content_and_every_menu_link_on_a_phone(
-    page, live_server, login_browser, world
+    page, live_server, login_browser, demo_learner
 ):
     """The first Tab shows the skip link, which moves focus to the content; on a phone the menu
     is folded behind a Menu button, which Enter opens, and each link then takes the focus in
     view; Escape folds it again and gives the focus back to the button."""
     offline(page, live_server)
-    login_browser(world)
+    login_browser(demo_learner)
     page.set_viewport_size(VIEWPORTS["phone"])
     page.goto(f"{live_server.url}/dashboard/")
 

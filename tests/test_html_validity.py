@@ -7,7 +7,6 @@ checker the test skips, like the browser tests without Chromium; REQUIRE_BROWSER
 which runs `make vnu` first) makes it a failure.
 """
 
-import io
 import json
 import os
 import shutil
@@ -16,9 +15,7 @@ from pathlib import Path
 
 import pytest
 from django.conf import settings
-from django.core.management import call_command
 
-from accounts.models import User
 from tests.conftest import skip_or_fail
 from tests.test_accessibility_browser import learner_paths, public_paths
 
@@ -38,14 +35,6 @@ def vnu() -> list[str]:
     return [java, "-Xss8m", "-jar", str(VNU_JAR)]
 
 
-@pytest.fixture
-def world(settings):
-    settings.DEBUG = True  # seed_demo refuses to run otherwise (it makes known passwords)
-    call_command("seed_demo", stdout=io.StringIO())
-    settings.DEBUG = False
-    return User.objects.get(email="learner@demo.test")
-
-
 def errors(vnu: list[str], files: dict[Path, str]) -> list[str]:
     """The checker's errors (not its warnings) in these files, as "page: line: message"."""
     result = subprocess.run(
@@ -62,9 +51,9 @@ def errors(vnu: list[str], files: dict[Path, str]) -> list[str]:
     ]
 
 
-def test_the_main_pages_have_no_html_errors(vnu, world, client_for, tmp_path):
+def test_the_main_pages_have_no_html_errors(vnu, demo_learner, client_for, tmp_path):
     files: dict[Path, str] = {}
-    for user, paths in ((None, public_paths()), (world, learner_paths(world))):
+    for user, paths in ((None, public_paths()), (demo_learner, learner_paths(demo_learner))):
         client = client_for(user)
         for path in paths:
             response = client.get(path)

@@ -8,16 +8,13 @@ The pages are the ones the accessibility tests walk through, in the demo content
 """
 
 import gzip
-import io
 import re
 from pathlib import Path
 
 import pytest
 from django.conf import settings
 from django.contrib.staticfiles import finders
-from django.core.management import call_command
 
-from accounts.models import User
 from tests.test_accessibility_browser import learner_paths, public_paths
 
 pytestmark = pytest.mark.django_db
@@ -32,18 +29,10 @@ TEMPLATES = Path(settings.BASE_DIR) / "templates"
 
 
 @pytest.fixture
-def world(settings):
-    settings.DEBUG = True  # seed_demo refuses to run otherwise (it makes known passwords)
-    call_command("seed_demo", stdout=io.StringIO())
-    settings.DEBUG = False
-    return User.objects.get(email="learner@demo.test")
-
-
-@pytest.fixture
-def pages(world, client_for) -> dict[str, str]:
+def pages(demo_learner, client_for) -> dict[str, str]:
     """Every main page's HTML, by path: the public ones as a visitor, the rest as a learner."""
     html = {}
-    for user, paths in ((None, public_paths()), (world, learner_paths(world))):
+    for user, paths in ((None, public_paths()), (demo_learner, learner_paths(demo_learner))):
         client = client_for(user)
         for path in paths:
             response = client.get(path)

@@ -12,7 +12,6 @@ from tests.test_accessibility_browser import (
     report,
     serious,
 )
-from tests.test_accessibility_browser import world as world  # the demo content, a fixture
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -25,10 +24,10 @@ def no_sideways_scroll(page) -> bool:
 
 @pytest.mark.parametrize("width", WIDTHS)
 def test_a_learner_searches_from_the_header_and_gets_grouped_results(
-    page, live_server, login_browser, world, width
+    page, live_server, login_browser, demo_learner, width
 ):
     offline(page, live_server)
-    login_browser(world)
+    login_browser(demo_learner)
     page.set_viewport_size({"width": width, "height": 844})
     page.goto(f"{live_server.url}/dashboard/")
     assert no_sideways_scroll(page), "the dashboard scrolls sideways with the search box"
@@ -52,10 +51,10 @@ def test_a_learner_searches_from_the_header_and_gets_grouped_results(
 
 
 def test_search_pages_have_no_serious_accessibility_violations(
-    page, live_server, login_browser, world
+    page, live_server, login_browser, demo_learner
 ):
     offline(page, live_server)
-    login_browser(world)
+    login_browser(demo_learner)
     violations = []
     for viewport, size in VIEWPORTS.items():
         page.set_viewport_size(size)
@@ -67,10 +66,10 @@ def test_search_pages_have_no_serious_accessibility_violations(
 
 
 def test_a_query_that_cannot_be_searched_is_explained_on_its_field(
-    page, live_server, login_browser, world
+    page, live_server, login_browser, demo_learner
 ):
     offline(page, live_server)
-    login_browser(world)
+    login_browser(demo_learner)
     page.set_viewport_size(VIEWPORTS["phone"])
     page.goto(f"{live_server.url}/search/?q=%21%21%21")
 
@@ -80,9 +79,11 @@ def test_a_query_that_cannot_be_searched_is_explained_on_its_field(
     expect(field).to_have_value("!!!")
 
 
-def test_the_header_search_box_is_reached_by_keyboard(page, live_server, login_browser, world):
+def test_the_header_search_box_is_reached_by_keyboard(
+    page, live_server, login_browser, demo_learner
+):
     offline(page, live_server)
-    login_browser(world)
+    login_browser(demo_learner)
     page.set_viewport_size(VIEWPORTS["desktop"])
     page.goto(f"{live_server.url}/dashboard/")
     box = page.locator("#site-search-q")
