@@ -43,13 +43,10 @@ def post_matches(user: object, query: sitesearch.Query) -> QuerySet[Post]:
 
 
 def post_hit(post: Post, query: sitesearch.Query) -> sitesearch.Hit:
-    found = getattr(post, "headline", None)
     return sitesearch.Hit(
         title=post.topic.title,
         url=post.get_absolute_url(),
-        snippet=sitesearch.highlight(found)
-        if found is not None
-        else sitesearch.plain_snippet([post.body], query),
+        snippet=sitesearch.snippet(post, query, "body"),
         context=f"Forum · {post.topic.category.name} · {post.author.public_name}",
         when=post.created_at,
     )

@@ -47,14 +47,7 @@ def site_matches(user: object, query: sitesearch.Query) -> QuerySet[Lesson]:
 
 
 def site_hit(lesson: Lesson, query: sitesearch.Query) -> sitesearch.Hit:
-    found = getattr(lesson, "headline", None)
-    snippet = (
-        sitesearch.highlight(found)
-        if found is not None
-        else sitesearch.plain_snippet(
-            [lesson.summary, lesson.chapter_text, lesson.podcast_transcript], query
-        )
-    )
+    snippet = sitesearch.snippet(lesson, query, "summary", "chapter_text", "podcast_transcript")
     return sitesearch.Hit(
         title=lesson.title,
         url=lesson.get_absolute_url(),

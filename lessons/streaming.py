@@ -108,6 +108,8 @@ def file_validators(field_file: File[bytes], size: int) -> tuple[str, dt.datetim
             field_file.name
         ).replace(microsecond=0)
     except (NotImplementedError, OSError):
+        # Storages without modification times (Django's default raises NotImplementedError),
+        # or a file gone since it was sized: the ETag alone validates, with no Last-Modified.
         modified = None
     key = f"{field_file.name}\0{size}\0{modified.isoformat() if modified else ''}"
     return hashlib.sha256(key.encode()).hexdigest()[:32], modified

@@ -184,3 +184,12 @@ def plain_snippet(texts: Iterable[str], query: Query, width: int = 220) -> SafeS
         pattern = re.compile("|".join(re.escape(w) for w in words), re.IGNORECASE)
         excerpt = pattern.sub(lambda m: f"{START}{m.group(0)}{STOP}", excerpt)
     return highlight(("… " if start else "") + excerpt + (" …" if end < len(text) else ""))
+
+
+def snippet(row: Any, query: Query, *fields: str) -> SafeString:
+    """A result's snippet: its `headline` (cut by PostgreSQL) highlighted, else a plain
+    snippet of its `fields`, read only then (they are not loaded on PostgreSQL)."""
+    found = getattr(row, "headline", None)
+    if found is not None:
+        return highlight(found)
+    return plain_snippet([getattr(row, name) for name in fields], query)

@@ -37,13 +37,10 @@ def library_matches(user: object, query: sitesearch.Query) -> QuerySet[LibraryEn
 
 
 def library_hit(entry: LibraryEntry, query: sitesearch.Query) -> sitesearch.Hit:
-    found = getattr(entry, "headline", None)
     return sitesearch.Hit(
         title=str(entry),
         url=entry.get_absolute_url(),
-        snippet=sitesearch.highlight(found)
-        if found is not None
-        else sitesearch.plain_snippet([entry.question, entry.answer_plain], query),
+        snippet=sitesearch.snippet(entry, query, "question", "answer_plain"),
         context="Q&A Video Library",
         when=entry.published_at,
     )
@@ -72,13 +69,10 @@ def question_matches(user: object, query: sitesearch.Query) -> QuerySet[Question
 
 
 def question_hit(question: Question, query: sitesearch.Query) -> sitesearch.Hit:
-    found = getattr(question, "headline", None)
     return sitesearch.Hit(
         title=question.title,
         url=question.get_absolute_url(),
-        snippet=sitesearch.highlight(found)
-        if found is not None
-        else sitesearch.plain_snippet([question.text], query),
+        snippet=sitesearch.snippet(question, query, "text"),
         context=f"Your question · {question.get_status_display()}",
         when=question.created_at,
     )

@@ -198,15 +198,9 @@ def library(request: AuthenticatedHttpRequest) -> HttpResponse:
         request.GET.get("page", "")[:12]
     )
     if query:
+        found = sitesearch.Query(query)
         for entry in page.object_list:
-            headline = getattr(entry, "headline", None)
-            entry.snippet = (
-                sitesearch.highlight(headline)
-                if headline is not None
-                else sitesearch.plain_snippet(
-                    [entry.question, entry.answer_plain], sitesearch.Query(query)
-                )
-            )
+            entry.snippet = sitesearch.snippet(entry, found, "question", "answer_plain")
     topics, lessons = browse_counts()
     params = request.GET.copy()
     params.pop("page", None)
