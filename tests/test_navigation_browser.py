@@ -20,7 +20,6 @@ from tests.test_accessibility_browser import (
     public_paths,
     report,
     serious,
-    world,  # noqa: F401 - the demo content, a fixture
 )
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -89,17 +88,17 @@ def test_every_main_page_fits_a_phone_and_keeps_the_header_on_one_line_on_a_lapt
     page,
     live_server,
     login_browser,
-    world,  # noqa: F811
+    demo_learner,
 ):
     offline(page, live_server)
     problems = walk(page, live_server, public_paths())
-    login_browser(world)
-    problems += walk(page, live_server, learner_paths(world))
+    login_browser(demo_learner)
+    problems += walk(page, live_server, learner_paths(demo_learner))
 
     assert not problems, "\n".join(problems)
 
 
-def test_the_staff_menu_fits_too(page, live_server, login_browser, world):  # noqa: F811
+def test_the_staff_menu_fits_too(page, live_server, login_browser, demo_learner):
     offline(page, live_server)
     login_browser(User.objects.get(email="staff@demo.test"))
 
@@ -113,10 +112,10 @@ def test_the_menu_button_says_whether_the_menu_is_open_and_escape_closes_it(
     page,
     live_server,
     login_browser,
-    world,  # noqa: F811
+    demo_learner,
 ):
     offline(page, live_server)
-    login_browser(world)
+    login_browser(demo_learner)
     page.set_viewport_size(VIEWPORTS["phone"])
     page.goto(f"{live_server.url}/groups/")
     toggle = page.get_by_role("button", name="Menu")
@@ -146,9 +145,9 @@ def test_without_javascript_every_link_is_on_the_page_and_nothing_scrolls_sidewa
     live_server,
     context,
     login_browser,
-    world,  # noqa: F811
+    demo_learner,
 ):
-    login_browser(world)
+    login_browser(demo_learner)
     plain = browser.new_context(java_script_enabled=False, viewport={"width": 320, "height": 800})
     plain.add_cookies(context.cookies())
     page = plain.new_page()
@@ -170,7 +169,7 @@ def test_a_newcomer_meets_locked_pages_that_say_why_and_lead_to_enrolment(
     page,
     live_server,
     login_browser,
-    world,  # noqa: F811
+    demo_learner,
 ):
     offline(page, live_server)
     login_browser(User.objects.get(email="newcomer@demo.test"))
