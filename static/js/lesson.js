@@ -1,5 +1,7 @@
 // The lesson page. An embedded YouTube or Vimeo player loads only when the learner presses
-// play: until then the page shows a poster, and nothing is asked of the other site.
+// play: until then the page shows a poster, and nothing is asked of the other site. Once
+// loaded, it is handed to lesson_tools.js (the "htw:player" event), which keeps its position
+// and speed as it does for the uploaded video and the podcast.
 // For a learner, records progress on its own when they reach the end of the chapter, of a
 // video (uploaded or embedded) or of a podcast episode. The mark-done buttons work without
 // this file; it posts to the same endpoint with the same form fields (and the CSRF token),
@@ -37,46 +39,124 @@ document.addEventListener("DOMContentLoaded", () => {
     media.addEventListener("ended", () => record(media.dataset.trackEnd));
   });
 
-  // An embedded YouTube or Vimeo player reports the end of the video by postMessage. We ask
-  // it to (each provider has its own message format) and accept answers only from that frame.
-  function listenToPlayer(frame) {
-    const origin = new URL(frame.src).origin;
-    const vimeo = origin === "https://player.vimeo.com";
-    let heard = false;
-    let tries = 0;
-    const send = (message) => {
-      if (frame.contentWindow) frame.contentWindow.postMessage(JSON.stringify(message), origin);
-    };
-    const subscribe = () => {
-      if (vimeo) {
-        send({ method: "addEventListener", value: "ended" });
-      } else {
-        send({ event: "listening", id: 1, channel: "widget" });
-        send({ event: "command", func: "addEventListener", args: ["onStateChange"], id: 1, channel: "widget" });
+  // An embedded YouTube or Vimeo player, seen through the part of a <video> element that
+  // lesson_tools.js uses to keep the position and the speed: currentTime, duration, paused,
+  // readyState and playbackRate, and the play, pause, seeked, ended and loadedmetadata
+  // events. The player speaks postMessage, each provider in its own format; we subscribe
+  // to its events and believe only messages from its own frame.
+  const YOUTUBE_STATES = { 0: "ended", 1: "play", 2: "pause" };
+
+  class EmbeddedPlayer extends EventTarget {
+    constructor(frame, poster) {
+      super();
+      this.frame = frame;
+      this.id = poster.id;
+      this.dataset = poster.dataset;
+      this.origin = new URL(frame.src).origin;
+      this.vimeo = this.origin === "https://player.vimeo.com";
+      this.time = 0;
+      this.rate = 1;
+      this.duration = 0;
+      this.readyState = 0;
+      this.paused = true;
+      this.state = "";
+      this.heard = false;
+      // The player may not be listening yet when the frame loads: ask again until it answers.
+      let tries = 0;
+      const timer = window.setInterval(() => {
+        tries += 1;
+        if (this.heard || tries > 20) window.clearInterval(timer);
+        else this.subscribe();
+      }, 500);
+      frame.addEventListener("load", () => this.subscribe());
+      window.addEventListener("message", (event) => this.receive(event));
+    }
+
+    get currentTime() { return this.time; }
+
+    set currentTime(seconds) {
+      this.time = seconds;
+      if (this.vimeo) this.send({ method: "setCurrentTime", value: seconds });
+      else this.youtube("seekTo", [seconds, true]);
+    }
+
+    get playbackRate() { return this.rate; }
+
+    set playbackRate(rate) {
+      this.rate = rate;
+      if (this.vimeo) this.send({ method: "setPlaybackRate", value: rate });
+      else this.youtube("setPlaybackRate", [rate]);
+    }
+
+    send(message) {
+      if (this.frame.contentWindow) {
+        this.frame.contentWindow.postMessage(JSON.stringify(message), this.origin);
       }
-    };
-    // The player may not be listening yet when the frame loads: ask again until it answers.
-    const timer = window.setInterval(() => {
-      tries += 1;
-      if (heard || tries > 20) window.clearInterval(timer);
-      else subscribe();
-    }, 500);
-    frame.addEventListener("load", subscribe);
-    window.addEventListener("message", (event) => {
-      if (event.origin !== origin || event.source !== frame.contentWindow) return;
+    }
+
+    youtube(func, args) {
+      this.send({ event: "command", func, args, id: 1, channel: "widget" });
+    }
+
+    subscribe() {
+      if (this.vimeo) {
+        for (const name of ["play", "pause", "seeked", "ended", "timeupdate"]) {
+          this.send({ method: "addEventListener", value: name });
+        }
+        this.send({ method: "getDuration" });
+      } else {
+        this.send({ event: "listening", id: 1, channel: "widget" });
+        this.youtube("addEventListener", ["onStateChange"]);
+      }
+    }
+
+    receive(event) {
+      if (event.origin !== this.origin || event.source !== this.frame.contentWindow) return;
       let data = event.data;
       if (typeof data === "string") {
         try { data = JSON.parse(data); } catch { return; }
       }
       if (!data || typeof data !== "object") return;
-      if (!heard) { heard = true; subscribe(); }
+      if (!this.heard) { this.heard = true; this.subscribe(); }
+      if (this.vimeo) this.fromVimeo(data);
+      else this.fromYouTube(data);
+    }
+
+    fromVimeo(data) {
+      if (data.method === "getDuration") this.loaded(data.value);
+      const info = data.data;
+      if (info && typeof info === "object") {
+        if (typeof info.seconds === "number") this.time = info.seconds;
+        this.loaded(info.duration);
+      }
+      if (["play", "pause", "ended"].includes(data.event)) this.changed(data.event);
+      if (data.event === "seeked") this.dispatchEvent(new Event("seeked"));
+    }
+
+    fromYouTube(data) {
       const info = data.info;
-      const ended =
-        data.event === "ended" ||
-        (data.event === "onStateChange" && info === 0) ||
-        (data.event === "infoDelivery" && info && info.playerState === 0);
-      if (ended) record(frame.dataset.trackEnd);
-    });
+      if (data.event === "onStateChange") this.changed(YOUTUBE_STATES[info]);
+      if (!["initialDelivery", "infoDelivery"].includes(data.event)) return;
+      if (!info || typeof info !== "object") return;
+      if (typeof info.currentTime === "number") this.time = info.currentTime;
+      this.loaded(info.duration);
+      if ("playerState" in info) this.changed(YOUTUBE_STATES[info.playerState]);
+    }
+
+    // The first time the player tells its length, as a <video> does with loadedmetadata.
+    loaded(duration) {
+      if (this.readyState || typeof duration !== "number" || duration <= 0) return;
+      this.duration = duration;
+      this.readyState = 1;
+      this.dispatchEvent(new Event("loadedmetadata"));
+    }
+
+    changed(state) {
+      if (!state || state === this.state) return;
+      this.state = state;
+      this.paused = state !== "play";
+      this.dispatchEvent(new Event(state));
+    }
   }
 
   for (const poster of document.querySelectorAll("[data-video-src]")) {
@@ -87,13 +167,15 @@ document.addEventListener("DOMContentLoaded", () => {
       const frame = document.createElement("iframe");
       frame.src = `${poster.dataset.videoSrc}&autoplay=1`;
       frame.title = poster.dataset.videoTitle;
-      frame.dataset.trackEnd = "video";
       frame.allow = "autoplay; fullscreen; picture-in-picture; encrypted-media";
       frame.allowFullscreen = true;
       frame.referrerPolicy = "strict-origin-when-cross-origin";
       poster.replaceChildren(frame);
       poster.classList.remove("video-poster");
-      listenToPlayer(frame);
+      const player = new EmbeddedPlayer(frame, poster);
+      player.addEventListener("ended", () => record(poster.dataset.trackEnd));
+      // lesson_tools.js starts it where the learner stopped and at their speed.
+      document.dispatchEvent(new CustomEvent("htw:player", { detail: player }));
       frame.focus();
     });
   }

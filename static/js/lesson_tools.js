@@ -2,9 +2,10 @@
 // - notes: htmx saves them as the learner types (lessons/_note_form.html); this shows when a
 //   save failed, sends what is unsaved when the page is left, and forgets the browser's copy
 //   of the draft (static/js/drafts.js) once the server has it;
-// - players: start the video and the podcast where the learner stopped (on any device: the
-//   position is kept on the server), send the position every few seconds while playing and on
-//   pause, and offer a playback speed from 0.75× to 2× (remembered in this browser);
+// - players: start the video (uploaded, or embedded from YouTube or Vimeo) and the podcast
+//   where the learner stopped (on any device: the position is kept on the server), send the
+//   position every few seconds while playing and on pause, and offer a playback speed from
+//   0.75× to 2× (remembered in this browser);
 // - a "Print the chapter" button.
 (() => {
   const SEND_EVERY_MS = 10000;
@@ -110,6 +111,8 @@
   function start() {
     setupNotes();
     document.querySelectorAll("video[id], audio[id]").forEach(setupPlayer);
+    // An embedded YouTube or Vimeo player, once the learner pressed play (lesson.js).
+    document.addEventListener("htw:player", (event) => setupPlayer(event.detail));
     const print = document.querySelector("[data-print-chapter]");
     if (print) {
       print.hidden = false;

@@ -101,3 +101,15 @@ def test_both_players_offer_speeds_from_075_to_2(client_for, learner, lesson):
     for speed in ("0.75", "1", "1.25", "1.5", "1.75", "2"):
         assert f'<option value="{speed}"' in html
     assert "js/lesson_tools.js" in html
+
+
+def test_an_embedded_video_carries_its_position_and_speed_control(client_for, learner, course):
+    lesson = factories.make_lesson(course, slug="embedded", video_url="https://vimeo.com/76979871")
+    Progress.objects.create(user=learner, lesson=lesson, video_position=125)
+    html = client_for(learner).get(lesson.get_absolute_url()).content.decode()
+    assert f'data-position-url="{position_url(lesson)}" data-position="125"' in html
+    assert 'data-speed-for="video-embed"' in html
+    assert '<label for="video-embed-speed">Speed</label>' in html
+    # The player is loaded by lesson.js when the learner presses play; lesson_tools.js keeps
+    # its position and speed.
+    assert "js/lesson.js" in html and "js/lesson_tools.js" in html

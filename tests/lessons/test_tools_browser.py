@@ -1,6 +1,6 @@
 """The learner tools in a real browser (issue 24, point 4): notes saved as one types, with a
-visible saved / not-saved status; the podcast starting where it stopped on another device, at
-the chosen speed; save for later without JavaScript; the printed chapter; at a phone's width
+visible saved / not-saved status; the podcast and an embedded YouTube or Vimeo video starting
+where they stopped on another device, at the chosen speed; save for later without JavaScript; the printed chapter; at a phone's width
 and without serious accessibility violations."""
 
 import io
@@ -215,3 +215,121 @@ def test_the_printed_lesson_is_its_chapter(page, live_server, login_browser, wor
     ).startswith("Georgia")
     pdf = page.pdf(path=str(tmp_path / "chapter.pdf"))
     assert pdf.startswith(b"%PDF")
+
+
+# Stand-ins for YouTube's and Vimeo's players at their real origins. Each keeps the messages
+# the page sends it (`commands()`: what the page asked the player to do), tells its length
+# when asked in its provider's format, and lets the test make it report playing or pausing
+# at a time (`report(state, seconds)`).
+FAKE_EMBEDS = {
+    "youtube": (
+        "https://www.youtube.com/watch?v=dQw4w9WgXcQ",
+        r"^https://www\.youtube-nocookie\.com/.*",
+        """
+        const post = (info) => parent.postMessage(
+          JSON.stringify({event: "infoDelivery", info, id: 1, channel: "widget"}), "*");
+        window.addEventListener("message", (e) => {
+          const d = JSON.parse(e.data);
+          received.push(d);
+          if (d.event === "listening") post({duration: 600, currentTime: 0, playerState: -1});
+        });
+        window.commands = () => received.filter((d) => d.event === "command"
+          && d.func !== "addEventListener").map((d) => [d.func, d.args[0]]);
+        window.report = (state, seconds) =>
+          post({playerState: {play: 1, pause: 2}[state], currentTime: seconds});
+        """,
+        {"seek": "seekTo", "speed": "setPlaybackRate"},
+    ),
+    "vimeo": (
+        "https://vimeo.com/76979871",
+        r"^https://player\.vimeo\.com/.*",
+        """
+        const post = (m) => parent.postMessage(JSON.stringify(m), "*");
+        window.addEventListener("message", (e) => {
+          const d = JSON.parse(e.data);
+          received.push(d);
+          if (d.method === "getDuration") post({method: "getDuration", value: 600});
+        });
+        const asks = ["addEventListener", "getDuration"];
+        window.commands = () => received.filter((d) => d.method && !asks.includes(d.method))
+          .map((d) => [d.method, d.value]);
+        window.report = (state, seconds) => {
+          post({event: "timeupdate", data: {seconds, duration: 600, percent: seconds / 600}});
+          post({event: state, data: {seconds, duration: 600, percent: seconds / 600}});
+        };
+        post({event: "ready"});
+        """,
+        {"seek": "setCurrentTime", "speed": "setPlaybackRate"},
+    ),
+}
+
+
+@pytest.mark.parametrize("provider", sorted(FAKE_EMBEDS))
+def test_an_embedded_video_starts_where_it_stopped_on_another_device_at_the_chosen_speed(
+    browser, live_server, world, provider
+):
+    learner, lesson = world
+    video_url, pattern, script, names = FAKE_EMBEDS[provider]
+    lesson.video_url = video_url
+    lesson.save()
+    Progress.objects.update_or_create(user=learner, lesson=lesson, defaults={"video_position": 125})
+    from django.conf import settings
+    from django.test import Client
+
+    player = f"<!doctype html><title>player</title><script>const received = [];{script}</script>"
+
+    contexts = []
+
+    def device():
+        c = Client()
+        c.force_login(learner)
+        context = browser.new_context(viewport=PHONE)
+        contexts.append(context)
+        context.add_cookies(
+            [
+                {
+                    "name": settings.SESSION_COOKIE_NAME,
+                    "value": c.cookies[settings.SESSION_COOKIE_NAME].value,
+                    "url": live_server.url,
+                }
+            ]
+        )
+        page = context.new_page()
+        page.route(
+            re.compile(pattern),
+            lambda route: route.fulfill(status=200, content_type="text/html", body=player),
+        )
+        page.goto(f"{live_server.url}{lesson.get_absolute_url()}")
+        page.get_by_role("button", name="Play the video").click()
+        page.locator("#video iframe").wait_for()
+        frame = page.frame(url=re.compile(pattern))
+        assert frame is not None
+        return page, frame
+
+    def asked(frame, command: str, value) -> None:
+        frame.wait_for_function(
+            f"window.commands().some(([c, v]) => c === {command!r} && v === {value!r})"
+        )
+
+    try:
+        phone, frame = device()
+        # It starts where the learner stopped (on the server: set by another device).
+        asked(frame, names["seek"], 125)
+        phone.locator("#video").get_by_label("Speed").select_option("1.5")
+        asked(frame, names["speed"], 1.5)
+        assert no_sideways_scroll(phone)
+
+        # Paused at 200 s: sent at once.
+        with phone.expect_response(re.compile(r".*/position/$")) as sent:
+            frame.evaluate("report('play', 190); report('pause', 200.6)")
+        assert sent.value.status == 204
+        assert Progress.objects.get(user=learner, lesson=lesson).video_position == 200
+
+        laptop, frame = device()
+        asked(frame, names["seek"], 200)
+        # The speed is this browser's choice; the other device plays at 1×.
+        assert laptop.locator("#video").get_by_label("Speed").input_value() == "1"
+        asked(frame, names["speed"], 1)
+    finally:
+        for context in contexts:
+            context.close()
