@@ -1,7 +1,7 @@
 """The learner tools in a real browser (issue 24, point 4): notes saved as one types, with a
 visible saved / not-saved status; the podcast and an embedded YouTube or Vimeo video starting
-where they stopped on another device, at the chosen speed; save for later without JavaScript; the printed chapter; at a phone's width
-and without serious accessibility violations."""
+where they stopped on another device, at the chosen speed; save for later without JavaScript;
+the printed chapter; at a phone's width and without serious accessibility violations."""
 
 import io
 import re
@@ -62,6 +62,26 @@ def no_sideways_scroll(page) -> bool:
     return page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
 
 
+def device(browser, live_server, user):
+    """A new browser (another of the learner's devices) at a phone's size, signed in as `user`."""
+    from django.conf import settings
+    from django.test import Client
+
+    c = Client()
+    c.force_login(user)
+    context = browser.new_context(viewport=PHONE)
+    context.add_cookies(
+        [
+            {
+                "name": settings.SESSION_COOKIE_NAME,
+                "value": c.cookies[settings.SESSION_COOKIE_NAME].value,
+                "url": live_server.url,
+            }
+        ]
+    )
+    return context
+
+
 def test_notes_save_as_the_learner_types_and_say_when_they_could_not(
     page, live_server, login_browser, world, screenshot_dir
 ):
@@ -108,25 +128,7 @@ def test_the_podcast_starts_where_it_stopped_on_another_device_at_the_chosen_spe
     browser, live_server, world
 ):
     learner, lesson = world
-    from django.conf import settings
-    from django.test import Client
-
-    def device():
-        c = Client()
-        c.force_login(learner)
-        context = browser.new_context(viewport=PHONE)
-        context.add_cookies(
-            [
-                {
-                    "name": settings.SESSION_COOKIE_NAME,
-                    "value": c.cookies[settings.SESSION_COOKIE_NAME].value,
-                    "url": live_server.url,
-                }
-            ]
-        )
-        return context.new_page()
-
-    phone = device()
+    phone = device(browser, live_server, learner).new_page()
     phone.goto(f"{live_server.url}{lesson.get_absolute_url()}")
     audio = phone.locator("#podcast-player")
     phone.wait_for_function("document.querySelector('#podcast-player').readyState >= 1")
@@ -137,7 +139,7 @@ def test_the_podcast_starts_where_it_stopped_on_another_device_at_the_chosen_spe
     assert sent.value.status == 204
     assert Progress.objects.get(user=learner, lesson=lesson).podcast_position == 12
 
-    laptop = device()
+    laptop = device(browser, live_server, learner).new_page()
     laptop.goto(f"{live_server.url}{lesson.get_absolute_url()}")
     laptop.wait_for_function(
         "Math.floor(document.querySelector('#podcast-player').currentTime) === 12"
@@ -273,27 +275,12 @@ def test_an_embedded_video_starts_where_it_stopped_on_another_device_at_the_chos
     lesson.video_url = video_url
     lesson.save()
     Progress.objects.update_or_create(user=learner, lesson=lesson, defaults={"video_position": 125})
-    from django.conf import settings
-    from django.test import Client
-
     player = f"<!doctype html><title>player</title><script>const received = [];{script}</script>"
-
     contexts = []
 
-    def device():
-        c = Client()
-        c.force_login(learner)
-        context = browser.new_context(viewport=PHONE)
+    def open_lesson():
+        context = device(browser, live_server, learner)
         contexts.append(context)
-        context.add_cookies(
-            [
-                {
-                    "name": settings.SESSION_COOKIE_NAME,
-                    "value": c.cookies[settings.SESSION_COOKIE_NAME].value,
-                    "url": live_server.url,
-                }
-            ]
-        )
         page = context.new_page()
         page.route(
             re.compile(pattern),
@@ -312,7 +299,7 @@ def test_an_embedded_video_starts_where_it_stopped_on_another_device_at_the_chos
         )
 
     try:
-        phone, frame = device()
+        phone, frame = open_lesson()
         # It starts where the learner stopped (on the server: set by another device).
         asked(frame, names["seek"], 125)
         phone.locator("#video").get_by_label("Speed").select_option("1.5")
@@ -325,7 +312,7 @@ def test_an_embedded_video_starts_where_it_stopped_on_another_device_at_the_chos
         assert sent.value.status == 204
         assert Progress.objects.get(user=learner, lesson=lesson).video_position == 200
 
-        laptop, frame = device()
+        laptop, frame = open_lesson()
         asked(frame, names["seek"], 200)
         # The speed is this browser's choice; the other device plays at 1×.
         assert laptop.locator("#video").get_by_label("Speed").input_value() == "1"
