@@ -1,6 +1,5 @@
 from django.conf import settings
 from django.contrib import admin
-from django.core.exceptions import ImproperlyConfigured
 from django.urls import include, path, register_converter
 
 from accounts import views as account_views
@@ -43,12 +42,7 @@ handler500 = "lib.database.server_error"
 if settings.EMAIL_FEEDBACK_PROVIDER and settings.ANYMAIL.get("WEBHOOK_SECRET"):
     # The email provider's bounce and complaint reports (anymail's tracking webhook, behind its
     # basic-auth secret; without one, anymail would take anyone's posts): newsletter.subscriptions.
-    from anymail import urls as anymail_urls
+    from newsletter.webhooks import tracking_urlpatterns
 
-    name = f"{settings.EMAIL_FEEDBACK_PROVIDER}_tracking_webhook"
-    tracking = [p for p in anymail_urls.urlpatterns if getattr(p, "name", "") == name]
-    if not tracking:
-        raise ImproperlyConfigured(
-            f"EMAIL_FEEDBACK_PROVIDER: anymail has no tracking webhook named {name!r}"
-        )
+    tracking = tracking_urlpatterns(settings.EMAIL_FEEDBACK_PROVIDER)
     urlpatterns.append(path("anymail/", include((tracking, "anymail"))))

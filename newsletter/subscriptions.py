@@ -256,7 +256,7 @@ def on_provider_event(
 ) -> None:
     """Receiver of anymail's `tracking` signal (connected in NewsletterConfig.ready): the
     provider's webhook, authenticated by ANYMAIL WEBHOOK_SECRET, reports an event."""
-    if event.recipient:
+    if isinstance(event.recipient, str) and event.recipient:
         record_provider_feedback(email=event.recipient, event_type=event.event_type)
 
 

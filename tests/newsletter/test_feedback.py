@@ -196,3 +196,31 @@ def test_the_webhook_is_not_mounted_without_a_secret():
     assert (without.stdout.strip(), with_secret.stdout.strip()) == ("none", "mounted"), (
         without.stderr + with_secret.stderr
     )
+
+
+@pytest.mark.parametrize(
+    ("body", "status"),
+    [
+        # Not a report at all: refused, with a 400 rather than a server error.
+        ("not json", 400),
+        ("null", 400),
+        ("[]", 400),
+        ('"a string"', 400),
+        # Shaped like a report but saying nothing usable: taken, and nothing changes.
+        ("{}", 200),
+        ('{"RecordType": 5}', 200),
+        ('{"RecordType": "Bounce"}', 200),
+        ('{"RecordType": "Bounce", "Type": "HardBounce", "Email": 5}', 200),
+    ],
+)
+def test_a_report_the_provider_would_never_send_changes_nothing_and_is_no_server_error(
+    client, make_reader, body, status
+):
+    reader = make_reader("dana@example.com")
+    auth = base64.b64encode(SECRET.encode()).decode()
+    response = client.post(
+        WEBHOOK, body, content_type="application/json", HTTP_AUTHORIZATION=f"Basic {auth}"
+    )
+    assert response.status_code == status
+    reader.refresh_from_db()
+    assert (reader.status, reader.feedback) == ("confirmed", "")
