@@ -8,8 +8,11 @@ It speaks just enough for the Friday groups, as Zoom does:
   (204); an unknown meeting is 404 (code 3001).
 - Registrants: add (POST …/registrants: the registrant id and a personal join link; the same
   email twice gets the same registration, as in Zoom) and cancel (PUT …/registrants/status).
+- Listing the host's meetings (GET /v2/users/{user}/meetings), two a page, with
+  `next_page_token`.
 - Trouble on demand: `fail(429, 503, …)` makes the next API calls answer those statuses
-  (429s with Retry-After), as a rate limit or an outage would.
+  (429s with Retry-After), as a rate limit or an outage would; `lose_answers(n)` carries out
+  the next n calls and answers each with a 504, as a gateway that timed out would.
 
 Webhook events are built (`recording_completed`, `participant`, …) and signed as Zoom signs
 them: "v0=" + HMAC-SHA256 of "v0:{timestamp}:{body}" with the secret token, in the
@@ -129,6 +132,7 @@ class FakeZoom:
         self.registrants: dict[str, dict[str, dict[str, Any]]] = {}  # meeting → email → reg
         self.calls: list[tuple[str, str, Any]] = []  # API calls that were answered normally
         self.failures: list[int] = []
+        self.lost_answers = 0
         self.reports: dict[str, list[dict[str, Any]]] = {}  # meeting uuid → participants
         self.lock = threading.RLock()
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
@@ -147,6 +151,11 @@ class FakeZoom:
         """The next API calls answer these statuses, one each."""
         with self.lock:
             self.failures.extend(statuses)
+
+    def lose_answers(self, count: int) -> None:
+        """The next `count` API calls are carried out, and answered with a 504."""
+        with self.lock:
+            self.lost_answers += count
 
     def expire_tokens(self) -> None:
         with self.lock:
@@ -182,6 +191,15 @@ class FakeZoom:
     def route(
         self, method: str, path: str, body: Any, query: dict[str, list[str]] | None = None
     ) -> tuple[int, dict | None]:
+        if self.lost_answers and not self.failures:
+            self.lost_answers -= 1
+            self._route(method, path, body, query)
+            return 504, {"code": 504, "message": "Gateway Timeout"}
+        return self._route(method, path, body, query)
+
+    def _route(
+        self, method: str, path: str, body: Any, query: dict[str, list[str]] | None = None
+    ) -> tuple[int, dict | None]:
         if self.failures:
             status = self.failures.pop(0)
             return status, {
@@ -202,6 +220,14 @@ class FakeZoom:
                 "next_page_token": str(start + 2) if more else "",
             }
         match = re.fullmatch(r"/v2/users/([^/]+)/meetings", path)
+        if match and method == "GET":
+            mine = [m for m in self.meetings.values() if m["host_id"] == match.group(1)]
+            start = int((query or {}).get("next_page_token", ["0"])[0])
+            fields = ("id", "uuid", "topic", "agenda", "start_time", "duration", "join_url")
+            return 200, {
+                "meetings": [{f: m.get(f) for f in fields} for m in mine[start : start + 2]],
+                "next_page_token": str(start + 2) if start + 2 < len(mine) else "",
+            }
         if match and method == "POST":
             meeting_id = str(next(_ids))
             meeting = {

@@ -11,6 +11,11 @@ ZOOM_CLIENT_ID, ZOOM_CLIENT_SECRET); otherwise `enabled()` is False and nothing 
   `ATTEMPTS` times, after Zoom's Retry-After or an exponential backoff (both capped at
   `MAX_WAIT`). What still fails raises `ZoomError`: the callers (zoomgroups.services) record it
   on the session for staff, who retry from the admin.
+- **One meeting per session.** Creating a meeting cannot simply be tried again: Zoom may have
+  created it and the answer been lost (a timeout, a 5xx, a worker killed before it saved the
+  id). Each meeting carries its session's reference in its agenda, and `create_meeting` looks
+  for a meeting with that reference before every attempt, so a retry finds the meeting an
+  earlier attempt made instead of making a second one.
 - **Webhooks.** `signature()` is Zoom's: "v0=" + HMAC-SHA256 of "v0:{timestamp}:{raw body}"
   with the webhook secret token.
 """
@@ -104,10 +109,11 @@ def _wait(attempt: int, response: requests.Response | None) -> None:
     time.sleep(min(max(wait, 0.0), MAX_WAIT))
 
 
-def _send(method: str, url: str, **kwargs: Any) -> requests.Response:
-    """One request with retries on 429, 5xx and connection errors."""
-    for attempt in range(ATTEMPTS):
-        last = attempt == ATTEMPTS - 1
+def _send(method: str, url: str, *, retry: bool = True, **kwargs: Any) -> requests.Response:
+    """One request with retries on 429, 5xx and connection errors (none with `retry` off)."""
+    attempts = ATTEMPTS if retry else 1
+    for attempt in range(attempts):
+        last = attempt == attempts - 1
         try:
             response = requests.request(method, url, timeout=TIMEOUT, **kwargs)
         except requests.RequestException as exc:
@@ -140,12 +146,14 @@ def call(
     path: str,
     json: dict[str, Any] | None = None,
     params: dict[str, Any] | None = None,
+    *,
+    retry: bool = True,
 ) -> dict[str, Any]:
     """Call the API at `path` (below ZOOM_API_BASE); the JSON answer, or {} for a 204."""
     url = settings.ZOOM_API_BASE.rstrip("/") + path
     for renewed in (False, True):
         headers = {"Authorization": f"Bearer {token.get(renew=renewed)}"}
-        response = _send(method, url, json=json, params=params, headers=headers)
+        response = _send(method, url, retry=retry, json=json, params=params, headers=headers)
         if response.status_code != 401:
             break
     if response.status_code == 404:
@@ -191,8 +199,42 @@ def meeting_fields(*, topic: str, start: str, duration: int, passcode: str) -> d
     }
 
 
-def create_meeting(**fields: Any) -> dict[str, Any]:
-    return call("POST", f"/users/{settings.ZOOM_HOST_USER}/meetings", meeting_fields(**fields))
+def create_meeting(*, reference: str, **fields: Any) -> dict[str, Any]:
+    """Create the meeting of the session `reference` names, or find the one an earlier attempt
+    created (see "One meeting per session" above); Zoom's answer for it either way."""
+    body = {**meeting_fields(**fields), "agenda": agenda(reference)}
+    for attempt in range(ATTEMPTS):
+        if found := find_meeting(reference):
+            # Made by an attempt that had other values (a new passcode, a moved time).
+            meeting_id = str(found["id"])
+            update_meeting(meeting_id, **fields)
+            return call("GET", f"/meetings/{meeting_id}")
+        try:
+            return call("POST", f"/users/{settings.ZOOM_HOST_USER}/meetings", body, retry=False)
+        except ZoomError as exc:
+            if attempt == ATTEMPTS - 1 or not (exc.status == 0 or exc.status in RETRIED):
+                raise
+        _wait(attempt, None)
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
+def agenda(reference: str) -> str:
+    """The meeting's agenda: shown in Zoom with the meeting, and how `find_meeting` knows it."""
+    return f"How Therapy Works Friday group (reference {reference})"
+
+
+def find_meeting(reference: str) -> dict[str, Any] | None:
+    """The host's scheduled meeting whose agenda carries `reference`, if there is one."""
+    params: dict[str, Any] = {"type": "scheduled", "page_size": 300}
+    while True:
+        page = call("GET", f"/users/{settings.ZOOM_HOST_USER}/meetings", params=params)
+        meetings: list[dict[str, Any]] = page.get("meetings", [])
+        for meeting in meetings:
+            if meeting.get("agenda") == agenda(reference):
+                return meeting
+        if not page.get("next_page_token"):
+            return None
+        params["next_page_token"] = page["next_page_token"]
 
 
 def update_meeting(meeting_id: str, **fields: Any) -> None:

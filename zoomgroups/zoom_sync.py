@@ -169,7 +169,7 @@ def sync_meeting(*, session_id: int) -> str:
                 except zoom.NotFound:
                     session.zoom_meeting_id = ""
             if not session.zoom_meeting_id:
-                meeting = zoom.create_meeting(**fields)
+                meeting = zoom.create_meeting(reference=f"session {session.pk}", **fields)
                 # The registrants of a meeting that no longer exists have dead links.
                 ZoomRegistrant.objects.filter(session=session).delete()
                 session.zoom_meeting_id = str(meeting["id"])

@@ -256,3 +256,55 @@ def test_without_credentials_nothing_goes_to_zoom(client_for, staff, cohort, lea
     assert not ZoomRegistrant.objects.exists()
     page = client_for(staff).get(CHANGELIST).content.decode()
     assert "Failed" not in page
+
+
+def test_a_meeting_created_but_whose_answer_was_lost_is_not_created_twice(
+    cohort, learner, fake_zoom, committed
+):
+    """Zoom created the meeting, then the gateway timed out (504): the retry finds the meeting
+    by the session's reference in its agenda instead of creating a second one."""
+    fake_zoom.lose_answers(1)  # the meetings list is read first, then the lost create
+    with committed():
+        session = make_session(cohort, join_url="", passcode="")
+    session.refresh_from_db()
+
+    (meeting,) = fake_zoom.meetings.values()
+    assert session.zoom_state == ZoomState.SYNCED
+    assert session.zoom_meeting_id == str(meeting["id"])
+    assert session.join_url == meeting["join_url"]
+    assert session.passcode == meeting["password"]
+    assert meeting["agenda"] == f"How Therapy Works Friday group (reference session {session.pk})"
+
+
+def test_a_meeting_left_by_a_killed_worker_is_adopted_with_the_sessions_values(
+    cohort, learner, fake_zoom, committed
+):
+    """A worker created the meeting and died before saving its id; the next sync finds it
+    (past other meetings, over several pages of the list) and brings it to the session's
+    time and passcode instead of making another."""
+    from zoomgroups import zoom, zoom_sync
+
+    with committed():
+        others = [
+            make_session(cohort, starts_at=FRIDAY_NOON + dt.timedelta(days=7 * n))
+            for n in range(1, 5)
+        ]
+    with committed():
+        session = make_session(cohort, join_url="", passcode="")
+    session.refresh_from_db()
+    orphan_id = session.zoom_meeting_id
+    GroupSession.objects.filter(pk=session.pk).update(zoom_meeting_id="", passcode="")
+    fake_zoom.meetings[orphan_id].update(password="Stale1", start_time="2027-01-01T00:00:00Z")
+    # The meeting is last in the host's list: the page size is two.
+    fake_zoom.meetings[orphan_id] = fake_zoom.meetings.pop(orphan_id)
+
+    assert zoom_sync.sync_meeting(session_id=session.pk) == "synced"
+
+    session.refresh_from_db()
+    assert len(fake_zoom.meetings) == len(others) + 1
+    assert session.zoom_meeting_id == orphan_id
+    meeting = fake_zoom.meetings[orphan_id]
+    assert meeting["password"] == session.passcode != "Stale1"
+    assert meeting["start_time"] == "2027-03-19T16:00:00Z"
+    assert len(fake_zoom.calls_of("GET", r"/users/[^/]+/meetings$")) >= 3  # paged
+    assert zoom.find_meeting("session 0") is None
