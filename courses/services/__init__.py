@@ -2,8 +2,10 @@
 in modules named for what they hold (see `courses.services.seats` for the rules they all keep:
 lock order, bounded lock waits, no network call under a lock, idempotent fulfilment).
 
-Callers use `from courses import services; services.reserve_seat(...)`: every public name is
-re-exported here.
+Callers use `from courses import services; services.reserve_seat(...)`: every use case is
+re-exported here. The steps the modules share — `create_offer`, `expire_offer` and
+`mark_offer_accepted` (waitlist), `close_hold` (holds) — are not: they run inside a use case,
+under the locks it holds.
 """
 
 from courses.services.aid import grant_aid, request_aid

@@ -18,7 +18,7 @@ from courses.services.seats import (
     _offers_in_trimester,
     _pass_on,
 )
-from courses.services.waitlist import _create_offer
+from courses.services.waitlist import create_offer
 from outbox.services import queue_email
 
 logger = logging.getLogger(__name__)
@@ -81,6 +81,6 @@ def grant_aid(*, aid_id: int, price_cents: int | None = None) -> Offer:
     aid.granted_price_cents = price
     aid.cohort = cohort
     aid.save()
-    return _create_offer(
+    return create_offer(
         cohort, name=aid.name, email=aid.email, price_cents=price, now=now, aid_request=aid
     )

@@ -20,7 +20,7 @@ from courses.services.seats import (
     _seat_changed,
     hold_duration,
 )
-from courses.services.waitlist import _expire_offer
+from courses.services.waitlist import expire_offer
 from outbox.services import queue_task
 
 logger = logging.getLogger(__name__)
@@ -43,7 +43,7 @@ def reserve_seat(
     if existing and existing.is_holding(now) and existing.offer_id == (offer and offer.pk):
         return existing
     if existing:
-        _close_hold(existing, SeatHold.State.EXPIRED, now)
+        close_hold(existing, SeatHold.State.EXPIRED, now)
     if offer is not None:
         offer = Offer.objects.select_for_update().get(pk=offer.pk)
         if not offer.is_open(now) or not offer.is_for(user) or offer.cohort_id != cohort.pk:
@@ -71,7 +71,7 @@ def reserve_seat(
     )
 
 
-def _close_hold(hold: SeatHold, state: str, now: dt.datetime) -> None:
+def close_hold(hold: SeatHold, state: str, now: dt.datetime) -> None:
     """Mark an active hold closed; a checkout hold from an offer gives the seat back to it."""
     hold.state = state
     hold.save(update_fields=["state", "updated_at"])
@@ -81,7 +81,7 @@ def _close_hold(hold: SeatHold, state: str, now: dt.datetime) -> None:
             offer.status = Offer.Status.PENDING
             offer.save(update_fields=["status"])
             if not offer.is_open(now):
-                _expire_offer(offer)
+                expire_offer(offer)
     if hold.stripe_session_id:
         from courses import tasks
 
@@ -101,5 +101,5 @@ def release_hold(
     hold = SeatHold.objects.select_for_update().get(pk=hold_id)
     if hold.state != SeatHold.State.ACTIVE:
         return False
-    _close_hold(hold, state, now)
+    close_hold(hold, state, now)
     return True

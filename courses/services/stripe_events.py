@@ -16,7 +16,7 @@ from accounts.models import User
 from audit.models import AuditEvent
 from courses import payments
 from courses.models import Cohort, Enrollment, Offer, SeatHold, StripeEvent
-from courses.services.holds import _close_hold, release_hold
+from courses.services.holds import close_hold, release_hold
 from courses.services.seats import (
     SETTLED_HOLD_STATES,
     Outcome,
@@ -31,7 +31,7 @@ from courses.services.seats import (
     money,
     site_link,
 )
-from courses.services.waitlist import _mark_offer_accepted
+from courses.services.waitlist import mark_offer_accepted
 from outbox.services import queue_email, queue_task
 
 logger = logging.getLogger(__name__)
@@ -90,7 +90,7 @@ def fulfil_checkout(*, session: dict[str, Any], now: dt.datetime | None = None) 
         payment.save(update_fields=["hold", "updated_at"])
         if payment.taken_back:
             if hold.state == SeatHold.State.ACTIVE:
-                _close_hold(hold, SeatHold.State.REFUNDED, now)
+                close_hold(hold, SeatHold.State.REFUNDED, now)
             else:
                 hold.state = SeatHold.State.REFUNDED
                 hold.save(update_fields=["state", "updated_at"])
@@ -119,7 +119,7 @@ def fulfil_checkout(*, session: dict[str, Any], now: dt.datetime | None = None) 
     hold.state = SeatHold.State.CONVERTED
     hold.save()
     if offer is not None:
-        _mark_offer_accepted(offer, hold.user, now)
+        mark_offer_accepted(offer, hold.user, now)
     return Result(Outcome.ENROLLED, f"enrolment #{enrollment.pk}", enrollment)
 
 

@@ -11,7 +11,7 @@ from django.utils import timezone
 from courses.models import Cohort, Offer, SeatHold
 from courses.services.reconcile import reconcile_hold
 from courses.services.seats import Outcome, _lock_cohort
-from courses.services.waitlist import _expire_offer, offer_free_seats
+from courses.services.waitlist import expire_offer, offer_free_seats
 
 logger = logging.getLogger(__name__)
 
@@ -38,7 +38,7 @@ def sweep(*, now: dt.datetime | None = None) -> dict[str, int]:
                 _lock_cohort(cohort_id)
                 offer = Offer.objects.select_for_update().get(pk=offer_id)
                 if offer.status == Offer.Status.PENDING and not offer.is_open(now):
-                    _expire_offer(offer)
+                    expire_offer(offer)
                     counts["offers"] += 1
         except Exception:
             _sweep_failed(counts, "offer", offer_id)

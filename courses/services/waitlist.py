@@ -115,7 +115,7 @@ def _send_offer_email(offer: Offer, cohort: Cohort) -> None:
     )
 
 
-def _create_offer(
+def create_offer(
     cohort: Cohort,
     *,
     name: str,
@@ -125,6 +125,7 @@ def _create_offer(
     entry: WaitlistEntry | None = None,
     aid_request: FinancialAidRequest | None = None,
 ) -> Offer:
+    """Offer a seat of `cohort` (the caller holds the run's lock and counted the seat)."""
     offer = Offer.objects.create(
         cohort=cohort,
         waitlist_entry=entry,
@@ -187,7 +188,7 @@ def offer_free_seats(*, cohort_id: int, now: dt.datetime | None = None) -> list[
             entry.save(update_fields=["status"])
             continue
         offers.append(
-            _create_offer(
+            create_offer(
                 cohort,
                 name=entry.name,
                 email=entry.email,
@@ -227,7 +228,7 @@ def offer_seat_by_hand(*, entry_id: int, cohort_id: int | None = None) -> Offer:
         raise EnrolmentError(f"{entry.name} already has an offer for {cohort.course.title}.")
     if _free_seats(cohort, now) <= 0:
         raise SeatUnavailable(f"{cohort} has no free seat. Raise its seat cap first.")
-    return _create_offer(
+    return create_offer(
         cohort,
         name=entry.name,
         email=entry.email,
@@ -237,7 +238,7 @@ def offer_seat_by_hand(*, entry_id: int, cohort_id: int | None = None) -> Offer:
     )
 
 
-def _expire_offer(offer: Offer) -> None:
+def expire_offer(offer: Offer) -> None:
     """The offer's time is up: its seat passes on, and the person is told."""
     offer.status = Offer.Status.EXPIRED
     offer.save(update_fields=["status"])
@@ -265,7 +266,8 @@ def _expire_offer(offer: Offer) -> None:
         queue_email("offer_lapsed", [offer.email], {**context, **off}, headers)
 
 
-def _mark_offer_accepted(offer: Offer, user: User, now: dt.datetime) -> None:
+def mark_offer_accepted(offer: Offer, user: User, now: dt.datetime) -> None:
+    """The offer became an enrolment (under the run's lock, with the enrolment)."""
     offer.status = Offer.Status.ACCEPTED
     offer.accepted_by = user
     offer.accepted_at = now
@@ -353,5 +355,5 @@ def accept_free_offer(*, offer: Offer, user: User, now: dt.datetime | None = Non
         source=Enrollment.Source.OFFER,
         taking_up=offer,
     )
-    _mark_offer_accepted(offer, user, now)
+    mark_offer_accepted(offer, user, now)
     return enrollment
