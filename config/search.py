@@ -24,8 +24,7 @@ from django.views.decorators.http import require_GET
 from lib.search import Query, SearchForm, Section
 
 PREVIEW = 5  # results of each section on the page of all sections
-# Results on a page of one section. A lesson's headline is cut from its whole chapter and
-# transcript (~6 ms each at seed_load's chapter length), so a page is kept short.
+# Results on a page of one section.
 PER_PAGE = 10
 
 

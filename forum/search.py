@@ -27,11 +27,8 @@ def post_matches(user: object, query: sitesearch.Query) -> QuerySet[Post]:
         return (
             Post.objects.filter(id__in=newest)
             .select_related("topic__category", "author")
-            .only(*RESULT_FIELDS)  # the headline is cut from the body in the database
-            .annotate(
-                rank=SearchRank(F("search_vector"), words),
-                headline=sitesearch.headline("body", query),
-            )
+            .only(*RESULT_FIELDS, "body")  # the snippet is cut from the body
+            .annotate(rank=SearchRank(F("search_vector"), words))
             .order_by("-rank", "-id")
         )
     return (

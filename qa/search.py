@@ -6,11 +6,13 @@ from __future__ import annotations
 
 from django.contrib.postgres.search import SearchRank
 from django.db import connection
-from django.db.models import F, QuerySet, TextField, Value
-from django.db.models.functions import Concat
+from django.db.models import F, QuerySet
 
 from lib import search as sitesearch
 from qa.models import QUESTION_SEARCH_VECTOR, LibraryEntry, Question
+
+# What a library result shows, and the texts its snippet is cut from.
+LIBRARY_RESULT_FIELDS = ("id", "title", "published_at", "question", "answer_plain")
 
 
 def library_matches(user: object, query: sitesearch.Query) -> QuerySet[LibraryEntry]:
@@ -19,19 +21,15 @@ def library_matches(user: object, query: sitesearch.Query) -> QuerySet[LibraryEn
     if connection.vendor == "postgresql":
         words = query.for_postgres()
         newest = sitesearch.newest_matches(entries, query, "-published_at", "-id")
-        text = Concat("question", Value(" "), "answer_plain", output_field=TextField())
         return (
             LibraryEntry.objects.filter(id__in=newest)
-            .only("id", "title", "published_at")
-            .annotate(
-                rank=SearchRank(F("search_vector"), words),
-                headline=sitesearch.headline(text, query),
-            )
+            .only(*LIBRARY_RESULT_FIELDS)
+            .annotate(rank=SearchRank(F("search_vector"), words))
             .order_by("-rank", "-published_at", "-id")
         )
     return (
         entries.filter(query.contains("title", "question", "answer_plain"))
-        .only("id", "title", "published_at", "question", "answer_plain")
+        .only(*LIBRARY_RESULT_FIELDS)
         .order_by("-published_at", "-id")
     )
 
@@ -58,11 +56,7 @@ def question_matches(user: object, query: sitesearch.Query) -> QuerySet[Question
         return (
             mine.alias(text_search=QUESTION_SEARCH_VECTOR)
             .filter(text_search=words)
-            .annotate(
-                rank=SearchRank(QUESTION_SEARCH_VECTOR, words),
-                headline=sitesearch.headline("text", query),
-            )
-            .defer("text")
+            .annotate(rank=SearchRank(QUESTION_SEARCH_VECTOR, words))
             .order_by("-rank", "-created_at", "-id")
         )
     return mine.filter(query.contains("title", "text")).order_by("-created_at", "-id")

@@ -176,8 +176,8 @@ def library_entries(query: str, topic: Topic | None, lesson: Any) -> QuerySet[Li
         entries = entries.for_lesson(lesson)
     if query:
         entries = entries.search(query)
-    # What a card shows (qa/_library_card.html), and the text a snippet is cut from without
-    # PostgreSQL: not the answer's HTML nor the search vector (issue 9).
+    # What a card shows (qa/_library_card.html), and the texts a snippet is cut from: not the
+    # answer's HTML nor the search vector (issue 9).
     return entries.only("id", "title", "question", "video_url", "answer_plain")
 
 
