@@ -38,6 +38,12 @@ def site_matches(user: object, query: sitesearch.Query) -> QuerySet[Lesson]:
     )
 
 
+def site_rows(ids: list[int]) -> QuerySet[Lesson]:
+    """The lessons of `ids` as a result shows them. Checks no access: the ids come from
+    `site_matches`."""
+    return Lesson.objects.filter(id__in=ids).select_related("course").only(*SITE_FIELDS)
+
+
 def site_hit(lesson: Lesson, query: sitesearch.Query) -> sitesearch.Hit:
     snippet = sitesearch.snippet(lesson, query, "summary", "chapter_text", "podcast_transcript")
     return sitesearch.Hit(
@@ -50,6 +56,11 @@ def site_hit(lesson: Lesson, query: sitesearch.Query) -> sitesearch.Hit:
 
 SEARCH_SECTIONS = [
     sitesearch.Section(
-        kind="lessons", label="Lessons", order=10, matches=site_matches, hit=site_hit
+        kind="lessons",
+        label="Lessons",
+        order=10,
+        matches=site_matches,
+        rows=site_rows,
+        hit=site_hit,
     )
 ]

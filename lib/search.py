@@ -25,6 +25,7 @@ from typing import Any
 
 from django import forms
 from django.contrib.postgres.search import SearchQuery
+from django.core.paginator import Page, Paginator
 from django.db.models import Q, QuerySet
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
@@ -113,12 +114,14 @@ class Hit:
 @dataclass(frozen=True)
 class Section:
     """One kind of result. `matches(user, query)` returns what `user` may see that matches,
-    best first; `hit(row, query)` turns one of its rows into a Hit."""
+    best first; `rows(ids)` loads some of them again by id (ids `matches` returned: it
+    checks no access), as `matches` loads them; `hit(row, query)` turns one into a Hit."""
 
     kind: str
     label: str
     order: int
     matches: Callable[[Any, Query], QuerySet[Any]]
+    rows: Callable[[list[int]], QuerySet[Any]]
     hit: Callable[[Any, Query], Hit]
 
 
@@ -127,6 +130,19 @@ def newest_matches(rows: QuerySet[Any], query: Query, *order: str) -> QuerySet[A
     return (
         rows.filter(search_vector=query.for_postgres()).order_by(*order).values("id")[:CANDIDATES]
     )
+
+
+def ranked_page(
+    matches: QuerySet[Any], number: str, per_page: int, rows: Callable[[list[int]], QuerySet[Any]]
+) -> Page:
+    """Page `number` of ranked `matches`: the ids of the best `CANDIDATES` are read once and
+    paged in Python, then `rows(ids)` loads the page's rows. (A Paginator over `matches` would
+    first COUNT them, finding and ranking the candidates a second time.)"""
+    ids = list(matches.values_list("pk", flat=True)[:CANDIDATES])
+    page = Paginator(ids, per_page).get_page(number)
+    loaded = rows(list(page.object_list)).in_bulk()
+    page.object_list = [loaded[pk] for pk in page.object_list if pk in loaded]
+    return page
 
 
 def highlight(text: str) -> SafeString:

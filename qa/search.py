@@ -34,6 +34,12 @@ def library_matches(user: object, query: sitesearch.Query) -> QuerySet[LibraryEn
     )
 
 
+def library_rows(ids: list[int]) -> QuerySet[LibraryEntry]:
+    """The entries of `ids` as a result shows them. Checks no access: the ids come from
+    `library_matches`."""
+    return LibraryEntry.objects.filter(id__in=ids).only(*LIBRARY_RESULT_FIELDS)
+
+
 def library_hit(entry: LibraryEntry, query: sitesearch.Query) -> sitesearch.Hit:
     return sitesearch.Hit(
         title=str(entry),
@@ -44,12 +50,16 @@ def library_hit(entry: LibraryEntry, query: sitesearch.Query) -> sitesearch.Hit:
     )
 
 
+# What a question result shows, and the text its snippet is cut from.
+QUESTION_RESULT_FIELDS = ("id", "title", "status", "created_at", "text")
+
+
 def question_matches(user: object, query: sitesearch.Query) -> QuerySet[Question]:
     """The person's own questions (`Question.objects.visible_to`, then only theirs)."""
     if not getattr(user, "is_authenticated", False):
         return Question.objects.none()
     mine = Question.objects.visible_to(user).filter(asker_id=getattr(user, "pk", None))
-    mine = mine.only("id", "title", "status", "created_at", "text")
+    mine = mine.only(*QUESTION_RESULT_FIELDS)
     if connection.vendor == "postgresql":
         words = query.for_postgres()
         # The expression of the GIN index `qa_question_search` (QuestionQuerySet.search).
@@ -60,6 +70,12 @@ def question_matches(user: object, query: sitesearch.Query) -> QuerySet[Question
             .order_by("-rank", "-created_at", "-id")
         )
     return mine.filter(query.contains("title", "text")).order_by("-created_at", "-id")
+
+
+def question_rows(ids: list[int]) -> QuerySet[Question]:
+    """The questions of `ids` as a result shows them. Checks no access: the ids come from
+    `question_matches`."""
+    return Question.objects.filter(id__in=ids).only(*QUESTION_RESULT_FIELDS)
 
 
 def question_hit(question: Question, query: sitesearch.Query) -> sitesearch.Hit:
@@ -78,6 +94,7 @@ SEARCH_SECTIONS = [
         label="Q&A Video Library",
         order=20,
         matches=library_matches,
+        rows=library_rows,
         hit=library_hit,
     ),
     sitesearch.Section(
@@ -85,6 +102,7 @@ SEARCH_SECTIONS = [
         label="Your questions",
         order=40,
         matches=question_matches,
+        rows=question_rows,
         hit=question_hit,
     ),
 ]

@@ -280,6 +280,22 @@ def test_plain_snippet_marks_every_word_of_the_query():
     assert snippet == "<mark>Shame</mark> hides behind <mark>anger</mark> and <mark>shame</mark>."
 
 
+def test_a_kinds_pages_read_the_ranked_ids_once_and_show_every_result_once(
+    client_for, learner, course
+):
+    """The ids are paged in Python (lib.search.ranked_page): no COUNT ranks them twice."""
+    for n in range(26):
+        factories.make_lesson(course, title=f"Avoidance part {n}", chapter="<p>Avoidance.</p>")
+    client = client_for(learner)
+    titles = []
+    for number in (1, 2, 3):
+        with CaptureQueriesContext(connection) as queries:
+            page = page_for(client, kind="lessons", page=number)
+        assert not any("COUNT(" in query["sql"].upper() for query in queries.captured_queries)
+        titles += [t.split("</a>")[0] for t in page.split('class="search-hit-title">')[1:]]
+    assert len(titles) == 26 and len(set(titles)) == 26
+
+
 @pytest.mark.parametrize(
     ("query", "text", "marked"),
     [
