@@ -31,9 +31,8 @@ def post_matches(user: object, query: sitesearch.Query) -> QuerySet[Post]:
             .annotate(rank=SearchRank(F("search_vector"), words))
             .order_by("-rank", "-id")
         )
-    return post_rows(posts.filter(query.contains("body", "topic__title")).values("id")).order_by(
-        "-id"
-    )[: sitesearch.CANDIDATES]
+    found = posts.filter(query.contains("body", "topic__title")).values("id")
+    return post_rows(found).order_by("-id")[: sitesearch.CANDIDATES]
 
 
 def post_rows(ids: list[int] | QuerySet[Any]) -> QuerySet[Post]:
