@@ -133,8 +133,11 @@ def newest_matches(rows: QuerySet[Any], query: Query, *order: str) -> QuerySet[A
 
 
 def ranked_page(
-    matches: QuerySet[Any], number: str, per_page: int, rows: Callable[[list[int]], QuerySet[Any]]
-) -> Page:
+    matches: QuerySet[Any],
+    number: int | str,
+    per_page: int,
+    rows: Callable[[list[int]], QuerySet[Any]],
+) -> Page[Any]:
     """Page `number` of ranked `matches`: the ids of the best `CANDIDATES` are read once and
     paged in Python, then `rows(ids)` loads the page's rows. (A Paginator over `matches` would
     first COUNT them, finding and ranking the candidates a second time.)"""

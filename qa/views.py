@@ -22,6 +22,7 @@ from qa import services
 from qa.forms import AskForm, LibrarySearchForm, ReplyForm
 from qa.models import (
     LibraryEntry,
+    LibraryEntryQuerySet,
     Question,
     Reply,
     Topic,
@@ -177,7 +178,7 @@ def library_entries(query: str, topic: Topic | None, lesson: Any) -> QuerySet[Li
     return entries
 
 
-def library_cards(entries: QuerySet[LibraryEntry]) -> QuerySet[LibraryEntry]:
+def library_cards(entries: LibraryEntryQuerySet) -> LibraryEntryQuerySet:
     """`entries` as their cards show them (qa/_library_card.html), with the texts a snippet is
     cut from: not the answer's HTML nor the search vector (issue 9)."""
     return entries.prefetch_related(
