@@ -14,18 +14,16 @@ from typing import Any
 
 from django.apps import apps
 from django.contrib.auth.decorators import login_required
-from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils.module_loading import module_has_submodule
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
-from lib.search import Query, SearchForm, Section
+from lib.search import Query, SearchForm, Section, ranked_page
 
 PREVIEW = 5  # results of each section on the page of all sections
-# Results on a page of one section. A lesson's headline is cut from its whole chapter and
-# transcript (~6 ms each at seed_load's chapter length), so a page is kept short.
+# Results on a page of one section.
 PER_PAGE = 10
 
 
@@ -50,8 +48,11 @@ def search(request: HttpRequest) -> HttpResponse:
         query = Query(form.cleaned_data["q"])
         context["query"] = query.text
         if chosen is not None:
-            page = Paginator(chosen.matches(request.user, query), PER_PAGE).get_page(
-                request.GET.get("page", "")[:12]
+            page = ranked_page(
+                chosen.matches(request.user, query),
+                request.GET.get("page", "")[:12],
+                PER_PAGE,
+                chosen.rows,
             )
             context["page"] = page
             context["hits"] = [chosen.hit(row, query) for row in page.object_list]

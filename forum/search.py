@@ -4,6 +4,8 @@ not those their authors deleted, as the forum's own search (forum/views/search.p
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.contrib.postgres.search import SearchRank
 from django.db import connection
 from django.db.models import F, QuerySet
@@ -25,20 +27,21 @@ def post_matches(user: object, query: sitesearch.Query) -> QuerySet[Post]:
         words = query.for_postgres()
         newest = sitesearch.newest_matches(posts, query, "-id")
         return (
-            Post.objects.filter(id__in=newest)
-            .select_related("topic__category", "author")
-            .only(*RESULT_FIELDS)  # the headline is cut from the body in the database
-            .annotate(
-                rank=SearchRank(F("search_vector"), words),
-                headline=sitesearch.headline("body", query),
-            )
+            post_rows(newest)
+            .annotate(rank=SearchRank(F("search_vector"), words))
             .order_by("-rank", "-id")
         )
+    found = posts.filter(query.contains("body", "topic__title")).values("id")
+    return post_rows(found).order_by("-id")[: sitesearch.CANDIDATES]
+
+
+def post_rows(ids: list[int] | QuerySet[Any]) -> QuerySet[Post]:
+    """The posts of `ids` as a result shows them, with the body its snippet is cut from.
+    Checks no access: the ids come from `post_matches`."""
     return (
-        posts.filter(query.contains("body", "topic__title"))
+        Post.objects.filter(id__in=ids)
         .select_related("topic__category", "author")
         .only(*RESULT_FIELDS, "body")
-        .order_by("-id")[: sitesearch.CANDIDATES]
     )
 
 
@@ -53,5 +56,7 @@ def post_hit(post: Post, query: sitesearch.Query) -> sitesearch.Hit:
 
 
 SEARCH_SECTIONS = [
-    sitesearch.Section(kind="forum", label="Forum", order=30, matches=post_matches, hit=post_hit)
+    sitesearch.Section(
+        kind="forum", label="Forum", order=30, matches=post_matches, rows=post_rows, hit=post_hit
+    )
 ]

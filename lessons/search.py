@@ -1,23 +1,22 @@
 """What the site search (lib/search.py, config/search.py) finds in the lessons: titles,
 summaries, chapters and podcast transcripts of the lessons a person may open. On PostgreSQL a
-ranked full-text search with headlines cut in the database; on SQLite (development) every word
-as a substring, with the snippet cut in Python. The old lesson search (/lessons/search/) leads
-here."""
+ranked full-text search; on SQLite (development) every word as a substring. The snippet is cut
+in Python from the shown lessons' texts (lib/search.py). The old lesson search
+(/lessons/search/) leads here."""
 
 from django.contrib.postgres.search import SearchRank
 from django.db import connection
-from django.db.models import F, QuerySet, TextField, Value
-from django.db.models.functions import Concat
+from django.db.models import F, QuerySet
 
 from lessons.models import Lesson
 from lib import search as sitesearch
 
 # The site search (lib/search.py, config/search.py) --------------------------------------
 
-# What a lesson result shows; the chapter and transcript are read only without PostgreSQL,
-# where the snippet is cut in Python.
-SITE_FIELDS = ("id", "title", "slug", "summary", "course__id", "course__slug", "course__number",
-               "course__title", "course__order", "order")  # fmt: skip
+# What a lesson result shows, and the texts its snippet is cut from.
+SITE_FIELDS = ("id", "title", "slug", "summary", "chapter_text", "podcast_transcript",
+               "course__id", "course__slug", "course__number", "course__title", "course__order",
+               "order")  # fmt: skip
 
 
 def site_matches(user: object, query: sitesearch.Query) -> QuerySet[Lesson]:
@@ -26,24 +25,23 @@ def site_matches(user: object, query: sitesearch.Query) -> QuerySet[Lesson]:
     lessons = Lesson.objects.visible_to(user).select_related("course")
     if connection.vendor == "postgresql":
         words = query.for_postgres()
-        text = Concat(
-            "summary", Value(" "), "chapter_text", Value(" "), "podcast_transcript",
-            output_field=TextField(),
-        )  # fmt: skip
         return (
             lessons.filter(search_vector=words)
             .only(*SITE_FIELDS)
-            .annotate(
-                rank=SearchRank(F("search_vector"), words),
-                headline=sitesearch.headline(text, query),
-            )
+            .annotate(rank=SearchRank(F("search_vector"), words))
             .order_by("-rank", "course__order", "order", "id")
         )
     return (
         lessons.filter(query.contains("title", "summary", "chapter_text", "podcast_transcript"))
-        .only(*SITE_FIELDS, "chapter_text", "podcast_transcript")
+        .only(*SITE_FIELDS)
         .order_by("course__order", "order", "id")
     )
+
+
+def site_rows(ids: list[int]) -> QuerySet[Lesson]:
+    """The lessons of `ids` as a result shows them. Checks no access: the ids come from
+    `site_matches`."""
+    return Lesson.objects.filter(id__in=ids).select_related("course").only(*SITE_FIELDS)
 
 
 def site_hit(lesson: Lesson, query: sitesearch.Query) -> sitesearch.Hit:
@@ -58,6 +56,11 @@ def site_hit(lesson: Lesson, query: sitesearch.Query) -> sitesearch.Hit:
 
 SEARCH_SECTIONS = [
     sitesearch.Section(
-        kind="lessons", label="Lessons", order=10, matches=site_matches, hit=site_hit
+        kind="lessons",
+        label="Lessons",
+        order=10,
+        matches=site_matches,
+        rows=site_rows,
+        hit=site_hit,
     )
 ]

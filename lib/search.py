@@ -6,11 +6,12 @@ Each app that has something to find contributes `SEARCH_SECTIONS` in its own `se
 from the app's own access rule (`visible_to(user)` and the like), so search shows exactly what
 the pages show.
 
-On PostgreSQL a section ranks stored (GIN-indexed) search vectors and cuts a headline in the
-database; elsewhere (SQLite, `make run`) every word must appear as a substring, and the
-snippet is cut in Python. Headlines come back with private markers around the matches: the
-text is escaped first, then only the markers become <mark>, so no content reaches the page
-unescaped.
+On PostgreSQL a section ranks stored (GIN-indexed) search vectors; elsewhere (SQLite,
+`make run`) every word must appear as a substring. On both, a result's snippet is cut in
+Python from the texts of the shown results only (`snippet`): PostgreSQL's `ts_headline` reads
+the whole text for every result (about 6 ms for a lesson's chapter and transcript). The
+matches are marked with private markers first: the text is escaped, then only the markers
+become <mark>, so no content reaches the page unescaped.
 """
 
 from __future__ import annotations
@@ -23,13 +24,14 @@ from dataclasses import dataclass
 from typing import Any
 
 from django import forms
-from django.contrib.postgres.search import SearchHeadline, SearchQuery
-from django.db.models import Expression, Q, QuerySet
+from django.contrib.postgres.search import SearchQuery
+from django.core.paginator import Page, Paginator
+from django.db.models import Q, QuerySet
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 
 MAX_LENGTH = 200
-# Around matches in headlines; control characters that no form lets through in a title.
+# Around matches in snippets; control characters that no form lets through in a title.
 START, STOP = "\x02", "\x03"
 # A common word can match much of the forum: only the newest matches of a section are ranked,
 # so that a search costs the same however large the site grows.
@@ -112,28 +114,15 @@ class Hit:
 @dataclass(frozen=True)
 class Section:
     """One kind of result. `matches(user, query)` returns what `user` may see that matches,
-    best first; `hit(row, query)` turns one of its rows into a Hit."""
+    best first; `rows(ids)` loads some of them again by id (ids `matches` returned: it
+    checks no access), as `matches` loads them; `hit(row, query)` turns one into a Hit."""
 
     kind: str
     label: str
     order: int
     matches: Callable[[Any, Query], QuerySet[Any]]
+    rows: Callable[[list[int]], QuerySet[Any]]
     hit: Callable[[Any, Query], Hit]
-
-
-def headline(expression: str | Expression, query: Query, max_words: int = 30) -> SearchHeadline:
-    """A PostgreSQL headline of `expression` with the private markers around matches."""
-    return SearchHeadline(
-        expression,
-        query.for_postgres(),
-        config="english",
-        start_sel=START,
-        stop_sel=STOP,
-        max_words=max_words,
-        min_words=12,
-        max_fragments=2,
-        fragment_delimiter=" … ",
-    )
 
 
 def newest_matches(rows: QuerySet[Any], query: Query, *order: str) -> QuerySet[Any]:
@@ -141,6 +130,22 @@ def newest_matches(rows: QuerySet[Any], query: Query, *order: str) -> QuerySet[A
     return (
         rows.filter(search_vector=query.for_postgres()).order_by(*order).values("id")[:CANDIDATES]
     )
+
+
+def ranked_page(
+    matches: QuerySet[Any],
+    number: int | str,
+    per_page: int,
+    rows: Callable[[list[int]], QuerySet[Any]],
+) -> Page[Any]:
+    """Page `number` of ranked `matches`: the ids of the best `CANDIDATES` are read once and
+    paged in Python, then `rows(ids)` loads the page's rows. (A Paginator over `matches` would
+    first COUNT them, finding and ranking the candidates a second time.)"""
+    ids = list(matches.values_list("pk", flat=True)[:CANDIDATES])
+    page = Paginator(ids, per_page).get_page(number)
+    loaded = rows(list(page.object_list)).in_bulk()
+    page.object_list = [loaded[pk] for pk in page.object_list if pk in loaded]
+    return page
 
 
 def highlight(text: str) -> SafeString:
@@ -162,34 +167,57 @@ def highlight(text: str) -> SafeString:
     return mark_safe("".join(out))  # noqa: S308 - escaped above; only balanced <mark> added
 
 
+# Endings taken off a query's word (again and again, while three letters remain) so that a
+# snippet marks about what PostgreSQL's English stemming matched, a little more widely:
+# "avoiding" marks avoid and avoided, "feelings" feel, "therapy" therapies, "cries" cry.
+_ENDING = re.compile(r"(?<=\w{3})(?:ies|es|ing|ed|ly|s|y|e)$")
+
+
+def word_pattern(word: str) -> str:
+    """A regular expression for the words `word` stands for: its stem and any ending, a
+    final y or i either ("cry", "cries"). A word of one or two letters stands for itself."""
+    if len(word) < 3:
+        return rf"{re.escape(word)}\b"
+    stem = word.lower()
+    while (shorter := _ENDING.sub("", stem)) != stem:
+        stem = shorter
+    if stem[-1] in "iy":
+        return rf"{re.escape(stem[:-1])}[iy]\w*"
+    return rf"{re.escape(stem)}\w*"
+
+
+def marked_words(query: Query) -> re.Pattern[str] | None:
+    """The words of `query` and their forms, at the start of a word (case-insensitive)."""
+    words = set(re.findall(r"\w+", " ".join(query.words())))
+    if not words:
+        return None
+    alternatives = "|".join(sorted(map(word_pattern, words), key=len, reverse=True))
+    return re.compile(rf"\b(?:{alternatives})", re.IGNORECASE)
+
+
+def snippet(row: Any, query: Query, *fields: str) -> SafeString:
+    """A result's snippet, cut from its `fields` (`plain_snippet`): the one rule for snippets,
+    on every database. The fields are read for the shown results only."""
+    return plain_snippet([getattr(row, name) for name in fields], query)
+
+
 def plain_snippet(texts: Iterable[str], query: Query, width: int = 220) -> SafeString:
-    """Without PostgreSQL: an excerpt of the first of `texts` that contains a word of the
-    query (or the start of the first text), with the words marked."""
+    """An excerpt of the first of `texts` in which a word of the query appears (or the start
+    of the first text), with those words marked."""
     texts = [" ".join(t.replace(START, " ").replace(STOP, " ").split()) for t in texts if t]
-    words = sorted(set(query.words()), key=len, reverse=True)
-    text, at = (texts[0] if texts else ""), -1
+    pattern = marked_words(query)
+    text, at = (texts[0] if texts else ""), 0
     for candidate in texts:
-        found = [p for w in words if (p := candidate.lower().find(w)) >= 0]
-        if found:
-            text, at = candidate, min(found)
+        if pattern and (match := pattern.search(candidate)):
+            text, at = candidate, match.start()
             break
-    start = max(0, at - width // 3) if at > 0 else 0
+    start = max(0, at - width // 3)
     if start:
         start = text.find(" ", start) + 1 or start
     end = min(len(text), start + width)
     if end < len(text) and " " in text[start:end]:
         end = text.rfind(" ", start, end)
     excerpt = text[start:end]
-    if words:
-        pattern = re.compile("|".join(re.escape(w) for w in words), re.IGNORECASE)
+    if pattern:
         excerpt = pattern.sub(lambda m: f"{START}{m.group(0)}{STOP}", excerpt)
     return highlight(("… " if start else "") + excerpt + (" …" if end < len(text) else ""))
-
-
-def snippet(row: Any, query: Query, *fields: str) -> SafeString:
-    """A result's snippet: its `headline` (cut by PostgreSQL) highlighted, else a plain
-    snippet of its `fields`, read only then (they are not loaded on PostgreSQL)."""
-    found = getattr(row, "headline", None)
-    if found is not None:
-        return highlight(found)
-    return plain_snippet([getattr(row, name) for name in fields], query)

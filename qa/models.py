@@ -312,10 +312,10 @@ class LibraryEntryQuerySet(models.QuerySet["LibraryEntry"]):
         return self.published().search(" or ".join(words))
 
     def search(self, query: str) -> LibraryEntryQuerySet:
-        """Full text on PostgreSQL (ranked, `headline` annotated); a plain match elsewhere."""
+        """Full text on PostgreSQL (ranked); a plain match elsewhere. Snippets are cut from
+        the shown entries' texts (lib/search.py)."""
         if connection.vendor == "postgresql":
-            from django.contrib.postgres.search import SearchHeadline, SearchQuery, SearchRank
-            from django.db.models.functions import Concat
+            from django.contrib.postgres.search import SearchQuery, SearchRank
 
             search_query = SearchQuery(query, search_type="websearch", config="english")
             # Rank only the newest matches, so that a common word costs the same however
@@ -328,22 +328,6 @@ class LibraryEntryQuerySet(models.QuerySet["LibraryEntry"]):
             return (
                 self.filter(id__in=newest)
                 .annotate(rank=SearchRank(models.F("search_vector"), search_query))
-                .annotate(
-                    headline=SearchHeadline(
-                        Concat(
-                            "question",
-                            models.Value(" "),
-                            "answer_plain",
-                            output_field=models.TextField(),
-                        ),
-                        search_query,
-                        config="english",
-                        start_sel=sitesearch.START,
-                        stop_sel=sitesearch.STOP,
-                        max_words=35,
-                        min_words=15,
-                    )
-                )
                 .order_by("-rank", "-published_at")
             )
         # As the site search: every word of the query, anywhere in the entry.

@@ -6,11 +6,13 @@ from __future__ import annotations
 
 from django.contrib.postgres.search import SearchRank
 from django.db import connection
-from django.db.models import F, QuerySet, TextField, Value
-from django.db.models.functions import Concat
+from django.db.models import F, QuerySet
 
 from lib import search as sitesearch
 from qa.models import QUESTION_SEARCH_VECTOR, LibraryEntry, Question
+
+# What a library result shows, and the texts its snippet is cut from.
+LIBRARY_RESULT_FIELDS = ("id", "title", "published_at", "question", "answer_plain")
 
 
 def library_matches(user: object, query: sitesearch.Query) -> QuerySet[LibraryEntry]:
@@ -19,21 +21,23 @@ def library_matches(user: object, query: sitesearch.Query) -> QuerySet[LibraryEn
     if connection.vendor == "postgresql":
         words = query.for_postgres()
         newest = sitesearch.newest_matches(entries, query, "-published_at", "-id")
-        text = Concat("question", Value(" "), "answer_plain", output_field=TextField())
         return (
             LibraryEntry.objects.filter(id__in=newest)
-            .only("id", "title", "published_at")
-            .annotate(
-                rank=SearchRank(F("search_vector"), words),
-                headline=sitesearch.headline(text, query),
-            )
+            .only(*LIBRARY_RESULT_FIELDS)
+            .annotate(rank=SearchRank(F("search_vector"), words))
             .order_by("-rank", "-published_at", "-id")
         )
     return (
         entries.filter(query.contains("title", "question", "answer_plain"))
-        .only("id", "title", "published_at", "question", "answer_plain")
+        .only(*LIBRARY_RESULT_FIELDS)
         .order_by("-published_at", "-id")
     )
+
+
+def library_rows(ids: list[int]) -> QuerySet[LibraryEntry]:
+    """The entries of `ids` as a result shows them. Checks no access: the ids come from
+    `library_matches`."""
+    return LibraryEntry.objects.filter(id__in=ids).only(*LIBRARY_RESULT_FIELDS)
 
 
 def library_hit(entry: LibraryEntry, query: sitesearch.Query) -> sitesearch.Hit:
@@ -46,26 +50,32 @@ def library_hit(entry: LibraryEntry, query: sitesearch.Query) -> sitesearch.Hit:
     )
 
 
+# What a question result shows, and the text its snippet is cut from.
+QUESTION_RESULT_FIELDS = ("id", "title", "status", "created_at", "text")
+
+
 def question_matches(user: object, query: sitesearch.Query) -> QuerySet[Question]:
     """The person's own questions (`Question.objects.visible_to`, then only theirs)."""
     if not getattr(user, "is_authenticated", False):
         return Question.objects.none()
     mine = Question.objects.visible_to(user).filter(asker_id=getattr(user, "pk", None))
-    mine = mine.only("id", "title", "status", "created_at", "text")
+    mine = mine.only(*QUESTION_RESULT_FIELDS)
     if connection.vendor == "postgresql":
         words = query.for_postgres()
         # The expression of the GIN index `qa_question_search` (QuestionQuerySet.search).
         return (
             mine.alias(text_search=QUESTION_SEARCH_VECTOR)
             .filter(text_search=words)
-            .annotate(
-                rank=SearchRank(QUESTION_SEARCH_VECTOR, words),
-                headline=sitesearch.headline("text", query),
-            )
-            .defer("text")
+            .annotate(rank=SearchRank(QUESTION_SEARCH_VECTOR, words))
             .order_by("-rank", "-created_at", "-id")
         )
     return mine.filter(query.contains("title", "text")).order_by("-created_at", "-id")
+
+
+def question_rows(ids: list[int]) -> QuerySet[Question]:
+    """The questions of `ids` as a result shows them. Checks no access: the ids come from
+    `question_matches`."""
+    return Question.objects.filter(id__in=ids).only(*QUESTION_RESULT_FIELDS)
 
 
 def question_hit(question: Question, query: sitesearch.Query) -> sitesearch.Hit:
@@ -84,6 +94,7 @@ SEARCH_SECTIONS = [
         label="Q&A Video Library",
         order=20,
         matches=library_matches,
+        rows=library_rows,
         hit=library_hit,
     ),
     sitesearch.Section(
@@ -91,6 +102,7 @@ SEARCH_SECTIONS = [
         label="Your questions",
         order=40,
         matches=question_matches,
+        rows=question_rows,
         hit=question_hit,
     ),
 ]

@@ -22,6 +22,7 @@ from qa import services
 from qa.forms import AskForm, LibrarySearchForm, ReplyForm
 from qa.models import (
     LibraryEntry,
+    LibraryEntryQuerySet,
     Question,
     Reply,
     Topic,
@@ -167,18 +168,26 @@ def browse_counts() -> tuple[Sequence[Mapping[str, Any]], Sequence[Mapping[str, 
 
 def library_entries(query: str, topic: Topic | None, lesson: Any) -> QuerySet[LibraryEntry]:
     """The published entries of the library's list, filtered and (with a query) ranked."""
-    entries = LibraryEntry.objects.published().prefetch_related(
-        Prefetch("topics", queryset=Topic.objects.order_by("order", "name"))
-    )
+    entries = library_cards(LibraryEntry.objects.published())
     if topic is not None:
         entries = entries.filter(topics=topic)
     if lesson is not None:
         entries = entries.for_lesson(lesson)
     if query:
         entries = entries.search(query)
-    # What a card shows (qa/_library_card.html), and the text a snippet is cut from without
-    # PostgreSQL: not the answer's HTML nor the search vector (issue 9).
-    return entries.only("id", "title", "question", "video_url", "answer_plain")
+    return entries
+
+
+def library_cards(entries: LibraryEntryQuerySet) -> LibraryEntryQuerySet:
+    """`entries` as their cards show them (qa/_library_card.html), with the texts a snippet is
+    cut from: not the answer's HTML nor the search vector (issue 9)."""
+    return entries.prefetch_related(
+        Prefetch("topics", queryset=Topic.objects.order_by("order", "name"))
+    ).only("id", "title", "question", "video_url", "answer_plain")
+
+
+def library_card_rows(ids: list[int]) -> QuerySet[LibraryEntry]:
+    return library_cards(LibraryEntry.objects.filter(pk__in=ids))
 
 
 @never_cache
@@ -194,10 +203,11 @@ def library(request: AuthenticatedHttpRequest) -> HttpResponse:
     if lesson_id := filters.get("lesson"):
         lesson = get_object_or_404(Lesson.objects.select_related("course"), pk=lesson_id)
     query = (filters.get("q") or "").strip()
-    page = Paginator(library_entries(query, topic, lesson), PAGE_SIZE).get_page(
-        request.GET.get("page", "")[:12]
-    )
-    if query:
+    entries, number = library_entries(query, topic, lesson), request.GET.get("page", "")[:12]
+    if not query:
+        page = Paginator(entries, PAGE_SIZE).get_page(number)
+    else:  # ranked: the ids once, not a COUNT that would rank the matches again
+        page = sitesearch.ranked_page(entries, number, PAGE_SIZE, library_card_rows)
         found = sitesearch.Query(query)
         for entry in page.object_list:
             entry.snippet = sitesearch.snippet(entry, found, "question", "answer_plain")

@@ -280,6 +280,56 @@ def test_plain_snippet_marks_every_word_of_the_query():
     assert snippet == "<mark>Shame</mark> hides behind <mark>anger</mark> and <mark>shame</mark>."
 
 
+def test_a_kinds_pages_read_the_ranked_ids_once_and_show_every_result_once(
+    client_for, learner, course
+):
+    """The ids are paged in Python (lib.search.ranked_page): no COUNT ranks them twice."""
+    for n in range(26):
+        factories.make_lesson(course, title=f"Avoidance part {n}", chapter="<p>Avoidance.</p>")
+    client = client_for(learner)
+    titles = []
+    for number in (1, 2, 3):
+        with CaptureQueriesContext(connection) as queries:
+            page = page_for(client, kind="lessons", page=number)
+        assert not any("COUNT(" in query["sql"].upper() for query in queries.captured_queries)
+        titles += [t.split("</a>")[0] for t in page.split('class="search-hit-title">')[1:]]
+    assert len(titles) == 26 and len(set(titles)) == 26
+
+
+@pytest.mark.parametrize(
+    ("query", "text", "marked"),
+    [
+        ("cries", "When clients cry.", "cry"),
+        ("avoiding", "They avoided it.", "avoided"),
+        ("feelings", "What we feel.", "feel"),
+        ("therapy", "Two therapies.", "therapies"),
+        ("shame", "Shaming talk.", "Shaming"),
+    ],
+)
+def test_a_snippet_marks_the_forms_of_a_word_that_stemming_matches(query, text, marked):
+    assert f"<mark>{marked}</mark>" in plain_snippet([text], Query(query))
+
+
+def test_a_snippet_marks_whole_words_only_and_short_words_exactly():
+    assert plain_snippet(["A flashback, ashamed."], Query("shame")) == "A flashback, ashamed."
+    assert plain_snippet(["a an and"], Query("an")) == "a <mark>an</mark> and"
+
+
+def test_a_snippet_is_cut_around_the_first_match_of_a_long_text():
+    text = "Opening words. " * 1000 + "Here grief is named. " + "Closing words. " * 1000
+    snippet = plain_snippet(["A summary.", text], Query("grief"))
+    assert snippet.startswith("… ") and snippet.endswith(" …")
+    assert "Here <mark>grief</mark> is named." in snippet and len(snippet) < 300
+
+
+@pytest.mark.postgres
+def test_a_lessons_snippet_shows_a_match_deep_in_its_chapter(client_for, learner, course):
+    deep = "<p>" + "Opening words. " * 1000 + "Here grief is named.</p>"
+    factories.make_lesson(course, title="Long chapter", chapter=deep)
+    page = page_for(client_for(learner), q="grief")
+    assert "Here <mark>grief</mark> is named." in page
+
+
 def test_query_alternatives_read_or_quotes_and_minus():
     assert Query('"inner child" or shame -guilt').alternatives() == [["inner", "child"], ["shame"]]
 

@@ -6,12 +6,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.core.paginator import Paginator
 from django.http import HttpResponse
 from django.shortcuts import render
 
 from forum.forms import SearchForm
-from forum.search import post_hit, post_matches
+from forum.search import post_hit, post_matches, post_rows
 from forum.views.access import POSTS_PER_PAGE, MemberRequest, member_required, page_number
 from lib import search as sitesearch
 
@@ -24,8 +23,8 @@ def search(request: MemberRequest) -> HttpResponse:
     page = None
     if query and sitesearch.Query(query).words():
         found = sitesearch.Query(query)
-        page = Paginator(post_matches(request.user, found), POSTS_PER_PAGE).get_page(
-            page_number(request)
+        page = sitesearch.ranked_page(
+            post_matches(request.user, found), page_number(request), POSTS_PER_PAGE, post_rows
         )
         results = [
             {"post": post, "snippet": post_hit(post, found).snippet} for post in page.object_list

@@ -3,10 +3,16 @@ that land on a post or on the first unread one."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import TypeVar
+
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.template.loader import render_to_string
 from django.urls import reverse
+from django.utils import timezone
+from django.utils.safestring import SafeString
 from django.views.decorators.cache import never_cache
 
 from courses.locks import locked_page
@@ -22,7 +28,9 @@ from forum.views.access import (
     member_required,
     page_number,
 )
+from lib.fragments import cached_fragments, fragment_key
 
+T = TypeVar("T")
 TOPICS_PER_PAGE = 25
 # What a row of a topic list shows (forum/_topic_row.html).
 TOPIC_ROW_FIELDS = (
@@ -37,6 +45,11 @@ POST_ARTICLE_FIELDS = (
     "author__id", "author__display_name", "author__credentials",
     "author__forum_profile__id", "author__forum_profile__handle",
 )  # fmt: skip
+# A post's article and a topic's row show every reader the same (forum/_post_shared.html,
+# _topic_row_shared.html): they are cached by what they show, so that an edit, a new reply or
+# a new name is a new key. The reader's own parts (the "New" marks, the actions) are rendered
+# outside them, and a private circle's are never cached.
+FRAGMENT_SECONDS = 86400
 
 
 @never_cache
@@ -75,7 +88,12 @@ def category(request: MemberRequest, slug: str) -> HttpResponse:
     return render(
         request,
         "forum/category.html",
-        {"category": cat, "page": page, "can_post": not profile.posting_suspended},
+        {
+            "category": cat,
+            "page": page,
+            "rows": with_rows(list(page.object_list), cat),
+            "can_post": not profile.posting_suspended,
+        },
     )
 
 
@@ -109,6 +127,7 @@ def topic(request: MemberRequest, pk: int) -> HttpResponse:
         "topic": t,
         "page": page,
         "posts": posts,
+        "articles": with_articles(posts, t.category),
         "new_ids": new_ids,
         "following": following,
         "form": ComposerForm(),
@@ -132,6 +151,50 @@ def posts_shown(ids: list[int], t: Topic) -> list[Post]:
     for post in posts:
         post.topic = t
     return posts
+
+
+def article_key(post: Post) -> str:
+    """The cache key of a post's article: what forum/_post_shared.html shows of it."""
+    profile = getattr(post.author, "forum_profile", None)
+    return fragment_key(
+        "forum-post", post.pk, post.edited_at, post.is_hidden, post.is_deleted,
+        post.author.public_name, profile.handle if profile else "",
+        timezone.get_current_timezone_name(),
+    )  # fmt: skip
+
+
+def topic_row_key(topic: Topic) -> str:
+    """The cache key of a topic's row: what forum/_topic_row_shared.html shows of it."""
+    return fragment_key(
+        "forum-topic-row", topic.pk, topic.title, topic.is_pinned, topic.is_locked,
+        topic.is_hidden, topic.post_count, topic.created_at, topic.last_post_at,
+        topic.author.public_name, topic.last_poster.public_name if topic.last_poster else "",
+        timezone.get_current_timezone_name(),
+    )  # fmt: skip
+
+
+def with_articles(posts: list[Post], cat: Category) -> list[tuple[Post, SafeString]]:
+    """Each post with its article (forum/_post_shared.html)."""
+    return with_shared_html(posts, cat, article_key, "forum/_post_shared.html", "post")
+
+
+def with_rows(topics: list[Topic], cat: Category) -> list[tuple[Topic, SafeString]]:
+    """Each topic with its row (forum/_topic_row_shared.html)."""
+    return with_shared_html(topics, cat, topic_row_key, "forum/_topic_row_shared.html", "topic")
+
+
+def with_shared_html(
+    items: list[T], cat: Category, key: Callable[[T], str], template: str, name: str
+) -> list[tuple[T, SafeString]]:
+    """Each of `items` (posts or topics of `cat`) with what `template` shows every reader of
+    it, given it as `name`: cached by `key`, except in a private circle."""
+
+    def render(item: T) -> SafeString:
+        return render_to_string(template, {name: item})
+
+    if cat.is_private:
+        return [(item, render(item)) for item in items]
+    return list(zip(items, cached_fragments(items, key, render, FRAGMENT_SECONDS), strict=True))
 
 
 @member_required

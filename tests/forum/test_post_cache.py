@@ -1,5 +1,6 @@
-"""A post's article is cached (Django's {% cache %}) by what it shows, so that every reader
-after the first gets it without rendering: an edit, a deletion, hiding, or a new name or
+"""A post's article is cached by what it shows (forum/views/topics.py, lib/fragments.py: one
+`get_many` for a page's articles), so that every reader after the first gets it without
+rendering: an edit, a deletion, hiding, or a new name or
 handle shows at once; the reader's own parts (their actions, the "New" mark) are never
 shared; a private circle's posts never enter the cache."""
 
@@ -77,15 +78,66 @@ def test_each_reader_gets_their_own_actions_and_new_marks(
 def cached_values(client, url) -> list[str]:
     """What the page's request stored in the cache."""
     stored: list[str] = []
-    real_set = caches["default"].set
+    cache = caches["default"]
+    real_set, real_set_many = cache.set, cache.set_many
 
     def recording_set(key, value, *args, **kwargs):
         stored.append(str(value))
         return real_set(key, value, *args, **kwargs)
 
-    with mock.patch.object(caches["default"], "set", recording_set):
+    def recording_set_many(data, *args, **kwargs):
+        stored.extend(str(value) for value in data.values())
+        return real_set_many(data, *args, **kwargs)
+
+    with (
+        mock.patch.object(cache, "set", recording_set),
+        mock.patch.object(cache, "set_many", recording_set_many),
+    ):
         assert client.get(url).status_code == 200
     return stored
+
+
+def cache_reads(client, url) -> list[str]:
+    """The cache methods the page's request read with: "get" or "get_many"."""
+    cache = caches["default"]
+    reads: list[str] = []
+    with (
+        mock.patch.object(cache, "get", side_effect=cache.get) as get,
+        mock.patch.object(cache, "get_many", side_effect=cache.get_many) as get_many,
+    ):
+        assert client.get(url).status_code == 200
+    reads += ["get"] * get.call_count + ["get_many"] * get_many.call_count
+    return reads
+
+
+def test_a_topic_pages_articles_are_read_from_the_cache_at_once(
+    client_for, learner, second_learner, category
+):
+    topic = make_topic(category, learner, body="Post 0.")
+    for n in range(1, 5):
+        services.create_reply(topic=topic, author=learner, body=f"Post {n}.", fmt="plain")
+    url = topic.get_absolute_url()
+    client_for(learner).get(url)  # the author's visit fills the cache
+    reader = client_for(second_learner)
+    assert cache_reads(reader, url).count("get_many") == 1
+    assert cached_values(reader, url) == []  # every article came from the cache
+    page = reader.get(url).content.decode()
+    assert all(f"Post {n}." in page for n in range(5))
+    # The reader's own parts, not the author's whose visit filled the cache.
+    assert page.count(">Report</a>") == 5 and ">Edit</a>" not in page
+
+
+def test_a_cached_article_is_rendered_again_after_an_edit(
+    client_for, learner, second_learner, category
+):
+    topic = make_topic(category, learner, body="Before.")
+    url = topic.get_absolute_url()
+    reader = client_for(second_learner)
+    reader.get(url)
+    services.edit_post(post=opening(topic), body="After.", fmt=Post.Format.PLAIN)
+    stored = set(cached_values(reader, url))  # (a backend's set_many may call its set)
+    assert len(stored) == 1 and "After." in stored.pop()
+    assert "Before." not in reader.get(url).content.decode()
 
 
 def test_a_private_circles_posts_never_enter_the_cache(client_for, circle, circle_member):

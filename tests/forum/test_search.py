@@ -75,7 +75,7 @@ def test_snippets_are_escaped_and_highlighted(client_for, learner, category):
     assert "<mark>avoidance</mark>" in page
     snippet = page[page.index('<p class="small forum-snippet">') :]
     snippet = snippet[: snippet.index("</p>")]
-    # PostgreSQL's headline drops tags, SQLite's shows them as text: never as markup.
+    # The snippet shows tags as text (escaped): never as markup.
     assert "<script" not in snippet
     assert "<b>" not in snippet
 

@@ -337,7 +337,7 @@ def test_search_snippets_are_escaped(client_for, learner):
     assert "<script>alert(1)" not in page
     snippet = page.split('class="qa-snippet">')[1].split("</p>")[0]
     assert "<mark>tagged</mark>" in snippet.lower()
-    assert "<script" not in snippet  # escaped on SQLite; PostgreSQL's headline drops tags
+    assert "<script" not in snippet  # escaped: shown as text, never as markup
 
 
 @pytest.mark.postgres
