@@ -10,6 +10,7 @@ from django.utils.html import format_html
 
 from forum import services
 from forum.models import Category, CircleMembership, ForumProfile, Post, Report, Topic
+from lib.admin_lists import QuickRowsMixin
 from lib.typed import AuthenticatedHttpRequest
 
 
@@ -149,7 +150,7 @@ class PostAdmin(admin.ModelAdmin[Post]):
 
 
 @admin.register(Report)
-class ReportAdmin(admin.ModelAdmin[Report]):
+class ReportAdmin(QuickRowsMixin, admin.ModelAdmin[Report]):
     """The moderation queue: open reports first."""
 
     list_per_page = 50  # a page that renders quickly and reads on a phone (bench/run_admin.py)

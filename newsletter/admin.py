@@ -13,6 +13,7 @@ from django.utils import timezone
 from django.utils.html import format_html
 
 from audit.models import AuditEvent
+from lib.admin_lists import QuickRowsMixin
 from lib.typed import AuthenticatedHttpRequest
 from newsletter import sending, subscriptions
 from newsletter.forms import ImportForm, InfographicForm
@@ -43,7 +44,7 @@ def csv_response(queryset: QuerySet[Subscriber], filename: str) -> StreamingHttp
 
 
 @admin.register(Issue)
-class IssueAdmin(admin.ModelAdmin[Issue]):
+class IssueAdmin(QuickRowsMixin, admin.ModelAdmin[Issue]):
     change_form_template = "newsletter/admin/issue_change_form.html"
     list_display = ["number", "title", "status", "scheduled_for", "sent_at", "in_archive", "counts"]
     list_filter = ["status", "in_archive"]
@@ -174,7 +175,7 @@ class IssueAdmin(admin.ModelAdmin[Issue]):
 
 
 @admin.register(Subscriber)
-class SubscriberAdmin(admin.ModelAdmin[Subscriber]):
+class SubscriberAdmin(QuickRowsMixin, admin.ModelAdmin[Subscriber]):
     change_list_template = "newsletter/admin/subscriber_change_list.html"
     list_display = [
         "email",

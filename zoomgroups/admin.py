@@ -21,6 +21,7 @@ from django.urls import URLPattern, path, reverse
 from django.utils import timezone
 from django.utils.html import format_html
 
+from lib.admin_lists import QuickRowsMixin
 from zoomgroups import services, zoom, zoom_sync
 from zoomgroups.forms import AttendanceForm, SeriesForm
 from zoomgroups.models import (
@@ -102,7 +103,7 @@ class WhenFilter(admin.SimpleListFilter):
 
 
 @admin.register(GroupSession)
-class GroupSessionAdmin(ProgramTimeMixin[GroupSession]):
+class GroupSessionAdmin(QuickRowsMixin, ProgramTimeMixin[GroupSession]):
     list_per_page = 50  # a page that renders quickly and reads on a phone (bench/run_admin.py)
     list_display = [
         "topic",

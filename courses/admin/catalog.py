@@ -15,6 +15,7 @@ from courses import services
 from courses import tasks as enrolment_tasks
 from courses.models import Cohort, CohortQuerySet, Course, FaqItem, Testimonial
 from lessons.models import Lesson
+from lib.admin_lists import QuickRowsMixin
 from outbox.services import queue_task
 
 if TYPE_CHECKING:
@@ -77,7 +78,7 @@ class RunFilter(admin.SimpleListFilter):
 
 
 @admin.register(Cohort)
-class CohortAdmin(admin.ModelAdmin[Cohort]):
+class CohortAdmin(QuickRowsMixin, admin.ModelAdmin[Cohort]):
     list_per_page = 50  # a page that renders quickly and reads on a phone (bench/run_admin.py)
     list_display = [
         "__str__",
