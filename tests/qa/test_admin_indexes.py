@@ -1,5 +1,6 @@
-"""The Q&A queue's default order and the question search are served by their indexes
-(issue 23, point 1), checked on the SQL the admin really runs.
+"""The Q&A queue's default order, its lesson filter and the question search (words and
+askers) are served by their indexes (issue 23, point 1), checked on the SQL the admin really
+runs.
 
 How the plans are checked: a test database holds a hundred-odd questions, and on so few rows
 PostgreSQL rightly prefers reading the table and sorting it, so the plan on realistic data
@@ -120,4 +121,19 @@ def test_question_search_uses_the_full_text_index(client_for, instructor, questi
     shown = plan(sql)
 
     assert "qa_question_search" in shown, shown
+    assert "Seq Scan" not in shown, shown
+
+
+def test_question_search_finds_askers_through_the_trigram_indexes(
+    client_for, instructor, questions
+):
+    with CaptureQueriesContext(connection) as ctx:
+        client_for(instructor).get(QUEUE + "?q=grief")
+    (sql,) = [q["sql"] for q in ctx.captured_queries if "LIKE UPPER(" in q["sql"]]
+    assert 'FROM "accounts_user"' in sql
+
+    shown = plan(sql)
+
+    assert "accounts_user_email_trgm" in shown, shown
+    assert "accounts_user_name_trgm" in shown, shown
     assert "Seq Scan" not in shown, shown
