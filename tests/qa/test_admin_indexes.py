@@ -46,6 +46,10 @@ def questions(learner, other_learner):
             answer_question(question)
     with connection.cursor() as cursor:
         cursor.execute("ANALYZE qa_question")
+        # Earlier tests' rolled-back questions stay in the GIN index's pending list (until a
+        # vacuum, which a test database never gets), and PostgreSQL prices the index by it:
+        # after enough of them it reads the table by key instead. Move them into the index.
+        cursor.execute("SELECT gin_clean_pending_list('qa_question_search'::regclass)")
 
 
 def page_query(client, path: str) -> str:
@@ -131,8 +135,14 @@ def test_question_search_finds_askers_through_the_trigram_indexes(
         client_for(instructor).get(QUEUE + "?q=grief")
     (sql,) = [q["sql"] for q in ctx.captured_queries if "LIKE UPPER(" in q["sql"]]
     assert 'FROM "accounts_user"' in sql
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE accounts_user")
+        for index in ["accounts_user_email_trgm", "accounts_user_name_trgm"]:
+            cursor.execute("SELECT gin_clean_pending_list(%s::regclass)", [index])
 
-    shown = plan(sql)
+    # Reading a few accounts in email order (the query's ORDER BY) and testing each is a fine
+    # plan too: it is made a last resort, so that only an index on the pattern remains.
+    shown = plan(sql, "enable_indexscan")
 
     assert "accounts_user_email_trgm" in shown, shown
     assert "accounts_user_name_trgm" in shown, shown
