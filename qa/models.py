@@ -197,7 +197,8 @@ class Question(models.Model):
             # sixtieth of the questions, which the queue's index finds only by reading past
             # the others (22,000 rows for the first lesson at bench scale 4).
             models.Index(
-                fields=["lesson", "-status", "waiting_since", "-id"], name="qa_question_lesson_queue"
+                fields=["lesson", "-status", "waiting_since", "-id"],
+                name="qa_question_lesson_queue",
             ),
             models.Index(fields=["asker", "-created_at"]),
             models.Index(fields=["created_at"]),
