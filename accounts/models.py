@@ -4,7 +4,9 @@ from functools import cache
 from typing import ClassVar
 
 from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
+from django.contrib.postgres.indexes import GinIndex, OpClass
 from django.db import models
+from django.db.models.functions import Upper
 from django.utils import timezone
 
 from accounts import mfa
@@ -96,6 +98,15 @@ class User(AbstractBaseUser, PermissionsMixin):
 
     class Meta:
         ordering = ["email"]
+        indexes = [
+            # "Contains" searches on a person's email or name (the admin's searches, the
+            # question search's askers) as trigram indexes on PostgreSQL, in the upper case
+            # `icontains` compares: otherwise each reads every account.
+            GinIndex(OpClass(Upper("email"), name="gin_trgm_ops"), name="accounts_user_email_trgm"),
+            GinIndex(
+                OpClass(Upper("display_name"), name="gin_trgm_ops"), name="accounts_user_name_trgm"
+            ),
+        ]
 
     def __str__(self) -> str:
         return self.public_name

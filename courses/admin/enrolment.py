@@ -15,6 +15,7 @@ from courses import services
 from courses import tasks as enrolment_tasks
 from courses.admin.catalog import RunFilter, busy_message
 from courses.models import Enrollment, Offer, Payment, SeatHold, StripeEvent
+from lib.admin_lists import QuickRowsMixin
 from outbox.services import queue_task
 
 
@@ -47,7 +48,7 @@ class StaffEnrollmentForm(forms.ModelForm[Enrollment]):
 
 
 @admin.register(Enrollment)
-class EnrollmentAdmin(admin.ModelAdmin[Enrollment]):
+class EnrollmentAdmin(QuickRowsMixin, admin.ModelAdmin[Enrollment]):
     list_per_page = 50  # a page that renders quickly and reads on a phone (bench/run_admin.py)
     list_display = [
         "user",

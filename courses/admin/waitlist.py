@@ -8,10 +8,11 @@ from audit.models import AuditEvent
 from courses import services
 from courses.admin.catalog import RunFilter, busy_message
 from courses.models import FinancialAidRequest, Offer, WaitlistEntry
+from lib.admin_lists import QuickRowsMixin
 
 
 @admin.register(WaitlistEntry)
-class WaitlistEntryAdmin(admin.ModelAdmin[WaitlistEntry]):
+class WaitlistEntryAdmin(QuickRowsMixin, admin.ModelAdmin[WaitlistEntry]):
     list_per_page = 50  # a page that renders quickly and reads on a phone (bench/run_admin.py)
     list_display = ["name", "email", "course", "cohort", "status", "position", "created_at"]
     list_editable = ["position"]
@@ -48,7 +49,7 @@ class WaitlistEntryAdmin(admin.ModelAdmin[WaitlistEntry]):
 
 
 @admin.register(Offer)
-class OfferAdmin(admin.ModelAdmin[Offer]):
+class OfferAdmin(QuickRowsMixin, admin.ModelAdmin[Offer]):
     list_per_page = 50  # a page that renders quickly and reads on a phone (bench/run_admin.py)
     list_display = ["name", "email", "cohort", "price", "status", "expires_at", "created_at"]
     list_filter = ["status", "cohort__course", RunFilter]
@@ -99,7 +100,7 @@ class OfferAdmin(admin.ModelAdmin[Offer]):
 
 
 @admin.register(FinancialAidRequest)
-class FinancialAidRequestAdmin(admin.ModelAdmin[FinancialAidRequest]):
+class FinancialAidRequestAdmin(QuickRowsMixin, admin.ModelAdmin[FinancialAidRequest]):
     list_per_page = 50  # a page that renders quickly and reads on a phone (bench/run_admin.py)
     list_display = [
         "name",

@@ -104,7 +104,18 @@ class SeatCounts(TypedDict):
     waitlist_length: int
 
 
+def run_label(course_title: str, run_name: str) -> str:
+    """`str(cohort)` for a course title and a run name read as plain values."""
+    return f"{course_title} — {run_name}"
+
+
 class CohortQuerySet(models.QuerySet["Cohort"]):
+    def labels(self) -> list[tuple[int, str]]:
+        """Each run's key and name, read as plain values (the admin's run filters list every
+        run; loading each run and its course, texts and all, cost more than the filter)."""
+        rows = self.values_list("pk", "course__title", "name")
+        return [(pk, run_label(title, name)) for pk, title, name in rows]
+
     def accessible_to(self, user: User | object) -> CohortQuerySet:
         """Cohorts `user` belongs to (with access), or every cohort for staff."""
         if is_program_staff(user):
@@ -205,7 +216,7 @@ class Cohort(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.course.title} — {self.name}"
+        return run_label(self.course.title, self.name)
 
     @property
     def price_display(self) -> str:

@@ -312,3 +312,28 @@ def test_enrolment_admin_lists_queries_do_not_grow(
     add_waitlist_rows(course, cohort, 10, 1)
     with django_assert_max_num_queries(len(small.captured_queries)):
         assert c.get(url).status_code == 200
+
+
+def test_run_labels_are_each_runs_name_in_order(cohort, other_cohort, course):
+    later = factories.make_cohort(course, name="Autumn 2027", slug="autumn-2027")
+
+    assert Cohort.objects.labels() == [(c.pk, str(c)) for c in Cohort.objects.all()]
+    assert (later.pk, "How Therapy Works — Autumn 2027") in Cohort.objects.labels()
+
+
+@pytest.mark.parametrize(
+    "changelist, parameter",
+    [
+        ("admin:courses_enrollment_changelist", "run"),
+        ("admin:courses_waitlistentry_changelist", "run"),
+        ("admin:zoomgroups_groupsession_changelist", "cohort__id__exact"),
+    ],
+)
+def test_run_filters_list_every_run_by_name(
+    client_for, staff, cohort, other_cohort, changelist, parameter
+):
+    page = client_for(staff).get(reverse(changelist)).content.decode()
+
+    for run in (cohort, other_cohort):
+        assert f"?{parameter}={run.pk}" in page
+        assert str(run) in page

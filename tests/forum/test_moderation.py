@@ -1,8 +1,11 @@
 """Reports, the admin queue and what staff can do there: hide and restore posts, dismiss
 reports, pin, lock, hide and move topics, suspend a member from posting."""
 
+import datetime as dt
+
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 
 from forum import services
 from forum.models import Category, ForumProfile, Post, Report, Topic
@@ -304,3 +307,23 @@ def test_posts_deleted_in_the_admin_leave_the_topics_counters_right(
     last = client_for(learner).get(topic.get_absolute_url() + "?page=last")
     assert last.context["page"].number == 2
     assert [p.id for p in last.context["posts"]] == ids[20:40]
+
+
+def test_report_queue_lists_open_reports_first_newest_first(client_for, staff, learner, topic):
+    reports = []
+    for n, status in enumerate(["open", "dismissed", "open", "hidden", "dismissed"]):
+        post = Post.objects.create(topic=topic, author=learner, body=f"Reply {n}")
+        reports.append(
+            Report.objects.create(
+                post=post,
+                reporter=learner,
+                reason="other",
+                status=status,
+                created_at=timezone.now() - dt.timedelta(hours=10 - n),
+            )
+        )
+
+    response = client_for(staff).get(reverse("admin:forum_report_changelist"))
+
+    shown = list(response.context["cl"].result_list)
+    assert shown == [reports[2], reports[0], reports[4], reports[3], reports[1]]
