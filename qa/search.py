@@ -4,6 +4,8 @@ staff who may read every question in the admin."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.contrib.postgres.search import SearchRank
 from django.db import connection
 from django.db.models import F, QuerySet
@@ -22,8 +24,7 @@ def library_matches(user: object, query: sitesearch.Query) -> QuerySet[LibraryEn
         words = query.for_postgres()
         newest = sitesearch.newest_matches(entries, query, "-published_at", "-id")
         return (
-            LibraryEntry.objects.filter(id__in=newest)
-            .only(*LIBRARY_RESULT_FIELDS)
+            library_rows(newest)
             .annotate(rank=SearchRank(F("search_vector"), words))
             .order_by("-rank", "-published_at", "-id")
         )
@@ -34,7 +35,7 @@ def library_matches(user: object, query: sitesearch.Query) -> QuerySet[LibraryEn
     )
 
 
-def library_rows(ids: list[int]) -> QuerySet[LibraryEntry]:
+def library_rows(ids: list[int] | QuerySet[Any]) -> QuerySet[LibraryEntry]:
     """The entries of `ids` as a result shows them. Checks no access: the ids come from
     `library_matches`."""
     return LibraryEntry.objects.filter(id__in=ids).only(*LIBRARY_RESULT_FIELDS)
