@@ -287,15 +287,19 @@ def test_an_embedded_video_starts_where_it_stopped_on_another_device_at_the_chos
             lambda route: route.fulfill(status=200, content_type="text/html", body=player),
         )
         page.goto(f"{live_server.url}{lesson.get_absolute_url()}")
-        page.get_by_role("button", name="Play the video").click()
-        page.locator("#video iframe").wait_for()
-        frame = page.frame(url=re.compile(pattern))
-        assert frame is not None
+        # The player's frame once it has navigated to the provider (not while still blank).
+        with page.expect_event(
+            "framenavigated", lambda frame: re.match(pattern, frame.url) is not None
+        ) as navigated:
+            page.get_by_role("button", name="Play the video").click()
+        frame = navigated.value
+        frame.wait_for_load_state()
         return page, frame
 
     def asked(frame, command: str, value) -> None:
         frame.wait_for_function(
-            f"window.commands().some(([c, v]) => c === {command!r} && v === {value!r})"
+            f"window.commands && window.commands().some(([c, v]) => c === {command!r}"
+            f" && v === {value!r})"
         )
 
     try:
