@@ -82,7 +82,8 @@ class Topic(models.Model):
         return self.name
 
 
-# What the admin's question search matches (QuestionQuerySet.search), indexed as written.
+# What the question searches match (the admin's QuestionQuerySet.search and the asker's own
+# site search), stored in Question.search_vector by Question.save() on PostgreSQL.
 QUESTION_SEARCH_VECTOR = SearchVector("title", "text", config="english")
 # Askers whose email or name contains the search words, at most (the rest of the search is
 # not capped).
@@ -110,10 +111,11 @@ class QuestionQuerySet(models.QuerySet["Question"]):
         """Questions whose title or text match `query`, or whose asker's email or name
         contains it (the instructor's search in the admin).
 
-        On PostgreSQL the title and text are matched in full text through the GIN index
-        `qa_question_search` (the expression must stay `QUESTION_SEARCH_VECTOR` for the index
-        to serve it). The askers are looked up first, at most `ASKER_MATCHES` of them, so
-        that the two conditions combine as a bitmap OR of two indexes rather than a scan."""
+        On PostgreSQL the title and text are matched in full text on the stored
+        `search_vector` (GIN index `qa_question_search`): a common word is found by walking
+        the queue's index and testing each question's stored vector, not by parsing its text
+        again. The askers are looked up first, at most `ASKER_MATCHES` of them, so that the
+        two conditions combine as a bitmap OR of two indexes rather than a scan."""
         from accounts.models import User
 
         askers = list(
@@ -126,9 +128,7 @@ class QuestionQuerySet(models.QuerySet["Question"]):
             from django.contrib.postgres.search import SearchQuery
 
             words = SearchQuery(query, search_type="websearch", config="english")
-            return self.alias(text_search=QUESTION_SEARCH_VECTOR).filter(
-                models.Q(text_search=words) | by_asker
-            )
+            return self.filter(models.Q(search_vector=words) | by_asker)
         return self.filter(
             models.Q(title__icontains=query) | models.Q(text__icontains=query) | by_asker
         )
@@ -183,6 +183,8 @@ class Question(models.Model):
         related_name="+",
         help_text="The de-identified entry started from this question (for bookkeeping).",
     )
+    # QUESTION_SEARCH_VECTOR of the title and text, written by save() on PostgreSQL.
+    search_vector = SearchVectorField(null=True, editable=False)
 
     objects = QuestionQuerySet.as_manager()
 
@@ -202,11 +204,18 @@ class Question(models.Model):
             ),
             models.Index(fields=["asker", "-created_at"]),
             models.Index(fields=["created_at"]),
-            GinIndex(QUESTION_SEARCH_VECTOR, name="qa_question_search"),
+            GinIndex(fields=["search_vector"], name="qa_question_search"),
         ]
 
     def __str__(self) -> str:
         return f"Question #{self.pk}"
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        super().save(*args, **kwargs)
+        update_fields = kwargs.get("update_fields")
+        written = update_fields is None or {"title", "text"} & set(update_fields)
+        if written and connection.vendor == "postgresql":
+            Question.objects.filter(pk=self.pk).update(search_vector=QUESTION_SEARCH_VECTOR)
 
     def get_absolute_url(self) -> str:
         return reverse("qa:question", kwargs={"pk": self.pk})

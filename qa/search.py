@@ -11,7 +11,7 @@ from django.db import connection
 from django.db.models import F, QuerySet
 
 from lib import search as sitesearch
-from qa.models import QUESTION_SEARCH_VECTOR, LibraryEntry, Question
+from qa.models import LibraryEntry, Question
 
 # What a library result shows, and the texts its snippet is cut from.
 LIBRARY_RESULT_FIELDS = ("id", "title", "published_at", "question", "answer_plain")
@@ -63,11 +63,9 @@ def question_matches(user: object, query: sitesearch.Query) -> QuerySet[Question
     mine = mine.only(*QUESTION_RESULT_FIELDS)
     if connection.vendor == "postgresql":
         words = query.for_postgres()
-        # The expression of the GIN index `qa_question_search` (QuestionQuerySet.search).
         return (
-            mine.alias(text_search=QUESTION_SEARCH_VECTOR)
-            .filter(text_search=words)
-            .annotate(rank=SearchRank(QUESTION_SEARCH_VECTOR, words))
+            mine.filter(search_vector=words)
+            .annotate(rank=SearchRank(F("search_vector"), words))
             .order_by("-rank", "-created_at", "-id")
         )
     return mine.filter(query.contains("title", "text")).order_by("-created_at", "-id")

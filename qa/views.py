@@ -90,6 +90,7 @@ def my_questions(request: AuthenticatedHttpRequest) -> HttpResponse:
     questions = (
         Question.objects.filter(asker=request.user)
         .select_related("course", "lesson", "answer")
+        .defer("search_vector")
         .annotate(reply_count=Count("replies"))
         .order_by("-created_at")
     )

@@ -116,6 +116,7 @@ class QueueChangeList(QuickRowsChangeList):
 
     DEFERRED = [
         "text",
+        "search_vector",
         "lesson__chapter",
         "lesson__chapter_text",
         "lesson__search_vector",

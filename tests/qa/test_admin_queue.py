@@ -252,3 +252,32 @@ def test_questions_cannot_be_added_or_edited_in_the_admin(client_for, instructor
 
     question.refresh_from_db()
     assert (question.title, question.text) == original
+
+
+@pytest.mark.postgres
+def test_question_search_follows_a_question_whose_text_changes(client_for, instructor, learner):
+    """The search reads the stored vector (qa 0006): saving the title or text rewrites it, and
+    the migration's fill for existing rows writes the same vector as save()."""
+    from importlib import import_module
+
+    from django.db import connection
+
+    question = make_question(learner, title="About silence", text="A long pause in the room.")
+    c = client_for(instructor)
+
+    def result(query):
+        return set(c.get(QUEUE + query).context["cl"].result_list)
+
+    assert result("?q=pause") == {question}
+    question.text = "The client talked about shame."
+    question.save(update_fields=["text"])
+    assert result("?q=pause") == set()
+    assert result("?q=shame") == {question}
+
+    saved = Question.objects.values_list("search_vector", flat=True).get(pk=question.pk)
+    fill = import_module("qa.migrations.0006_question_search_vector").FILL_SQL
+    with connection.cursor() as cursor:
+        cursor.execute("UPDATE qa_question SET search_vector = NULL")
+        cursor.execute(fill)
+    assert Question.objects.values_list("search_vector", flat=True).get(pk=question.pk) == saved
+    assert "shame" in saved
