@@ -5,18 +5,7 @@ import django.db.models.functions.text
 from django.contrib.postgres.operations import TrigramExtension
 from django.db import migrations
 
-
-class AddIndexOnPostgreSQL(migrations.AddIndex):
-    """A trigram index exists only on PostgreSQL; SQLite (`make run`'s default) keeps the
-    model state but builds no index (as qa's 0003 does for its full-text index)."""
-
-    def database_forwards(self, app_label, schema_editor, from_state, to_state):
-        if schema_editor.connection.vendor == "postgresql":
-            super().database_forwards(app_label, schema_editor, from_state, to_state)
-
-    def database_backwards(self, app_label, schema_editor, from_state, to_state):
-        if schema_editor.connection.vendor == "postgresql":
-            super().database_backwards(app_label, schema_editor, from_state, to_state)
+from lib.migrations import AddIndexOnPostgreSQL
 
 
 class Migration(migrations.Migration):

@@ -5,18 +5,7 @@ import django.contrib.postgres.search
 from django.conf import settings
 from django.db import migrations, models
 
-
-class AddIndexOnPostgreSQL(migrations.AddIndex):
-    """A full-text GIN index exists only on PostgreSQL; SQLite (`make run`'s default) keeps
-    the model state but builds no index (its search is a plain `icontains`)."""
-
-    def database_forwards(self, app_label, schema_editor, from_state, to_state):
-        if schema_editor.connection.vendor == "postgresql":
-            super().database_forwards(app_label, schema_editor, from_state, to_state)
-
-    def database_backwards(self, app_label, schema_editor, from_state, to_state):
-        if schema_editor.connection.vendor == "postgresql":
-            super().database_backwards(app_label, schema_editor, from_state, to_state)
+from lib.migrations import AddIndexOnPostgreSQL
 
 
 class Migration(migrations.Migration):

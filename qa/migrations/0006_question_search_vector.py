@@ -8,26 +8,12 @@ import django.contrib.postgres.indexes
 import django.contrib.postgres.search
 from django.db import migrations
 
+from lib.migrations import AddIndexOnPostgreSQL, RemoveIndexOnPostgreSQL
+
 FILL_SQL = (
     "UPDATE qa_question SET search_vector = to_tsvector('english'::regconfig, "
     "COALESCE(title, '') || ' ' || COALESCE(text, ''))"
 )
-
-
-def on_postgresql(operation):
-    """`operation` for the model state everywhere, but run only on PostgreSQL (its index,
-    GIN, exists nowhere else)."""
-
-    class OnPostgreSQL(operation):
-        def database_forwards(self, app_label, schema_editor, from_state, to_state):
-            if schema_editor.connection.vendor == "postgresql":
-                super().database_forwards(app_label, schema_editor, from_state, to_state)
-
-        def database_backwards(self, app_label, schema_editor, from_state, to_state):
-            if schema_editor.connection.vendor == "postgresql":
-                super().database_backwards(app_label, schema_editor, from_state, to_state)
-
-    return OnPostgreSQL
 
 
 def fill(apps, schema_editor):
@@ -41,7 +27,7 @@ class Migration(migrations.Migration):
     ]
 
     operations = [
-        on_postgresql(migrations.RemoveIndex)(
+        RemoveIndexOnPostgreSQL(
             model_name="question",
             name="qa_question_search",
         ),
@@ -51,7 +37,7 @@ class Migration(migrations.Migration):
             field=django.contrib.postgres.search.SearchVectorField(editable=False, null=True),
         ),
         migrations.RunPython(fill, migrations.RunPython.noop),
-        on_postgresql(migrations.AddIndex)(
+        AddIndexOnPostgreSQL(
             model_name="question",
             index=django.contrib.postgres.indexes.GinIndex(
                 fields=["search_vector"], name="qa_question_search"
