@@ -41,7 +41,10 @@ def test_the_answer_page_lists_the_learners_earlier_questions_titles_and_dates_o
 
     earlier = page.split('id="qa-earlier-questions"')[1].split("</ul>")[0]
     assert "How do I begin with grief?" in earlier
-    assert (now - dt.timedelta(days=30)).strftime("%-d %b %Y") in earlier
+    # The date as the instructor reads it: in their own time zone (in New York it is still
+    # the day before while the UTC day begins).
+    asked = (now - dt.timedelta(days=30)).astimezone(instructor.tzinfo)
+    assert asked.strftime("%-d %b %Y") in earlier
     assert change_url(first) in earlier
     assert CANARY not in earlier  # titles and dates, not the text
     assert "Someone else" not in earlier
