@@ -10,10 +10,10 @@ which does not force any particular index: it only makes the table scan the last
 plan then shows whether an index *can* serve the query. For the queue that is the point of the
 index: with the old `(status, waiting_since)` index the plan still needs a Sort node (the
 directions are mixed, `status DESC, waiting_since ASC, id DESC`); with `qa_question_queue` it
-is an index scan with no Sort. For the search, without the GIN expression index there is
-nothing but the table scan; with it the plan uses `qa_question_search`, which also proves
-the query's expression is exactly the indexed one. The timings at scale 4 are in
-bench/README.md (bench/run_admin.py).
+is an index scan with no Sort. For the search, without the GIN index on the questions'
+stored `search_vector` there is nothing but the table scan; with it the plan uses
+`qa_question_search`, which also proves the query matches on the indexed column. The timings
+at scale 4 are in bench/README.md (bench/run_admin.py).
 """
 
 from datetime import timedelta

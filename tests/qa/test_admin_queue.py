@@ -1,9 +1,11 @@
 """The instructor's queue and answering in the admin."""
 
 import datetime as dt
+from importlib import import_module
 
 import pytest
 import time_machine
+from django.db import connection
 from django.urls import reverse
 from django.utils import timezone
 
@@ -258,10 +260,6 @@ def test_questions_cannot_be_added_or_edited_in_the_admin(client_for, instructor
 def test_question_search_follows_a_question_whose_text_changes(client_for, instructor, learner):
     """The search reads the stored vector (qa 0006): saving the title or text rewrites it, and
     the migration's fill for existing rows writes the same vector as save()."""
-    from importlib import import_module
-
-    from django.db import connection
-
     question = make_question(learner, title="About silence", text="A long pause in the room.")
     c = client_for(instructor)
 
