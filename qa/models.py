@@ -328,29 +328,25 @@ class LibraryEntryQuerySet(models.QuerySet["LibraryEntry"]):
         return self.published().search(" or ".join(words))
 
     def search(self, query: str) -> LibraryEntryQuerySet:
-        """Full text on PostgreSQL (ranked); a plain match elsewhere. Snippets are cut from
-        the shown entries' texts (lib/search.py)."""
+        """The entries matching `query`, best first: on PostgreSQL the newest
+        `lib.search.CANDIDATES` matches ranked by their stored search vector (so that a common
+        word costs the same however large the library grows, as the forum's search); elsewhere
+        every word anywhere in the entry, newest first. The library's list, the site search
+        and the answer page's suggestions all search with it. Snippets are cut from the shown
+        entries' texts (lib/search.py)."""
+        found = sitesearch.Query(query)
         if connection.vendor == "postgresql":
-            from django.contrib.postgres.search import SearchQuery, SearchRank
+            from django.contrib.postgres.search import SearchRank
 
-            search_query = SearchQuery(query, search_type="websearch", config="english")
-            # Rank only the newest matches, so that a common word costs the same however
-            # large the library grows (as the forum's search does).
-            newest = (
-                self.filter(search_vector=search_query)
-                .order_by("-published_at", "-id")
-                .values("id")[:SEARCH_CANDIDATES]
-            )
+            newest = sitesearch.newest_matches(self, found, "-published_at", "-id")
             return (
                 self.filter(id__in=newest)
-                .annotate(rank=SearchRank(models.F("search_vector"), search_query))
-                .order_by("-rank", "-published_at")
+                .annotate(rank=SearchRank(models.F("search_vector"), found.for_postgres()))
+                .order_by("-rank", "-published_at", "-id")
             )
-        # As the site search: every word of the query, anywhere in the entry.
-        return self.filter(sitesearch.Query(query).contains("title", "question", "answer_plain"))
-
-
-SEARCH_CANDIDATES = 500
+        return self.filter(found.contains("title", "question", "answer_plain")).order_by(
+            "-published_at", "-id"
+        )
 
 
 class LibraryEntry(models.Model):

@@ -18,21 +18,10 @@ LIBRARY_RESULT_FIELDS = ("id", "title", "published_at", "question", "answer_plai
 
 
 def library_matches(user: object, query: sitesearch.Query) -> QuerySet[LibraryEntry]:
-    """Published entries (for members, `LibraryEntry.objects.visible_to`), best first."""
+    """Published entries (for members, `LibraryEntry.objects.visible_to`), best first, as
+    the library's own search ranks them (`LibraryEntryQuerySet.search`)."""
     entries = LibraryEntry.objects.visible_to(user).published()
-    if connection.vendor == "postgresql":
-        words = query.for_postgres()
-        newest = sitesearch.newest_matches(entries, query, "-published_at", "-id")
-        return (
-            library_rows(newest)
-            .annotate(rank=SearchRank(F("search_vector"), words))
-            .order_by("-rank", "-published_at", "-id")
-        )
-    return (
-        entries.filter(query.contains("title", "question", "answer_plain"))
-        .only(*LIBRARY_RESULT_FIELDS)
-        .order_by("-published_at", "-id")
-    )
+    return entries.search(query.text).only(*LIBRARY_RESULT_FIELDS)
 
 
 def library_rows(ids: list[int] | QuerySet[Any]) -> QuerySet[LibraryEntry]:

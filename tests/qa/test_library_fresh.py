@@ -29,7 +29,7 @@ def test_library_entries_keep_a_search_vector_that_follows_their_text(client_for
 
 @pytest.mark.postgres
 def test_library_search_ranks_only_the_newest_matches(monkeypatch):
-    monkeypatch.setattr("qa.models.SEARCH_CANDIDATES", 2)
+    monkeypatch.setattr("lib.search.CANDIDATES", 2)
     entries = [make_entry(title=f"Shame, part {i}") for i in range(3)]
     found = set(LibraryEntry.objects.published().search("shame"))
     assert found == set(entries[1:])
