@@ -5,13 +5,16 @@ connections), sign in a learner, load each page with wrk, and compare with a bas
     .venv/bin/python bench/run.py --duration 5 --connections 1 16
     .venv/bin/python bench/run.py --reseed            # rebuild the data first
     .venv/bin/python bench/run.py --cache local       # each worker's own memory, no Redis
+    .venv/bin/python bench/run.py --connections 16 --duration 2 --slices 8
+                                                      # each page in 8 slices of 2 s
 
 Prints a table (req/s, p50, p95, p99 in ms, ratio to the baseline's throughput at the same
 concurrency: the mean of the baseline runs just before and just after the page, as the
-baseline is loaded between every two pages) and writes
-bench/results/pages.json. Every page is first loaded for a second, unmeasured, so that each
-worker has compiled its templates and opened its connection. Needs wrk (apt-get install wrk)
-and a PostgreSQL server (DATABASE_URL, default postgres://postgres@127.0.0.1:5432/htw_bench).
+baseline is loaded between every two pages; with --slices, the median of the slices' ratios)
+and writes bench/results/pages.json. Every page is first loaded for a second, unmeasured, so
+that each worker has compiled its templates and opened its connection. Needs wrk (apt-get
+install wrk) and a PostgreSQL server (DATABASE_URL, default
+postgres://postgres@127.0.0.1:5432/htw_bench).
 
 The cache is Redis, as in production (`REDIS_URL`; here BENCH_REDIS_URL, default database 14
 of the local server, emptied at the start of each run so that every run starts cold), unless
@@ -28,6 +31,7 @@ import re
 import shutil
 import signal
 import socket
+import statistics
 import subprocess
 import sys
 import time
@@ -191,6 +195,13 @@ def main() -> None:
     )
     parser.add_argument("--duration", type=int, default=10, help="seconds per wrk run")
     parser.add_argument("--connections", type=int, nargs="+", default=[1, 16, 32])
+    parser.add_argument(
+        "--slices",
+        type=int,
+        default=1,
+        help="load each page this many times for --duration seconds, each between two "
+        "baseline runs; its ratio is the median of theirs",
+    )
     parser.add_argument("--workers", type=int, default=4, help="gunicorn worker processes")
     parser.add_argument("--only", help="regex: load only pages whose name matches")
     parser.add_argument(
@@ -235,9 +246,12 @@ def main() -> None:
         # processes' load drifts during a run (seen here: the baseline at 194 and 274 req/s
         # in one run), so each page is compared with the baseline runs just before and after
         # it, at the same concurrency.
+        # With --slices N, each page is loaded N times for --duration seconds, each time
+        # between two baseline slices: this machine's speed can halve for seconds at a time, and
+        # a page's ratio is then the median of its slices' ratios (see `combine_slices`).
         sequence = [("baseline", BASELINE_PATH)]
         for page in pages[1:]:
-            sequence += [page, ("baseline", BASELINE_PATH)]
+            sequence += [page, ("baseline", BASELINE_PATH)] * args.slices
         for connections in args.connections:
             level = []
             for name, path in sequence:
@@ -258,7 +272,7 @@ def main() -> None:
                     nearby = (level[i - 1]["rps"] + level[i + 1]["rps"]) / 2
                 row["baseline_rps"] = round(nearby, 1)
                 row["ratio"] = round(row["rps"] / nearby, 2) if nearby else 0.0
-            rows += level
+            rows += combine_slices(level)
         worker_rss = worker_peak_rss_mb(server.pid)
     finally:
         os.killpg(server.pid, signal.SIGTERM)
@@ -274,6 +288,7 @@ def main() -> None:
         "settings": {
             "scale": args.scale,
             "duration": args.duration,
+            "slices": args.slices,
             "workers": args.workers,
             "cache": args.cache,
         },
@@ -288,6 +303,27 @@ def main() -> None:
     print(f"seed_load: {seed_stats}")
     print(f"load average (1, 5, 15 min) before: {load['before']}, after: {load['after']}")
     print(f"Written: {RESULTS / 'pages.json'}")
+
+
+def combine_slices(level: list[dict]) -> list[dict]:
+    """One row per page from its slices (each already compared with the baseline runs around
+    it): the ratio and latencies are the median of the slices', req/s their mean. The
+    baseline runs stay rows of their own; the slices are kept in the page's row."""
+    combined: list[dict] = [row for row in level if row["page"] == "baseline"]
+    pages = [row for row in level if row["page"] != "baseline"]
+    for name in dict.fromkeys(row["page"] for row in pages):
+        slices = [row for row in pages if row["page"] == name]
+        if len(slices) == 1:
+            combined.append(slices[0])
+            continue
+        row = dict(slices[0])
+        row["rps"] = round(statistics.mean(s["rps"] for s in slices), 1)
+        row["baseline_rps"] = round(statistics.mean(s["baseline_rps"] for s in slices), 1)
+        for key in ("ratio", "p50", "p95", "p99"):
+            row[key] = statistics.median(s[key] for s in slices)
+        row["slices"] = [{k: s[k] for k in ("rps", "baseline_rps", "ratio", "p95")} for s in slices]
+        combined.append(row)
+    return combined
 
 
 def print_table(rows: list[dict]) -> None:
