@@ -4,8 +4,6 @@ staff who may read every question in the admin."""
 
 from __future__ import annotations
 
-from typing import Any
-
 from django.contrib.postgres.search import SearchRank
 from django.db import connection
 from django.db.models import F, QuerySet
@@ -24,7 +22,7 @@ def library_matches(user: object, query: sitesearch.Query) -> QuerySet[LibraryEn
     return entries.search(query.text).only(*LIBRARY_RESULT_FIELDS)
 
 
-def library_rows(ids: list[int] | QuerySet[Any]) -> QuerySet[LibraryEntry]:
+def library_rows(ids: list[int]) -> QuerySet[LibraryEntry]:
     """The entries of `ids` as a result shows them. Checks no access: the ids come from
     `library_matches`."""
     return LibraryEntry.objects.filter(id__in=ids).only(*LIBRARY_RESULT_FIELDS)
