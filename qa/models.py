@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any, cast
 
 from django.conf import settings
 from django.contrib.postgres.indexes import GinIndex
-from django.contrib.postgres.search import SearchVector, SearchVectorField
+from django.contrib.postgres.search import SearchRank, SearchVector, SearchVectorField
 from django.core.exceptions import ValidationError
 from django.db import connection, models
 from django.urls import reverse
@@ -336,8 +336,6 @@ class LibraryEntryQuerySet(models.QuerySet["LibraryEntry"]):
         entries' texts (lib/search.py)."""
         found = sitesearch.Query(query)
         if connection.vendor == "postgresql":
-            from django.contrib.postgres.search import SearchRank
-
             newest = sitesearch.newest_matches(self, found, "-published_at", "-id")
             return (
                 self.filter(id__in=newest)
