@@ -403,7 +403,7 @@ class LibraryEntry(models.Model):
         verbose_name_plural = "library entries"
         indexes = [
             models.Index(fields=["status", "-published_at"]),
-            # The library's topic and lesson counts (qa.views.browse_counts) join the published
+            # The library's topic and lesson counts (qa.browse.count_published) join the published
             # entries' ids: an index-only scan instead of reading every entry's full text.
             models.Index(fields=["status", "id"], name="qa_libraryentry_status_id"),
         ]

@@ -1,12 +1,11 @@
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
 from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.db.models import Count, Prefetch, Q, QuerySet
+from django.db.models import Count, Prefetch, QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.cache import never_cache
@@ -19,6 +18,7 @@ from lib import drafts, ratelimit
 from lib import search as sitesearch
 from lib.typed import AuthenticatedHttpRequest
 from qa import services
+from qa.browse import browse_counts
 from qa.forms import AskForm, LibrarySearchForm, ReplyForm
 from qa.models import (
     LibraryEntry,
@@ -146,25 +146,6 @@ def question(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
         "staff_view": can_see_all_questions(request.user),
     }
     return render(request, "qa/question.html", context)
-
-
-def browse_counts() -> tuple[Sequence[Mapping[str, Any]], Sequence[Mapping[str, Any]]]:
-    """The library's topics and lessons with their numbers of published entries."""
-    topics = list(
-        Topic.objects.annotate(
-            entry_count=Count("entries", filter=Q(entries__status=LibraryEntry.Status.PUBLISHED))
-        )
-        .filter(entry_count__gt=0)
-        .values("pk", "slug", "name", "entry_count")
-    )
-    lessons = list(
-        Lesson.objects.filter(library_entries__status=LibraryEntry.Status.PUBLISHED)
-        # One row per (lesson, entry) pair: no DISTINCT, which would sort every pair.
-        .annotate(entry_count=Count("library_entries"))
-        .order_by("course__order", "order")
-        .values("pk", "title", "course_id", "course__title", "entry_count")
-    )
-    return topics, lessons
 
 
 def library_entries(query: str, topic: Topic | None, lesson: Any) -> QuerySet[LibraryEntry]:

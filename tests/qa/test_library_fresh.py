@@ -1,6 +1,7 @@
-"""The library's list, search and browse counts show every change at once: nothing of them
-is cached (issue 22). Moved here from tests/test_performance_fixes.py (issue 9's work), less
-the assertions about the cache, which went with it."""
+"""The library's list, search and browse counts show every change at once (issue 22): the
+list and search are not cached, and the browse counts are kept only until an entry changes
+(qa/browse.py; tests/qa/test_browse_counts.py). Moved here from tests/test_performance_fixes.py
+(issue 9's work), less the assertions about the old caches, which went with them."""
 
 import pytest
 from django.urls import reverse
