@@ -6,7 +6,6 @@ from __future__ import annotations
 import datetime as dt
 from typing import TYPE_CHECKING, Any, TypedDict
 
-from django.apps import apps
 from django.core.validators import URLValidator
 from django.db import models
 from django.db.models.functions import Coalesce
@@ -35,17 +34,22 @@ class CourseQuerySet(models.QuerySet["Course"]):
     def with_progress_of(self, user: User) -> CourseQuerySet:
         """THE course progress: annotate each course with its lesson_count and material_total
         (the materials its lessons have), and with the materials_used and lessons_completed of
-        `user` (see `Course.progress_percent`). One query, whatever the number of courses."""
-        lesson_model = apps.get_model("lessons", "Lesson")
-        progress_model = apps.get_model("lessons", "Progress")
-        lessons = lesson_model.objects.filter(course=models.OuterRef("pk"))
-        progress = progress_model.objects.filter(user=user, lesson__course=models.OuterRef("pk"))
-        used = count("chapter_done_at") + count("video_done_at") + count("podcast_done_at")
-        return self.annotate(
-            lesson_count=aggregate_of(lessons, count("pk")),
-            material_total=aggregate_of(lessons, total("material_count")),
-            materials_used=aggregate_of(progress, used),
-            lessons_completed=aggregate_of(progress, count("completed_at")),
+        `user` (see `Course.progress_percent`). One query, whatever the number of courses: each
+        course's lessons, joined with `user`'s progress in each (at most one row per lesson),
+        grouped by course. Not to be combined with another join to many rows per course."""
+        mine = models.FilteredRelation(
+            "lessons__progress", condition=models.Q(lessons__progress__user=user)
+        )
+        used = (
+            models.Count("mine__chapter_done_at")
+            + models.Count("mine__video_done_at")
+            + models.Count("mine__podcast_done_at")
+        )
+        return self.alias(mine=mine).annotate(
+            lesson_count=models.Count("lessons"),
+            material_total=Coalesce(models.Sum("lessons__material_count"), 0),
+            materials_used=used,
+            lessons_completed=models.Count("mine__completed_at"),
         )
 
 
@@ -160,11 +164,6 @@ def count(field: str) -> models.Func:
     """COUNT(field), the rows where `field` is not null, for `aggregate_of`. A plain `Func`,
     not Django's `Count` aggregate: inside `aggregate_of` there is nothing to group by."""
     return models.Func(models.F(field), function="COUNT", output_field=models.IntegerField())
-
-
-def total(field: str) -> models.Func:
-    """SUM(field), for `aggregate_of`."""
-    return models.Func(models.F(field), function="SUM", output_field=models.IntegerField())
 
 
 def aggregate_of(queryset: models.QuerySet[Any], aggregate: models.Expression) -> models.Func:
