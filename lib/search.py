@@ -36,7 +36,7 @@ START, STOP = "\x02", "\x03"
 # A common word can match much of the forum: only the newest matches of a section are ranked,
 # so that a search costs the same however large the site grows. 200 is 20 pages of results;
 # finding and ranking them is most of a search's time (a common word on the benchmark's data:
-# the page of every kind 25 % faster than with 500, bench/README.md).
+# the page of every kind took a quarter less time than with 500, bench/README.md).
 CANDIDATES = 200
 _WORD = re.compile(r"\w", re.UNICODE)
 
