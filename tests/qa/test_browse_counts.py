@@ -3,6 +3,7 @@ every change to what they count shows on the next page, whichever side of a link
 from, and numbers counted during another request's unfinished change are not kept."""
 
 import threading
+import time
 
 import pytest
 from django.db import transaction
@@ -11,6 +12,7 @@ from django.urls import reverse
 from qa import browse
 from qa.models import LibraryEntry
 from tests.qa.conftest import make_entry, make_lesson, make_topic
+from tests.test_redis_outage import redis_server, site_on_redis  # noqa: F401 (fixtures)
 from tests.threads import run_together
 
 
@@ -143,3 +145,40 @@ def test_counts_taken_before_a_change_commits_are_not_kept(client_for, learner):
     assert run_together([publish, count_meanwhile]) == ["published", ({}, {})]
     assert browse.published_counts() == ({topic.pk: 1}, {})
     assert sidebar(client_for(learner)) == ({"Shame": 1}, {})
+
+
+@pytest.mark.redis
+@pytest.mark.django_db
+def test_with_redis_hung_the_counts_are_counted_on_each_page_and_right_after(
+    site_on_redis,  # noqa: F811
+    client_for,
+    learner,
+    monkeypatch,
+    countings,
+):
+    """With Redis hung the counts are counted on every page, so they are right. A change
+    made meanwhile may not reach Redis; then the old numbers show once Redis answers again,
+    until they expire (README, "Redis down or hung"): right again within COUNTS_SECONDS."""
+    monkeypatch.setattr(browse, "COUNTS_SECONDS", 3)
+    shame = make_topic("Shame")
+    make_entry(topics=[shame])
+    c = client_for(learner)
+    assert sidebar(c) == ({"Shame": 1}, {})
+    assert sidebar(c) == ({"Shame": 1}, {})
+    assert len(countings) == 1  # the second page read them from Redis
+
+    site_on_redis.pause()
+    make_entry(topics=[shame])
+    assert sidebar(c) == ({"Shame": 2}, {})
+    assert sidebar(c) == ({"Shame": 2}, {})
+    assert len(countings) == 3  # counted on each page while Redis hangs
+    site_on_redis.resume()
+    time.sleep(1.1)  # REDIS_CACHE_RETRY_SECONDS in site_on_redis
+
+    deadline = time.monotonic() + 3 + 1
+    while (shown := sidebar(c)) != ({"Shame": 2}, {}) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert shown == ({"Shame": 2}, {})
+    before = len(countings)
+    assert sidebar(c) == ({"Shame": 2}, {})
+    assert len(countings) == before  # and cached again
