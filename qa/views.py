@@ -32,6 +32,10 @@ from qa.models import (
 ASK_LIMIT = (20, 3600)
 REPLY_LIMIT = (30, 3600)
 PAGE_SIZE = 10
+# What a row of "My questions" shows: not the question's text, nor the lesson's chapter and
+# transcript (tens of kilobytes each), nor the answer's text.
+MY_QUESTION_FIELDS = ("id", "title", "status", "created_at", "course__title", "lesson__title",
+                      "answer__sent_at", "answer__video_url")  # fmt: skip
 
 
 def _positive_int(value: str | None) -> int | None:
@@ -90,7 +94,7 @@ def my_questions(request: AuthenticatedHttpRequest) -> HttpResponse:
     questions = (
         Question.objects.filter(asker=request.user)
         .select_related("course", "lesson", "answer")
-        .defer("search_vector")
+        .only(*MY_QUESTION_FIELDS)
         .annotate(reply_count=Count("replies"))
         .order_by("-created_at")
     )

@@ -4,7 +4,7 @@ import pytest
 from django.urls import reverse
 
 from qa.models import Question
-from tests.qa.conftest import CANARY, answer_question, make_question, make_reply
+from tests.qa.conftest import CANARY, answer_question, make_lesson, make_question, make_reply
 
 pytestmark = pytest.mark.django_db
 
@@ -72,6 +72,23 @@ def test_my_questions_queries_do_not_grow(
     c = client_for(learner)
     with django_assert_max_num_queries(8):
         assert c.get(MINE).status_code == 200
+
+
+def test_my_questions_reads_what_a_row_shows_not_the_texts(client_for, learner, course):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    lesson = make_lesson(course, title="Endings", chapter="<p>" + "A long chapter. " * 500 + "</p>")
+    q = make_question(learner, course=course, lesson=lesson, text="My private words.")
+    answer_question(q, text="<p>The answer's words.</p>", video_url="https://vimeo.com/1")
+    with CaptureQueriesContext(connection) as ctx:
+        page = client_for(learner).get(MINE).content.decode()
+    assert "Endings" in page and q.title in page and "video answer" in page
+    listing = [x["sql"] for x in ctx.captured_queries if "qa_question" in x["sql"]]
+    assert listing
+    for column in ('"lessons_lesson"."chapter"', '"chapter_text"', '"podcast_transcript"',
+                   '"qa_question"."text"', '"qa_answer"."text"'):  # fmt: skip
+        assert not any(column in sql for sql in listing), column
 
 
 def test_draft_answer_is_not_shown_to_the_learner(client_for, learner, question):
