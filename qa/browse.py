@@ -44,42 +44,29 @@ def library_changed(**kwargs: Any) -> None:
     transaction.on_commit(new_generation)
 
 
-def current_generation() -> str | None:
-    """The counts' generation; None while the cache cannot be reached."""
-    generation: str | None = cache.get(GENERATION_KEY)
-    if generation is None:
-        cache.add(GENERATION_KEY, uuid.uuid4().hex, None)
-        generation = cache.get(GENERATION_KEY)  # another process's, if it was first
-    return generation
-
-
 def count_published() -> Counts:
     """The number of published entries of each topic and each lesson that has any."""
-    published = {"libraryentry__status": LibraryEntry.Status.PUBLISHED}
-    by_topic = (
-        LibraryEntry.topics.through.objects.filter(**published)
-        .values_list("topic_id")
-        .annotate(n=Count("id"))
-        .order_by()
+
+    def per(link: Any, field: str) -> dict[int, int]:  # an m2m field's `through` model
+        rows = link.objects.filter(libraryentry__status=LibraryEntry.Status.PUBLISHED)
+        return dict(rows.values_list(field).annotate(n=Count("id")).order_by())
+
+    return (
+        per(LibraryEntry.topics.through, "topic_id"),
+        per(LibraryEntry.lessons.through, "lesson_id"),
     )
-    by_lesson = (
-        LibraryEntry.lessons.through.objects.filter(**published)
-        .values_list("lesson_id")
-        .annotate(n=Count("id"))
-        .order_by()
-    )
-    return dict(by_topic), dict(by_lesson)
 
 
 def published_counts() -> Counts:
-    """`count_published()`, from the cache while no entry has changed since it was counted."""
-    generation = current_generation()
+    """`count_published()`, from the cache while no entry has changed since it was counted.
+    The generation is read first (a new one is stored if there is none; with the cache
+    unreachable, every page gets a new one, so every page counts)."""
+    generation = cache.get_or_set(GENERATION_KEY, lambda: uuid.uuid4().hex, None)
     key = f"qa:library-counts:{generation}"
-    counts: Counts | None = cache.get(key) if generation else None
+    counts: Counts | None = cache.get(key)
     if counts is None:
         counts = count_published()
-        if generation:
-            cache.set(key, counts, COUNTS_SECONDS)
+        cache.set(key, counts, COUNTS_SECONDS)
     return counts
 
 
