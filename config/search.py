@@ -9,6 +9,7 @@ no-store): questions are private.
 
 from __future__ import annotations
 
+from functools import cache
 from importlib import import_module
 from typing import Any
 
@@ -22,18 +23,22 @@ from django.views.decorators.http import require_GET
 
 from lib.search import Query, SearchForm, Section, ranked_page
 
-PREVIEW = 5  # results of each section on the page of all sections
+# Results of each section on the page of all sections: an overview that stays short on a
+# phone (four kinds of three, each with its excerpt); "More results in …" pages through one.
+PREVIEW = 3
 # Results on a page of one section.
 PER_PAGE = 10
 
 
-def search_sections() -> list[Section]:
-    """Every installed app's `search.SEARCH_SECTIONS`, in their `order`."""
+@cache
+def search_sections() -> tuple[Section, ...]:
+    """Every installed app's `search.SEARCH_SECTIONS`, in their `order` (found once per
+    process, as the apps are)."""
     sections: list[Section] = []
     for config in apps.get_app_configs():
         if module_has_submodule(config.module, "search"):
             sections += getattr(import_module(f"{config.name}.search"), "SEARCH_SECTIONS", [])
-    return sorted(sections, key=lambda section: section.order)
+    return tuple(sorted(sections, key=lambda section: section.order))
 
 
 @never_cache

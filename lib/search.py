@@ -206,13 +206,14 @@ def snippet(row: Any, query: Query, *fields: str) -> SafeString:
 def plain_snippet(texts: Iterable[str], query: Query, width: int = 220) -> SafeString:
     """An excerpt of the first of `texts` in which a word of the query appears (or the start
     of the first text), with those words marked."""
-    texts = [" ".join(t.replace(START, " ").replace(STOP, " ").split()) for t in texts if t]
+    texts = [t for t in texts if t]
     pattern = marked_words(query)
-    text, at = (texts[0] if texts else ""), 0
-    for candidate in texts:
-        if pattern and (match := pattern.search(candidate)):
-            text, at = candidate, match.start()
-            break
+    # Whether a word matches does not depend on spacing, so only the text the excerpt is cut
+    # from is tidied (a lesson's chapter and transcript are tens of kilobytes each).
+    text = next((t for t in texts if pattern and pattern.search(t)), texts[0] if texts else "")
+    text = " ".join(text.replace(START, " ").replace(STOP, " ").split())
+    match = pattern.search(text) if pattern else None
+    at = match.start() if match else 0
     start = max(0, at - width // 3)
     if start:
         start = text.find(" ", start) + 1 or start

@@ -182,8 +182,8 @@ def test_more_results_of_one_kind_come_in_pages(client_for, learner, course):
     client = client_for(learner)
 
     overview = page_for(client)
-    assert overview.count('class="search-hit-title"') == 5
-    assert "kind=lessons" in overview
+    assert overview.count('class="search-hit-title"') == 3
+    assert "More results in Lessons" in overview and "kind=lessons" in overview
 
     first = page_for(client, kind="lessons")
     last = page_for(client, kind="lessons", page=3)
@@ -191,6 +191,18 @@ def test_more_results_of_one_kind_come_in_pages(client_for, learner, course):
     assert last.count('class="search-hit-title"') == 6
     assert "26 results in Lessons, page 1 of 3" in first
     assert 'rel="next"' in first and 'rel="prev"' in last
+
+
+def test_the_overview_links_to_more_only_when_a_kind_has_more(client_for, learner, course):
+    for n in range(3):
+        factories.make_lesson(course, title=f"Avoidance part {n}", chapter="<p>Avoidance.</p>")
+    client = client_for(learner)
+    assert page_for(client).count('class="search-hit-title"') == 3
+    assert "More results in Lessons" not in page_for(client)
+
+    factories.make_lesson(course, title="Avoidance part 3", chapter="<p>Avoidance.</p>")
+    assert page_for(client).count('class="search-hit-title"') == 3
+    assert "More results in Lessons" in page_for(client)
 
 
 @pytest.mark.parametrize(
@@ -320,6 +332,15 @@ def test_a_snippet_is_cut_around_the_first_match_of_a_long_text():
     snippet = plain_snippet(["A summary.", text], Query("grief"))
     assert snippet.startswith("… ") and snippet.endswith(" …")
     assert "Here <mark>grief</mark> is named." in snippet and len(snippet) < 300
+
+
+def test_a_snippet_is_tidied_from_the_text_it_is_cut_from():
+    """Spacing and stray markers are tidied in the text the match is in, whichever it is."""
+    texts = ["A  summary\n without it.", "Opening\n\n\t words \x02 before\x03  grief,\n  named."]
+    snippet = plain_snippet(texts, Query("grief"))
+    assert snippet == "Opening words before <mark>grief</mark>, named."
+    assert plain_snippet(texts, Query("absent")) == "A summary without it."
+    assert plain_snippet(["  ", "Then grief."], Query("grief")) == "Then <mark>grief</mark>."
 
 
 @pytest.mark.postgres
