@@ -4,13 +4,15 @@ what each member keeps about them (subscriptions, read state, preferences), plus
 Access (see DESIGN.md): forum members are `courses.models.is_member` — learners with an
 access-granting enrolment, and staff. A private circle is visible to its members and to staff.
 Each guarded model has one way in, `visible_to(user)`; views, search, unread counts and emails
-all go through it.
+all go through it. The rule itself is written once (`category_seen_by`), and topics and posts
+add only their own hidden flag on top of it (`topic_seen_by`, `post_seen_by`).
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from typing import TYPE_CHECKING, cast
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 from django.conf import settings
 from django.contrib.postgres.search import SearchVectorField
@@ -26,16 +28,41 @@ if TYPE_CHECKING:
     from accounts.models import User
 
 
+Rows = TypeVar("Rows", bound=models.QuerySet[Any])
+
+
+def category_seen_by(member: User, via: str = "") -> Q:
+    """The forum's visibility rule, defined once: open categories, and private circles for
+    their members. `via` is the path to the category (`"category__"` from a topic), so that
+    topics and posts apply it on the joined category rather than as a nested subquery."""
+    circles = CircleMembership.objects.filter(user=member).values("category_id")
+    return Q(**{f"{via}is_private": False}) | Q(**{f"{via}id__in": circles})
+
+
+def topic_seen_by(member: User, via: str = "") -> Q:
+    """A topic is seen where its category is, unless staff hid it (`via` as above)."""
+    return category_seen_by(member, f"{via}category__") & Q(**{f"{via}is_hidden": False})
+
+
+def post_seen_by(member: User) -> Q:
+    """A post is seen where its topic is, unless staff hid it."""
+    return topic_seen_by(member, "topic__") & Q(is_hidden=False)
+
+
+def visible(rows: Rows, user: User | object, seen_by: Callable[[User], Q]) -> Rows:
+    """`rows` that `user` may see: none for non-members, all for staff (hidden things and
+    every circle included), `seen_by` for a member."""
+    if not is_member(user):
+        return rows.none()
+    if is_program_staff(user):
+        return rows.all()
+    return rows.filter(seen_by(cast("User", user)))
+
+
 class CategoryQuerySet(models.QuerySet["Category"]):
     def visible_to(self, user: User | object) -> CategoryQuerySet:
         """Open categories for members; private circles only for their members; all for staff."""
-        if not is_member(user):
-            return self.none()
-        if is_program_staff(user):
-            return self.all()
-        member = cast("User", user)
-        circles = CircleMembership.objects.filter(user=member).values("category_id")
-        return self.filter(Q(is_private=False) | Q(id__in=circles))
+        return visible(self, user, category_seen_by)
 
     def with_stats(
         self, user: User | object, marked_all_read_at: dt.datetime | None = None
@@ -127,16 +154,7 @@ class CircleMembership(models.Model):
 class TopicQuerySet(models.QuerySet["Topic"]):
     def visible_to(self, user: User | object) -> TopicQuerySet:
         """Topics in categories `user` may see; topics hidden by staff only for staff."""
-        if not is_member(user):
-            return self.none()
-        if is_program_staff(user):
-            return self.all()
-        # Category.objects.visible_to's rule on the joined category, not as a nested subquery
-        # (cheaper to build and compile on every forum page, issue 9).
-        circles = CircleMembership.objects.filter(user=cast("User", user)).values("category_id")
-        return self.filter(
-            Q(category__is_private=False) | Q(category_id__in=circles), is_hidden=False
-        )
+        return visible(self, user, topic_seen_by)
 
     def with_unread(
         self, user: User | object, marked_all_read_at: dt.datetime | None = None
@@ -212,17 +230,7 @@ class Topic(models.Model):
 class PostQuerySet(models.QuerySet["Post"]):
     def visible_to(self, user: User | object) -> PostQuerySet:
         """Posts of topics `user` may see; posts hidden by staff only for staff."""
-        if not is_member(user):
-            return self.none()
-        if is_program_staff(user):
-            return self.all()
-        # Topic.objects.visible_to's rule on the joined topic and category (see there).
-        circles = CircleMembership.objects.filter(user=cast("User", user)).values("category_id")
-        return self.filter(
-            Q(topic__category__is_private=False) | Q(topic__category_id__in=circles),
-            topic__is_hidden=False,
-            is_hidden=False,
-        )
+        return visible(self, user, post_seen_by)
 
 
 class Post(models.Model):
