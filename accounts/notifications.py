@@ -16,19 +16,17 @@ message: the footer's one-click link and the RFC 8058 List-Unsubscribe headers.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from importlib import import_module
 from types import ModuleType
 from typing import Any
 
 from django import forms
-from django.apps import apps
 from django.conf import settings
 from django.core import signing
 from django.db import transaction
 from django.urls import reverse
-from django.utils.module_loading import module_has_submodule
 
 from accounts.models import EmailSettings, User
+from lib.discovery import app_modules
 
 OFF_SALT = "accounts.email-off"
 
@@ -60,13 +58,9 @@ class Switch:
     field: forms.Field
 
 
-def parts() -> list[ModuleType]:
+def parts() -> tuple[ModuleType, ...]:
     """The `email_settings` module of every installed app that has one."""
-    return [
-        import_module(f"{config.name}.email_settings")
-        for config in apps.get_app_configs()
-        if module_has_submodule(config.module, "email_settings")
-    ]
+    return app_modules("email_settings")
 
 
 def own_switches(user: User) -> list[Switch]:

@@ -20,16 +20,14 @@ without an entry. This module assembles them and does what is the account's own.
 from __future__ import annotations
 
 import datetime as dt
-from importlib import import_module
 from types import ModuleType
 from typing import Any
 
-from django.apps import apps
 from django.db import transaction
 from django.utils import timezone
-from django.utils.module_loading import module_has_submodule
 
 from accounts.models import CLOSED_ACCOUNT_DOMAIN, FORMER_MEMBER, User, new_feed_token
+from lib.discovery import app_modules
 from outbox.services import forget_address, queue_email
 
 # How long payment records are kept after an account is deleted (US federal and most state
@@ -40,13 +38,9 @@ PAYMENT_RECORD_YEARS = 7
 LONGEST_RATE_LIMIT_SECONDS = 3600
 
 
-def privacy_parts() -> list[ModuleType]:
+def privacy_parts() -> tuple[ModuleType, ...]:
     """The `privacy` module of every installed app that has one, in INSTALLED_APPS order."""
-    return [
-        import_module(f"{config.name}.privacy")
-        for config in apps.get_app_configs()
-        if module_has_submodule(config.module, "privacy")
-    ]
+    return app_modules("privacy")
 
 
 # "app_label.Model.field" (a foreign key to the user) → what deleting the account does to it.

@@ -9,18 +9,15 @@ no-store): questions are private.
 
 from __future__ import annotations
 
-from functools import cache
-from importlib import import_module
 from typing import Any
 
-from django.apps import apps
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
-from django.utils.module_loading import module_has_submodule
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
+from lib.discovery import app_modules
 from lib.search import Query, SearchForm, Section, ranked_page
 
 # Results of each section on the page of all sections: an overview that stays short on a
@@ -30,15 +27,10 @@ PREVIEW = 3
 PER_PAGE = 10
 
 
-@cache
-def search_sections() -> tuple[Section, ...]:
-    """Every installed app's `search.SEARCH_SECTIONS`, in their `order` (found once per
-    process, as the apps are)."""
-    sections: list[Section] = []
-    for config in apps.get_app_configs():
-        if module_has_submodule(config.module, "search"):
-            sections += getattr(import_module(f"{config.name}.search"), "SEARCH_SECTIONS", [])
-    return tuple(sorted(sections, key=lambda section: section.order))
+def search_sections() -> list[Section]:
+    """Every installed app's `search.SEARCH_SECTIONS`, in their `order`."""
+    sections = [s for part in app_modules("search") for s in getattr(part, "SEARCH_SECTIONS", [])]
+    return sorted(sections, key=lambda section: section.order)
 
 
 @never_cache
